@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+
+namespace XdpGate.Bpf.Maps;
+
+/// <summary>
+/// A map shared by programs and the control plane. Programs use the pointer methods (no allocation, no exceptions,
+/// kernel errno results); the control plane uses the span methods, which copy whole values so that a reader never
+/// sees a value half-written by a concurrent update.
+/// </summary>
+/// <remarks>
+/// Per-CPU maps keep one value slot per CPU (worker). From a program, lookups and updates touch the running CPU's
+/// slot; from the control plane a value is all slots back to back, each rounded up to 8 bytes, as the kernel's
+/// syscall interface lays them out.
+/// </remarks>
+public abstract unsafe class BpfMap : IDisposable
+{
+    protected BpfMap(MapDefinition definition, int possibleCpus)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentOutOfRangeException.ThrowIfLessThan(possibleCpus, 1);
+        Definition = definition;
+        PossibleCpus = possibleCpus;
+        Id = MapRegistry.Register(this);
+    }
+
+    public MapDefinition Definition { get; }
+    public string Name => Definition.Name;
+    public bpf_map_type Type => Definition.Type;
+    public int KeySize => (int)Definition.KeySize;
+    public int ValueSize => (int)Definition.ValueSize;
+    public int MaxEntries => (int)Definition.MaxEntries;
+    public int PossibleCpus { get; }
+
+    /// <summary>Process-wide id, the user-space analogue of a map fd; <c>lddw rX, map_by_fd(id)</c> refers to it.</summary>
+    public int Id { get; }
+
+    /// <summary>The opaque value a program holds in a register for this map (what the kernel's lddw pseudo-map gives).</summary>
+    public ulong Handle => MapRegistry.HandleOf(Id);
+
+    public virtual bool IsPerCpu => false;
+
+    /// <summary>Bytes of one value as the control plane reads and writes it (all CPUs for per-CPU maps).</summary>
+    public int UserValueSize => IsPerCpu ? RoundUp8(ValueSize) * PossibleCpus : ValueSize;
+
+    /// <summary>Memory a program may read and write through pointers this map hands out; checked at run time.</summary>
+    public abstract MemoryRegion ValueRegion { get; }
+
+    // ---- program side: raw pointers, errno results, never throws ----
+
+    /// <summary>bpf_map_lookup_elem: the value for <paramref name="key"/> (this CPU's slot for per-CPU maps) or null.</summary>
+    public abstract byte* LookupElem(byte* key, int cpu);
+
+    /// <summary>bpf_map_update_elem from a program: 0 or a negative errno.</summary>
+    public abstract int UpdateElem(byte* key, byte* value, ulong flags, int cpu);
+
+    /// <summary>bpf_map_delete_elem: 0 or a negative errno.</summary>
+    public abstract int DeleteElem(byte* key);
+
+    // ---- control-plane side: copies, errno results ----
+
+    /// <summary>Copies the value (all CPU slots for per-CPU maps) into <paramref name="value"/>; 0 or -ENOENT.</summary>
+    public abstract int Lookup(ReadOnlySpan<byte> key, Span<byte> value);
+
+    /// <summary>Sets the value (all CPU slots for per-CPU maps); 0 or a negative errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL).</summary>
+    public abstract int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY);
+
+    /// <summary>Removes the element; 0, -ENOENT, or -EINVAL for maps whose elements cannot be deleted.</summary>
+    public abstract int Delete(ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// The key after <paramref name="key"/> in iteration order, or the first key when <paramref name="key"/> is empty
+    /// or not in the map (as the kernel does); -ENOENT after the last.
+    /// </summary>
+    public abstract int GetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey);
+
+    /// <summary>Every element as copied key/value pairs, in iteration order.</summary>
+    public IEnumerable<KeyValuePair<byte[], byte[]>> Dump()
+    {
+        var key = Array.Empty<byte>();
+        var next = new byte[KeySize];
+        while (GetNextKey(key, next) == 0)
+        {
+            var value = new byte[UserValueSize];
+            key = (byte[])next.Clone();
+            if (Lookup(key, value) == 0)
+                yield return new(key, value);
+        }
+    }
+
+    /// <summary>Checks the sizes of a control-plane call; throws naming the map and the wrong size.</summary>
+    protected void CheckSizes(ReadOnlySpan<byte> key, int valueLength)
+    {
+        if (key.Length != KeySize)
+            throw new ArgumentException($"map '{Name}': key is {key.Length} bytes, the map's key_size is {KeySize}", nameof(key));
+        if (valueLength != UserValueSize)
+            throw new ArgumentException($"map '{Name}': value is {valueLength} bytes, expected {UserValueSize}", "value");
+    }
+
+    protected void CheckKeySize(ReadOnlySpan<byte> key)
+    {
+        if (key.Length != KeySize)
+            throw new ArgumentException($"map '{Name}': key is {key.Length} bytes, the map's key_size is {KeySize}", nameof(key));
+    }
+
+    /// <summary>The update-flag rules shared by every map type: only BPF_ANY, BPF_NOEXIST or BPF_EXIST.</summary>
+    protected static bool ValidUpdateFlags(ulong flags) => flags <= MapFlags.BPF_EXIST;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RoundUp8(int n) => (n + 7) & ~7;
+
+    public override string ToString() => Definition.ToString();
+
+    protected virtual void Dispose(bool disposing) => MapRegistry.Unregister(Id);
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+}
