@@ -7,6 +7,7 @@ public static class Errno
     public const int EPERM = 1;
     public const int ENOENT = 2;
     public const int E2BIG = 7;
+    public const int EBADF = 9;
     public const int EAGAIN = 11;
     public const int ENOMEM = 12;
     public const int EACCES = 13;
@@ -25,6 +26,7 @@ public static class Errno
         EPERM => "EPERM",
         ENOENT => "ENOENT",
         E2BIG => "E2BIG",
+        EBADF => "EBADF",
         EAGAIN => "EAGAIN",
         ENOMEM => "ENOMEM",
         EACCES => "EACCES",

@@ -20,7 +20,6 @@ public abstract unsafe class BpfMap : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(possibleCpus, 1);
         Definition = definition;
         PossibleCpus = possibleCpus;
-        Id = MapRegistry.Register(this);
     }
 
     public MapDefinition Definition { get; }
@@ -32,7 +31,25 @@ public abstract unsafe class BpfMap : IDisposable
     public int PossibleCpus { get; }
 
     /// <summary>Process-wide id, the user-space analogue of a map fd; <c>lddw rX, map_by_fd(id)</c> refers to it.</summary>
-    public int Id { get; }
+    /// <remarks>Assigned on first use, so a map whose constructor refused its definition never takes a slot.</remarks>
+    public int Id
+    {
+        get
+        {
+            if (id == 0)
+            {
+                lock (registration)
+                {
+                    if (id == 0)
+                        id = MapRegistry.Register(this);
+                }
+            }
+            return id;
+        }
+    }
+
+    private volatile int id;
+    private readonly Lock registration = new();
 
     /// <summary>The opaque value a program holds in a register for this map (what the kernel's lddw pseudo-map gives).</summary>
     public ulong Handle => MapRegistry.HandleOf(Id);
@@ -110,7 +127,11 @@ public abstract unsafe class BpfMap : IDisposable
 
     public override string ToString() => Definition.ToString();
 
-    protected virtual void Dispose(bool disposing) => MapRegistry.Unregister(Id);
+    protected virtual void Dispose(bool disposing)
+    {
+        if (id != 0)
+            MapRegistry.Unregister(id);
+    }
 
     public void Dispose()
     {

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Program;
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Execution;
+
+/// <summary>The instructions and helpers that transfer control: tail calls, bpf_loop callbacks, legacy packet loads.</summary>
+internal static unsafe partial class Interpreter
+{
+    /// <summary>Kernel BPF_MAX_LOOPS: the most iterations one bpf_loop call may ask for.</summary>
+    public const uint BPF_MAX_LOOPS = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// bpf_tail_call, in the kernel interpreter's order: an index past max_entries does nothing; the chain counter
+    /// is checked and then spent even if the slot is empty; a success replaces the running program in this frame.
+    /// </summary>
+    private static BpfProgram? TailCall(BpfVm vm, ulong mapHandle, ulong index)
+    {
+        if (MapRegistry.FromHandle(mapHandle) is not ProgArrayMap programs)
+        {
+            vm.RaiseFault(FaultReason.InvalidMapArgument, vm.CurrentPc);
+            return null;
+        }
+        if ((uint)index >= (uint)programs.MaxEntries || (index >> 32) != 0)
+            return null;
+        if (vm.TailCallCount >= MAX_TAIL_CALL_CNT)
+            return null;
+        vm.TailCallCount++;
+        var next = programs.GetProgram((uint)index);
+        if (next is null)
+            return null;
+        vm.Running = next;
+        vm.Regions = next.Regions;
+        return next;
+    }
+
+    /// <summary>bpf_loop(nr_loops, callback, ctx, flags): calls the callback in a new frame until it returns non-zero.</summary>
+    private static ulong Loop(BpfVm vm, BpfProgram program, int pc, ulong count, ulong callback, ulong context, ulong flags, int depth)
+    {
+        if (flags != 0)
+            return unchecked((ulong)-Errno.EINVAL);
+        if ((uint)count > BPF_MAX_LOOPS)
+            return unchecked((ulong)-Errno.E2BIG);
+        var target = callback ^ BpfProgram.CodeAddressTag;
+        if (target >= (ulong)program.Length)
+        {
+            vm.RaiseFault(FaultReason.InvalidHelperArgument, pc);
+            return 0;
+        }
+        if (depth + 1 >= MAX_CALL_FRAMES)
+        {
+            vm.RaiseFault(FaultReason.CallStackOverflow, pc);
+            return 0;
+        }
+        var iterations = (uint)count;
+        for (uint n = 0; n < iterations; n++)
+        {
+            var result = Run(vm, program, (int)target, n, context, 0, depth + 1);
+            vm.Running = program;
+            vm.Regions = program.Regions;
+            if (vm.PendingFault != FaultReason.None)
+                return 0;
+            if (result != 0)
+                return n + 1;
+        }
+        return iterations;
+    }
+
+    /// <summary>LD_ABS / LD_IND: a big-endian load from the packet at imm (+ src); false when out of range.</summary>
+    private static bool LoadPacket(BpfVm vm, DecodedInsn* i, ulong* r, out ulong value)
+    {
+        value = 0;
+        var offset = (long)(int)i->Imm;
+        if (Mode(i->Code) == BPF_IND)
+            offset += (int)(uint)r[i->Src];
+        var size = SizeInBytes(Size(i->Code));
+        var packetStart = vm.IsXdp ? (ulong)vm.Xdp.Data : vm.PacketLo;
+        var packetLength = vm.IsXdp ? (long)(vm.Xdp.DataEnd - vm.Xdp.Data) : (long)vm.PacketSpan;
+        if (offset < 0 || offset + size > packetLength)
+            return false;
+        var p = (byte*)(packetStart + (ulong)offset);
+        value = size switch
+        {
+            1 => *p,
+            2 => BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(p, 2)),
+            _ => BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(p, 4)),
+        };
+        return true;
+    }
+}

@@ -1,0 +1,18 @@
+namespace XdpGate.Bpf.Maps;
+
+/// <summary>BPF_MAP_CREATE: builds the map a definition describes, or throws <see cref="BpfLoadException"/> naming what the kernel would refuse.</summary>
+public static class MapFactory
+{
+    public static BpfMap Create(MapDefinition definition, int possibleCpus = 1)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return definition.Type switch
+        {
+            bpf_map_type.BPF_MAP_TYPE_ARRAY or bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY => new ArrayMap(definition, possibleCpus),
+            bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY => new ProgArrayMap(definition, possibleCpus),
+            bpf_map_type.BPF_MAP_TYPE_DEVMAP => new DevMap(definition, possibleCpus),
+            bpf_map_type.BPF_MAP_TYPE_RINGBUF => new RingBufMap(definition, possibleCpus),
+            _ => throw new BpfLoadException($"map '{definition.Name}': type {definition.Type} is not supported"),
+        };
+    }
+}

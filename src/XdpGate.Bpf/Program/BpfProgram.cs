@@ -1,0 +1,152 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using XdpGate.Bpf.Helpers;
+using XdpGate.Bpf.Isa;
+using XdpGate.Bpf.Maps;
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Program;
+
+/// <summary>
+/// A validated, linked program: instructions checked against RFC 9669, lddw pseudo forms bound to maps, helper
+/// ids checked against the program type, and a pre-decoded copy ready to execute.
+/// </summary>
+public sealed unsafe class BpfProgram
+{
+    /// <summary>Values of <c>lddw rX, func(...)</c>: a callback's code address, tagged so it is never a memory address.</summary>
+    internal const ulong CodeAddressTag = 0xffff_e000_0000_0000;
+
+    private readonly DecodedInsn[] decoded;
+
+    private BpfProgram(string name, bpf_prog_type type, bpf_insn[] instructions, BpfMap[] maps, DecodedInsn[] decoded, MemoryRegion[] regions)
+    {
+        Name = name;
+        Type = type;
+        Instructions = instructions;
+        Maps = maps;
+        this.decoded = decoded;
+        Regions = regions;
+        Id = Interlocked.Increment(ref lastId);
+        lock (Live)
+            Live[Id] = new WeakReference<BpfProgram>(this);
+    }
+
+    private static readonly Dictionary<int, WeakReference<BpfProgram>> Live = [];
+    private static int lastId;
+
+    /// <summary>Process-wide id, the user-space analogue of a program fd or id; program arrays report it.</summary>
+    public int Id { get; }
+
+    /// <summary>The live program with this id, or null.</summary>
+    public static BpfProgram? FromId(int id)
+    {
+        lock (Live)
+        {
+            if (Live.TryGetValue(id, out var reference) && reference.TryGetTarget(out var program))
+                return program;
+            Live.Remove(id);
+            return null;
+        }
+    }
+
+    public string Name { get; }
+    public bpf_prog_type Type { get; }
+    public IReadOnlyList<bpf_insn> Instructions { get; }
+    /// <summary>Every map the program's instructions refer to.</summary>
+    public IReadOnlyList<BpfMap> Maps { get; }
+
+    /// <summary>Map memory this program may touch through pointers (map values, ring buffer records).</summary>
+    internal MemoryRegion[] Regions { get; }
+
+    /// <summary>The decoded instructions; the array is pinned, so the pointer stays valid for the program's life.</summary>
+    internal DecodedInsn* Code => (DecodedInsn*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(decoded));
+
+    internal int Length => decoded.Length;
+
+    public static BpfProgram Load(ReadOnlySpan<byte> bytecode, ProgramOptions? options = null) =>
+        Load(bpf_insn.FromBytes(bytecode), options);
+
+    /// <summary>Validates and links <paramref name="instructions"/>; throws <see cref="BpfLoadException"/> naming what is wrong.</summary>
+    public static BpfProgram Load(ReadOnlySpan<bpf_insn> instructions, ProgramOptions? options = null)
+    {
+        options ??= new ProgramOptions();
+        InstructionValidator.Validate(instructions);
+
+        var decoded = GC.AllocateArray<DecodedInsn>(instructions.Length, pinned: true);
+        var maps = new List<BpfMap>();
+        for (var pc = 0; pc < instructions.Length; pc++)
+        {
+            var insn = instructions[pc];
+            ref var d = ref decoded[pc];
+            d.Code = insn.code;
+            d.Dst = (byte)insn.dst_reg;
+            d.Src = (byte)insn.src_reg;
+            d.Off = insn.off;
+            d.Imm = insn.imm;
+
+            var target = InstructionValidator.JumpTarget(insn, pc);
+            if (target >= 0)
+                d.Off = target;
+
+            if (insn.code == (BPF_JMP | BPF_CALL))
+            {
+                if (insn.src_reg == BPF_PSEUDO_CALL)
+                    d.Imm = pc + 1 + insn.imm;
+                else if (!HelperTable.IsAvailable(insn.imm, options.Type))
+                    throw InstructionValidator.Fail(pc, insn, HelperTable.Describe(insn.imm) is { } known
+                        ? $"helper {known} is not available to {options.Type} programs"
+                        : $"unknown helper id {insn.imm}");
+            }
+            else if (Mode(insn.code) is BPF_ABS or BPF_IND && Class(insn.code) == BPF_LD
+                     && options.Type == bpf_prog_type.BPF_PROG_TYPE_XDP)
+            {
+                throw InstructionValidator.Fail(pc, insn, "legacy packet loads (LD_ABS/LD_IND) are not allowed in XDP programs");
+            }
+            else if (InstructionValidator.IsWide(insn))
+            {
+                var next = instructions[pc + 1];
+                d.Imm = ResolveWide(options, maps, pc, insn, next);
+                decoded[pc + 1] = default;
+                pc++;
+            }
+        }
+
+        var regions = maps.Select(m => m.ValueRegion).Where(r => r.Length > 0).ToArray();
+        return new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions);
+    }
+
+    private static long ResolveWide(ProgramOptions options, List<BpfMap> maps, int pc, bpf_insn insn, bpf_insn next)
+    {
+        switch (insn.src_reg)
+        {
+            case 0:
+                return (long)(((ulong)(uint)next.imm << 32) | (uint)insn.imm);
+            case BPF_PSEUDO_FUNC:
+                return (long)(CodeAddressTag | (uint)(pc + 1 + insn.imm));
+            case BPF_PSEUDO_BTF_ID:
+                throw InstructionValidator.Fail(pc, insn, "lddw of a kernel variable (BTF id) has no meaning outside the kernel");
+        }
+
+        var map = insn.src_reg is BPF_PSEUDO_MAP_IDX or BPF_PSEUDO_MAP_IDX_VALUE
+            ? (uint)insn.imm < (uint)options.Maps.Count ? options.Maps[insn.imm] : null
+            : MapRegistry.FromId(insn.imm);
+        if (map is null)
+            throw InstructionValidator.Fail(pc, insn, insn.src_reg is BPF_PSEUDO_MAP_IDX or BPF_PSEUDO_MAP_IDX_VALUE
+                ? $"map index {insn.imm} is not one of the program's {options.Maps.Count} maps"
+                : $"no open map has id (fd) {insn.imm}");
+        if (!maps.Contains(map))
+            maps.Add(map);
+
+        if (insn.src_reg is BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_IDX)
+            return (long)map.Handle;
+
+        if (map is not IDirectValueMap direct)
+            throw InstructionValidator.Fail(pc, insn, $"map '{map.Name}' ({map.Type}) has no direct value address; only array maps do");
+        var address = direct.DirectValueAddress((uint)next.imm);
+        if (address == 0)
+            throw InstructionValidator.Fail(pc, insn, $"offset {next.imm} is outside the value of map '{map.Name}' (value_size {map.ValueSize})");
+        return address;
+    }
+
+    public override string ToString() => $"{Name} ({Type}, {Instructions.Count} insns)";
+}
