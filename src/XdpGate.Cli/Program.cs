@@ -1,1 +1,3 @@
-return 0;
+using XdpGate.Cli;
+
+return CommandTable.Run(args, new CliIo(Console.In, Console.Out, Console.Error));

@@ -283,5 +283,5 @@ public static class InstructionValidator
     private static BpfLoadException UnknownOpcode(int pc, bpf_insn insn) => Fail(pc, insn, $"unknown opcode 0x{insn.code:x2}");
 
     public static BpfLoadException Fail(int pc, bpf_insn insn, string message) =>
-        new($"insn {pc}: {message} (code=0x{insn.code:x2} dst=r{insn.dst_reg} src=r{insn.src_reg} off={insn.off} imm={insn.imm})");
+        new($"insn {pc}: {Disassembler.Format([insn], 0)}: {message}");
 }

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using XdpGate.Bpf;
+using XdpGate.Cli.Commands;
+
+namespace XdpGate.Cli;
+
+/// <summary>
+/// Every `xdpgate` command, in bpftool's shape (`xdpgate OBJECT VERB`). Commands only parse arguments, call the
+/// libraries and print; errors in the input become a message on stderr and exit status 1.
+/// </summary>
+public static class CommandTable
+{
+    public static int Run(string[] args, CliIo io)
+    {
+        ArgumentNullException.ThrowIfNull(io);
+        var root = new RootCommand("XdpGate: XDP programs in user space, at kernel speed")
+        {
+            VmCommands.Build(io),
+            AsmCommands.BuildAssemble(io),
+            AsmCommands.BuildDisassemble(io),
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+                io.Error.WriteLine($"error: {error.Message}");
+            io.Error.WriteLine("Run 'xdpgate --help' for usage.");
+            return ExitCode.Usage;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is BpfLoadException or CliInputException or IOException or UnauthorizedAccessException)
+        {
+            io.Error.WriteLine($"error: {e.Message}");
+            return ExitCode.Failure;
+        }
+    }
+}
+
+/// <summary>Input given to a command that it cannot use (a file that is not hex, a missing file); the message says why.</summary>
+public sealed class CliInputException(string message) : Exception(message);
