@@ -22,6 +22,8 @@ public enum FaultReason
     InvalidHelperMemory,
     /// <summary>A helper argument is outside what the helper accepts and the kernel's verifier would have refused.</summary>
     InvalidHelperArgument,
+    /// <summary>An opcode the loader should have refused; a safety net, never expected.</summary>
+    InvalidInstruction,
 }
 
 /// <summary>Where and why the last faulting run stopped.</summary>
@@ -46,6 +48,7 @@ public readonly record struct Fault(FaultReason Reason, int Pc, ulong Address, i
         FaultReason.InvalidMapArgument => "helper given a value that is not a map of the right type",
         FaultReason.InvalidHelperMemory => "helper given memory it may not access",
         FaultReason.InvalidHelperArgument => "helper given an invalid argument",
+        FaultReason.InvalidInstruction => "invalid instruction",
         _ => reason.ToString(),
     };
 }

@@ -286,8 +286,8 @@ internal static unsafe partial class Interpreter
                         r[i->Dst] = Unsafe.ReadUnaligned<uint>((void*)address);
                     else if (vm.TryLoadContext(address, 4, out var field))
                         r[i->Dst] = field;
-                    else
-                        return Fault(vm, FaultReason.InvalidRead, pc, address, 4);
+                    else if (!Readable(vm, address, 4, pc))
+                        return 0;
                     break;
                 case BPF_LDX | BPF_MEM | BPF_DW:
                     address = r[i->Src] + (ulong)(long)i->Off;
@@ -364,7 +364,8 @@ internal static unsafe partial class Interpreter
 
                 default:
                     // Unreachable: the loader refuses unknown opcodes. Kept as a fault so a bug cannot run off.
-                    return Fault(vm, FaultReason.InvalidHelperArgument, pc, 0, 0);
+                    vm.RaiseFault(FaultReason.InvalidInstruction, pc - 1);
+                    return 0;
             }
         }
     }
@@ -383,12 +384,6 @@ internal static unsafe partial class Interpreter
         }
         pc = target;
         return true;
-    }
-
-    private static ulong Fault(BpfVm vm, FaultReason reason, int pc, ulong address, int size)
-    {
-        vm.RaiseFault(reason, pc - 1, address, size);
-        return 0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -52,15 +52,15 @@ public static class InstructionValidator
 
     public static bool IsPseudoFunc(bpf_insn insn) => IsWide(insn) && insn.src_reg == BPF_PSEUDO_FUNC;
 
-    /// <summary>The instruction a jump goes to, or -1 for instructions that do not jump.</summary>
-    public static int JumpTarget(bpf_insn insn, int pc)
+    /// <summary>The instruction a jump goes to (possibly outside the program), or null for instructions that do not jump.</summary>
+    public static int? JumpTarget(bpf_insn insn, int pc)
     {
         var cls = Class(insn.code);
         if (cls != BPF_JMP && cls != BPF_JMP32)
-            return -1;
+            return null;
         var op = Op(insn.code);
         if (op is BPF_CALL or BPF_EXIT)
-            return -1;
+            return null;
         if (cls == BPF_JMP32 && op == BPF_JA)
             return pc + 1 + insn.imm;
         return pc + 1 + insn.off;
@@ -251,8 +251,7 @@ public static class InstructionValidator
             {
                 if (isSecondHalf[pc])
                     continue;
-                var target = JumpTarget(insns[pc], pc);
-                if (target < 0)
+                if (JumpTarget(insns[pc], pc) is not { } target)
                     continue;
                 CheckTarget(insns, isSecondHalf, pc, insns[pc], target);
                 if (target < start || target >= end)

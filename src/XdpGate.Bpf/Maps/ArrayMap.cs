@@ -78,13 +78,14 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
         var index = MemoryMarshal.Read<uint>(key);
         if (index >= (uint)MaxEntries)
             return -Errno.ENOENT;
-        long start;
+        var attempts = 0;
+        long token;
         do
         {
-            start = locks.ReadBegin((int)index);
+            token = locks.ReadBegin((int)index, ref attempts);
             CopyOut(index, value);
         }
-        while (locks.ReadRetry((int)index, start));
+        while (locks.ReadRetry((int)index, token));
         return 0;
     }
 

@@ -30,10 +30,16 @@ internal sealed class SeqLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EndWrite(int element, long token) => Volatile.Write(ref sequence[element], token + 1);
 
-    /// <summary>Waits until no write is in progress and returns the counter to pass to <see cref="ReadRetry"/>.</summary>
+    /// <summary>
+    /// Starts a copy: waits until no write is in progress and returns the token for <see cref="ReadRetry"/>. After
+    /// <see cref="OptimisticAttempts"/> failed copies it takes the element like a writer, so a reader of an element
+    /// that programs update on every packet still finishes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long ReadBegin(int element)
+    public long ReadBegin(int element, ref int attempts)
     {
+        if (++attempts > OptimisticAttempts)
+            return BeginWrite(element) | ExclusiveRead;
         ref var s = ref sequence[element];
         var spins = 0;
         while (true)
@@ -47,9 +53,18 @@ internal sealed class SeqLock
 
     /// <summary>True when a write overlapped the copy made since <see cref="ReadBegin"/>, so it must be made again.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool ReadRetry(int element, long start)
+    public bool ReadRetry(int element, long token)
     {
+        if ((token & ExclusiveRead) != 0)
+        {
+            // Nothing was written: restore the even value the element had, so optimistic readers stay valid.
+            Volatile.Write(ref sequence[element], (token & ~ExclusiveRead) - 1);
+            return false;
+        }
         Interlocked.MemoryBarrier();
-        return Volatile.Read(ref sequence[element]) != start;
+        return Volatile.Read(ref sequence[element]) != token;
     }
+
+    private const int OptimisticAttempts = 16;
+    private const long ExclusiveRead = 1L << 62;
 }

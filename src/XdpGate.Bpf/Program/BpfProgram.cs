@@ -84,8 +84,7 @@ public sealed unsafe class BpfProgram
             d.Off = insn.off;
             d.Imm = insn.imm;
 
-            var target = InstructionValidator.JumpTarget(insn, pc);
-            if (target >= 0)
+            if (InstructionValidator.JumpTarget(insn, pc) is { } target)
                 d.Off = target;
 
             if (insn.code == (BPF_JMP | BPF_CALL))
