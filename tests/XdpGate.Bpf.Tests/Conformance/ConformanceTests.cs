@@ -1,6 +1,7 @@
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using Xunit;
 
 namespace XdpGate.Bpf.Tests.Conformance;
 
