@@ -22,7 +22,8 @@ internal static unsafe partial class Interpreter
             vm.RaiseFault(FaultReason.InvalidMapArgument, vm.CurrentPc);
             return null;
         }
-        if ((uint)index >= (uint)programs.MaxEntries || (index >> 32) != 0)
+        // The index is a u32: the kernel reads only the low half of r3.
+        if ((uint)index >= (uint)programs.MaxEntries)
             return null;
         if (vm.TailCallCount >= MAX_TAIL_CALL_CNT)
             return null;

@@ -112,8 +112,10 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
 
     public override int GetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) => ArrayKeys.GetNext(key, MaxEntries, nextKey);
 
+    public bool HasDirectValue => !perCpu && MaxEntries == 1;
+
     public nint DirectValueAddress(uint offset) =>
-        !perCpu && offset < (uint)ValueSize ? (nint)(storage + offset) : 0;
+        HasDirectValue && offset < (uint)ValueSize ? (nint)(storage + offset) : 0;
 
     private int CheckUpdate(uint index, ulong flags)
     {
@@ -123,6 +125,9 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
             return -Errno.E2BIG;
         if ((flags & MapFlags.BPF_NOEXIST) != 0)
             return -Errno.EEXIST;
+        // BPF_F_LOCK needs a struct bpf_spin_lock in the value (BTF-described); values here never have one.
+        if ((flags & MapFlags.BPF_F_LOCK) != 0)
+            return -Errno.EINVAL;
         return 0;
     }
 

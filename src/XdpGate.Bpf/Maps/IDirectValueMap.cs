@@ -6,6 +6,9 @@ namespace XdpGate.Bpf.Maps;
 /// </summary>
 public interface IDirectValueMap
 {
+    /// <summary>Whether this map allows direct value access at all (the kernel: plain arrays with max_entries 1).</summary>
+    bool HasDirectValue { get; }
+
     /// <summary>The address of byte <paramref name="offset"/> of element 0's value, or 0 when out of range.</summary>
     nint DirectValueAddress(uint offset);
 }

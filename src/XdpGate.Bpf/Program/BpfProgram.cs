@@ -86,6 +86,7 @@ public sealed unsafe class BpfProgram
 
             if (InstructionValidator.JumpTarget(insn, pc) is { } target)
                 d.Off = target;
+            CheckFrameAccess(pc, insn);
 
             if (insn.code == (BPF_JMP | BPF_CALL))
             {
@@ -114,6 +115,26 @@ public sealed unsafe class BpfProgram
         return new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions);
     }
 
+    /// <summary>
+    /// Accesses through r10 itself must stay inside the frame's 512 bytes below it, as the kernel's verifier requires;
+    /// checked at load because r10 is read-only, so its offset is all there is to know.
+    /// </summary>
+    private static void CheckFrameAccess(int pc, bpf_insn insn)
+    {
+        var cls = Class(insn.code);
+        var baseRegister = cls switch
+        {
+            BPF_LDX => insn.src_reg,
+            BPF_ST or BPF_STX => insn.dst_reg,
+            _ => -1,
+        };
+        if (baseRegister != BPF_REG_FP)
+            return;
+        var size = SizeInBytes(Size(insn.code));
+        if (insn.off < -MAX_BPF_STACK || insn.off + size > 0)
+            throw InstructionValidator.Fail(pc, insn, $"stack access of {size} bytes at r10{insn.off:+0;-0} is outside the {MAX_BPF_STACK}-byte frame below r10");
+    }
+
     private static long ResolveWide(ProgramOptions options, List<BpfMap> maps, int pc, bpf_insn insn, bpf_insn next)
     {
         switch (insn.src_reg)
@@ -139,8 +160,8 @@ public sealed unsafe class BpfProgram
         if (insn.src_reg is BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_IDX)
             return (long)map.Handle;
 
-        if (map is not IDirectValueMap direct)
-            throw InstructionValidator.Fail(pc, insn, $"map '{map.Name}' ({map.Type}) has no direct value address; only array maps do");
+        if (map is not IDirectValueMap { HasDirectValue: true } direct)
+            throw InstructionValidator.Fail(pc, insn, $"map '{map.Name}' ({map.Type}, max_entries {map.MaxEntries}) has no direct value address; only single-element array maps do");
         var address = direct.DirectValueAddress((uint)next.imm);
         if (address == 0)
             throw InstructionValidator.Fail(pc, insn, $"offset {next.imm} is outside the value of map '{map.Name}' (value_size {map.ValueSize})");

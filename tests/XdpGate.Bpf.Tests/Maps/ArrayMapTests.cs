@@ -66,12 +66,14 @@ public sealed class ArrayMapTests
     }
 
     [Fact]
-    public void Direct_value_addresses_exist_for_plain_arrays_within_the_value()
+    public void Direct_value_addresses_exist_only_for_single_element_plain_arrays_within_the_value()
     {
-        using var map = Array(valueSize: 16);
+        using var map = Array(valueSize: 16, entries: 1);
         Assert.NotEqual(0, map.DirectValueAddress(15));
         Assert.Equal(0, map.DirectValueAddress(16));
-        using var perCpu = Array(perCpu: true);
+        using var larger = Array(valueSize: 16, entries: 2);
+        Assert.Equal(0, larger.DirectValueAddress(0));
+        using var perCpu = Array(perCpu: true, entries: 1);
         Assert.Equal(0, perCpu.DirectValueAddress(0));
     }
 
