@@ -8,6 +8,22 @@ namespace XdpGate.Bpf.Maps;
 /// </summary>
 internal static class ArrayKeys
 {
+    /// <summary>
+    /// The update checks of the kernel's array-indexed maps, in its order: unknown flags (-EINVAL), index past
+    /// max_entries (-E2BIG), BPF_NOEXIST on slots that always exist (-EEXIST). Arrays accept BPF_F_LOCK here and
+    /// judge it afterwards; devmaps do not.
+    /// </summary>
+    public static int CheckUpdate(uint index, int maxEntries, ulong flags, bool lockFlagAllowed)
+    {
+        if ((lockFlagAllowed ? flags & ~MapFlags.BPF_F_LOCK : flags) > MapFlags.BPF_EXIST)
+            return -Errno.EINVAL;
+        if (index >= (uint)maxEntries)
+            return -Errno.E2BIG;
+        if ((flags & MapFlags.BPF_NOEXIST) != 0)
+            return -Errno.EEXIST;
+        return 0;
+    }
+
     public static int GetNext(ReadOnlySpan<byte> key, int maxEntries, Span<byte> nextKey)
     {
         uint next = 0;

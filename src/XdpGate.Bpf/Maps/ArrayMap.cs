@@ -119,16 +119,9 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
 
     private int CheckUpdate(uint index, ulong flags)
     {
-        if ((flags & ~MapFlags.BPF_F_LOCK) > MapFlags.BPF_EXIST)
-            return -Errno.EINVAL;
-        if (index >= (uint)MaxEntries)
-            return -Errno.E2BIG;
-        if ((flags & MapFlags.BPF_NOEXIST) != 0)
-            return -Errno.EEXIST;
+        var check = ArrayKeys.CheckUpdate(index, MaxEntries, flags, lockFlagAllowed: true);
         // BPF_F_LOCK needs a struct bpf_spin_lock in the value (BTF-described); values here never have one.
-        if ((flags & MapFlags.BPF_F_LOCK) != 0)
-            return -Errno.EINVAL;
-        return 0;
+        return check == 0 && (flags & MapFlags.BPF_F_LOCK) != 0 ? -Errno.EINVAL : check;
     }
 
     private void CopyOut(uint index, Span<byte> value)

@@ -53,13 +53,10 @@ public sealed unsafe class DevMap : BpfMap
     public override int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY)
     {
         CheckSizes(key, value.Length);
-        if (!ValidUpdateFlags(flags))
-            return -Errno.EINVAL;
         var index = MemoryMarshal.Read<uint>(key);
-        if (index >= (uint)MaxEntries)
-            return -Errno.E2BIG;
-        if (flags == MapFlags.BPF_NOEXIST)
-            return -Errno.EEXIST;
+        var check = ArrayKeys.CheckUpdate(index, MaxEntries, flags, lockFlagAllowed: false);
+        if (check != 0)
+            return check;
         var ifindex = MemoryMarshal.Read<uint>(value);
         if (ifindex == 0)
             return -Errno.EINVAL;

@@ -61,13 +61,12 @@ public sealed unsafe class ProgArrayMap : BpfMap
     public override int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY)
     {
         CheckSizes(key, value.Length);
-        if (!ValidUpdateFlags(flags))
+        // Like every fd array in the kernel: only BPF_ANY.
+        if (flags != MapFlags.BPF_ANY)
             return -Errno.EINVAL;
         var index = MemoryMarshal.Read<uint>(key);
         if (index >= (uint)programs.Length)
             return -Errno.E2BIG;
-        if (flags == MapFlags.BPF_NOEXIST)
-            return -Errno.EEXIST;
         var program = BpfProgram.FromId(MemoryMarshal.Read<int>(value));
         return program is null ? -Errno.EBADF : SetProgram(index, program);
     }
