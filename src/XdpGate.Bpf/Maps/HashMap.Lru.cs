@@ -14,7 +14,7 @@ public sealed unsafe partial class HashMap
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void MarkReferenced(int element)
     {
-        ref var bit = ref referenced[element];
+        ref var bit = ref ReferencedOf(Node(element));
         if (bit == 0)
             bit = 1;
     }
@@ -31,7 +31,7 @@ public sealed unsafe partial class HashMap
             var element = (int)((ulong)Interlocked.Increment(ref clockHand) % elements);
             if (Volatile.Read(ref linked[element]) == 0)
                 continue;
-            ref var bit = ref referenced[element];
+            ref var bit = ref ReferencedOf(Node(element));
             if (bit != 0)
             {
                 bit = 0;

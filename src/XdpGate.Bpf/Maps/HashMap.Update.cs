@@ -115,7 +115,7 @@ public sealed unsafe partial class HashMap
             WriteValue(element, value, cpu, fresh: true);
             EndWrite(element, written);
             if (lru)
-                referenced[element] = old >= 0 ? (byte)1 : (byte)0; // a replacement inherits the use, as in the kernel
+                ReferencedOf(node) = old >= 0 ? (byte)1 : (byte)0; // a replacement inherits the use, as in the kernel
 
             // The kernel's order: publish at the head, then unlink the old element. New elements only ever enter a
             // chain at its head, so a reader led into this bucket by a recycled element still walks all of it. A

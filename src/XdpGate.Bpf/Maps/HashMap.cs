@@ -9,9 +9,9 @@ namespace XdpGate.Bpf.Maps;
 /// </summary>
 /// <remarks>
 /// <para>Storage. Every element is allocated at creation in native memory and never moves: a node array (chain link,
-/// 32-bit hash, key), a value array (the <see cref="ValueRegion"/>, one contiguous range, 8-byte aligned values;
+/// 32-bit hash, LRU reference byte, key), a value array (the <see cref="ValueRegion"/>, one contiguous range, 8-byte aligned values;
 /// per-CPU maps keep one block per CPU so CPUs never share a cache line of values), and, outside anything a program
-/// can reach, a sequence counter per element, a "linked" byte, and for LRU maps a reference byte.</para>
+/// can reach, a sequence counter per element and a "linked" byte.</para>
 /// <para>Lookups take no lock. Buckets are singly linked chains of element indices ended by a "nulls" marker that
 /// encodes the bucket number, as the kernel's hlist_nulls does: a deleted element keeps its link, so a reader standing
 /// on it walks on; if the element was reused in another bucket the reader ends on that bucket's marker and restarts.
@@ -55,6 +55,7 @@ public sealed unsafe partial class HashMap : BpfMap
     private readonly int capacity;
     private readonly uint bucketMask;
     private readonly nint nodeStride;
+    private readonly nint keyOffset;
     private readonly nint slotSize;
     private readonly nint cpuStride;
     private readonly nint valueBytes;
@@ -68,7 +69,6 @@ public sealed unsafe partial class HashMap : BpfMap
     private byte* values;
     private uint* sequences;
     private byte* linked;
-    private byte* referenced;
     private int count;
     private long clockHand;
     private int disposed;
@@ -93,7 +93,9 @@ public sealed unsafe partial class HashMap : BpfMap
         capacity = maxEntries + reserve;
         var bucketCount = RoundUpToPowerOf2(definition.MaxEntries);
         bucketMask = bucketCount - 1;
-        nodeStride = NodeHeader + RoundUp8(keySize);
+        // LRU nodes carry their reference byte in the header, on the line a lookup has just read anyway.
+        keyOffset = lru ? 16 : 8;
+        nodeStride = keyOffset + RoundUp8(keySize);
         slotSize = RoundUp8(valueSize);
         cpuStride = (slotSize * capacity + 63) & ~(nint)63; // each CPU's block starts on its own cache line
         valueBytes = cpuStride * (perCpu ? possibleCpus : 1);
@@ -105,8 +107,6 @@ public sealed unsafe partial class HashMap : BpfMap
             values = (byte*)AllocZeroed((nuint)valueBytes);
             sequences = (uint*)AllocZeroed((nuint)capacity * sizeof(uint));
             linked = (byte*)AllocZeroed((nuint)capacity);
-            if (lru)
-                referenced = (byte*)AllocZeroed((nuint)capacity);
             free = new ElementQueue(capacity);
         }
         catch (OutOfMemoryException e)
@@ -138,8 +138,6 @@ public sealed unsafe partial class HashMap : BpfMap
     public override MemoryRegion ValueRegion =>
         disposed != 0 ? MemoryRegion.Empty : new((nint)values, valueBytes, Writable: !programReadOnly);
 
-    private const int NodeHeader = 8;
-
     /// <summary>A chain head and its writers' lock, side by side as in the kernel's struct bucket.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct Bucket
@@ -148,7 +146,7 @@ public sealed unsafe partial class HashMap : BpfMap
         public int Gate;
     }
 
-    // A node is { uint next; uint hash; key, padded to 8 }.
+    // A node is { uint next; uint hash; [LRU: byte referenced; 7 bytes padding;] key, padded to 8 }.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte* Node(int index) => nodes + index * nodeStride;
 
@@ -159,7 +157,10 @@ public sealed unsafe partial class HashMap : BpfMap
     private static ref uint HashOf(byte* node) => ref *(uint*)(node + 4);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte* KeyOf(byte* node) => node + NodeHeader;
+    private byte* KeyOf(byte* node) => node + keyOffset;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref byte ReferencedOf(byte* node) => ref node[8];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Bucket* BucketOf(uint hash) => buckets + (hash & bucketMask);
@@ -189,13 +190,11 @@ public sealed unsafe partial class HashMap : BpfMap
         NativeMemory.AlignedFree(values);
         NativeMemory.AlignedFree(sequences);
         NativeMemory.AlignedFree(linked);
-        NativeMemory.AlignedFree(referenced);
         buckets = null;
         nodes = null;
         values = null;
         sequences = null;
         linked = null;
-        referenced = null;
     }
 
     /// <summary>
