@@ -37,6 +37,9 @@ internal static unsafe class KeyHash
             ? ((ulong)Unsafe.ReadUnaligned<uint>(p) << 32) | Unsafe.ReadUnaligned<uint>(p + n - 4)
             : ((ulong)p[0] << 16) | ((ulong)p[n >> 1] << 8) | p[n - 1];
         acc = Fold(acc ^ tail, TailMix);
+        // One multiply leaves keys that differ only in their high bytes (big-endian addresses) too close together;
+        // a second round spreads them like random keys.
+        acc = Fold(acc, WordMix);
         return (uint)(acc ^ (acc >> 32));
     }
 
