@@ -215,7 +215,7 @@ public sealed unsafe partial class HashMap
     private uint BeginWrite(int element) => Interlocked.Increment(ref sequences[element]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EndWrite(int element, uint odd) => Volatile.Write(ref sequences[element], odd + 1);
+    private void EndWrite(int element, uint odd) => Volatile.Write(ref sequences[element], unchecked(odd + 1));
 
     private void WriteValue(int element, byte* value, int cpu, bool fresh)
     {

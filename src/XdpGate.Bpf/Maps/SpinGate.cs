@@ -19,16 +19,16 @@ internal static class SpinGate
     public static void Enter(ref int gate)
     {
         var word = Volatile.Read(ref gate);
-        if ((word & 1) != 0 || Interlocked.CompareExchange(ref gate, word + 1, word) != word)
+        if ((word & 1) != 0 || Interlocked.CompareExchange(ref gate, unchecked(word + 1), word) != word)
             EnterContended(ref gate);
     }
 
     /// <summary>Marks a point inside a held section that lock-free readers must notice (the word stays odd).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Advance(ref int gate) => Volatile.Write(ref gate, gate + 2);
+    public static void Advance(ref int gate) => Volatile.Write(ref gate, unchecked(gate + 2));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Exit(ref int gate) => Volatile.Write(ref gate, gate + 1);
+    public static void Exit(ref int gate) => Volatile.Write(ref gate, unchecked(gate + 1));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void EnterContended(ref int gate)
@@ -39,7 +39,7 @@ internal static class SpinGate
         while (true)
         {
             var word = Volatile.Read(ref gate);
-            if ((word & 1) == 0 && Interlocked.CompareExchange(ref gate, word + 1, word) == word)
+            if ((word & 1) == 0 && Interlocked.CompareExchange(ref gate, unchecked(word + 1), word) == word)
                 return;
             spinner.SpinOnce(sleep1Threshold: -1);
         }
