@@ -35,7 +35,7 @@ public sealed unsafe partial class HashMap
         var bucket = 0u;
         if (key != null)
         {
-            var hash = KeyHash.Compute(key, keySize, seed);
+            var hash = HashOf(key);
             var element = Find(key, hash);
             if (element >= 0)
             {

@@ -9,7 +9,7 @@ public sealed unsafe partial class HashMap
     {
         if (buckets == null || (perCpu && (uint)cpu >= (uint)PossibleCpus))
             return null;
-        var index = Find(key, KeyHash.Compute(key, keySize, seed));
+        var index = Find(key, HashOf(key));
         if (index < 0)
             return null;
         if (lru)
@@ -31,7 +31,7 @@ public sealed unsafe partial class HashMap
         fixed (byte* k = key)
         fixed (byte* v = value)
         {
-            var hash = KeyHash.Compute(k, keySize, seed);
+            var hash = HashOf(k);
             var spinner = default(SpinWait);
             while (true)
             {
@@ -72,7 +72,7 @@ public sealed unsafe partial class HashMap
             while ((link & NullsBit) == 0)
             {
                 var node = Node((int)link);
-                if (HashOf(node) == hash && KeyEquals(KeyOf(node), key))
+                if ((HashWordOf(node) & HashMask) == hash && KeyEquals(KeyOf(node), key))
                     return (int)link;
                 link = Volatile.Read(ref NextOf(node));
             }

@@ -14,9 +14,10 @@ public sealed unsafe partial class HashMap
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void MarkReferenced(int element)
     {
-        ref var bit = ref ReferencedOf(Node(element));
-        if (bit == 0)
-            bit = 1;
+        // Atomic because the bit shares its word with the hash, which a writer may be setting for a recycled element.
+        ref var word = ref HashWordOf(Node(element));
+        if ((word & ReferencedBit) == 0)
+            Interlocked.Or(ref word, ReferencedBit);
     }
 
     /// <summary>
@@ -31,10 +32,10 @@ public sealed unsafe partial class HashMap
             var element = (int)((ulong)Interlocked.Increment(ref clockHand) % elements);
             if (Volatile.Read(ref linked[element]) == 0)
                 continue;
-            ref var bit = ref ReferencedOf(Node(element));
-            if (bit != 0)
+            ref var word = ref HashWordOf(Node(element));
+            if ((Volatile.Read(ref word) & ReferencedBit) != 0)
             {
-                bit = 0;
+                Interlocked.And(ref word, ~ReferencedBit);
                 continue;
             }
             if (TryEvict(element))
@@ -49,7 +50,7 @@ public sealed unsafe partial class HashMap
     /// </summary>
     private bool TryEvict(int element)
     {
-        var bucket = BucketOf(Volatile.Read(ref HashOf(Node(element))));
+        var bucket = BucketOf(Volatile.Read(ref HashWordOf(Node(element))));
         SpinGate.Enter(ref bucket->Gate);
         var found = Unlink(bucket, element);
         if (found)

@@ -60,7 +60,7 @@ public sealed unsafe partial class HashMap
     {
         if (!ValidUpdateFlags(flags))
             return -Errno.EINVAL;
-        var hash = KeyHash.Compute(key, keySize, seed);
+        var hash = HashOf(key);
         var bucket = BucketOf(hash);
         for (var attempt = 0; ; attempt++)
         {
@@ -110,12 +110,11 @@ public sealed unsafe partial class HashMap
 
             var node = Node(element);
             var written = BeginWrite(element);
-            HashOf(node) = hash;
+            // A replacement inherits the LRU reference, as in the kernel; a new key starts unreferenced.
+            HashWordOf(node) = lru && old >= 0 ? hash | ReferencedBit : hash;
             Buffer.MemoryCopy(key, KeyOf(node), keySize, keySize);
             WriteValue(element, value, cpu, fresh: true);
             EndWrite(element, written);
-            if (lru)
-                ReferencedOf(node) = old >= 0 ? (byte)1 : (byte)0; // a replacement inherits the use, as in the kernel
 
             // The kernel's order: publish at the head, then unlink the old element. New elements only ever enter a
             // chain at its head, so a reader led into this bucket by a recycled element still walks all of it. A
@@ -141,7 +140,7 @@ public sealed unsafe partial class HashMap
 
     private int Delete(byte* key)
     {
-        var hash = KeyHash.Compute(key, keySize, seed);
+        var hash = HashOf(key);
         var bucket = BucketOf(hash);
         SpinGate.Enter(ref bucket->Gate);
         ref var link = ref FindLinkLocked(bucket, key, hash);
@@ -184,7 +183,7 @@ public sealed unsafe partial class HashMap
         while ((link & NullsBit) == 0)
         {
             var node = Node((int)link);
-            if (HashOf(node) == hash && KeyEquals(KeyOf(node), key))
+            if ((HashWordOf(node) & HashMask) == hash && KeyEquals(KeyOf(node), key))
                 break;
             link = ref NextOf(node);
         }

@@ -9,7 +9,7 @@ namespace XdpGate.Bpf.Maps;
 /// </summary>
 /// <remarks>
 /// <para>Storage. Every element is allocated at creation in native memory and never moves: a node array (chain link,
-/// 32-bit hash, LRU reference byte, key), a value array (the <see cref="ValueRegion"/>, one contiguous range, 8-byte aligned values;
+/// 31-bit hash and LRU reference bit, key), a value array (the <see cref="ValueRegion"/>, one contiguous range, 8-byte aligned values;
 /// per-CPU maps keep one block per CPU so CPUs never share a cache line of values), and, outside anything a program
 /// can reach, a sequence counter per element and a "linked" byte.</para>
 /// <para>Lookups take no lock. Buckets are singly linked chains of element indices ended by a "nulls" marker that
@@ -43,6 +43,10 @@ public sealed unsafe partial class HashMap : BpfMap
     /// <summary>Set in a chain link when it is a bucket's terminator rather than an element index.</summary>
     private const uint NullsBit = 0x8000_0000;
 
+    private const uint HashMask = 0x7FFF_FFFF;
+    private const uint ReferencedBit = 0x8000_0000;
+    private const int NodeHeader = 8;
+
     /// <summary>The cpu argument meaning "all slots, in the control plane's layout".</summary>
     private const int AllCpus = -1;
 
@@ -55,7 +59,6 @@ public sealed unsafe partial class HashMap : BpfMap
     private readonly int capacity;
     private readonly uint bucketMask;
     private readonly nint nodeStride;
-    private readonly nint keyOffset;
     private readonly nint slotSize;
     private readonly nint cpuStride;
     private readonly nint valueBytes;
@@ -93,9 +96,7 @@ public sealed unsafe partial class HashMap : BpfMap
         capacity = maxEntries + reserve;
         var bucketCount = RoundUpToPowerOf2(definition.MaxEntries);
         bucketMask = bucketCount - 1;
-        // LRU nodes carry their reference byte in the header, on the line a lookup has just read anyway.
-        keyOffset = lru ? 16 : 8;
-        nodeStride = keyOffset + RoundUp8(keySize);
+        nodeStride = NodeHeader + RoundUp8(keySize);
         slotSize = RoundUp8(valueSize);
         cpuStride = (slotSize * capacity + 63) & ~(nint)63; // each CPU's block starts on its own cache line
         valueBytes = cpuStride * (perCpu ? possibleCpus : 1);
@@ -146,7 +147,8 @@ public sealed unsafe partial class HashMap : BpfMap
         public int Gate;
     }
 
-    // A node is { uint next; uint hash; [LRU: byte referenced; 7 bytes padding;] key, padded to 8 }.
+    // A node is { uint next; uint hash word; key, padded to 8 }. The hash word holds a 31-bit hash and, in its top
+    // bit, the LRU reference: on the line a lookup has just read, without making nodes bigger.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte* Node(int index) => nodes + index * nodeStride;
 
@@ -154,13 +156,14 @@ public sealed unsafe partial class HashMap : BpfMap
     private static ref uint NextOf(byte* node) => ref *(uint*)node;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref uint HashOf(byte* node) => ref *(uint*)(node + 4);
+    private static ref uint HashWordOf(byte* node) => ref *(uint*)(node + 4);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte* KeyOf(byte* node) => node + keyOffset;
+    private static byte* KeyOf(byte* node) => node + NodeHeader;
 
+    /// <summary>The key's hash as nodes store it, top bit clear.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref byte ReferencedOf(byte* node) => ref node[8];
+    private uint HashOf(byte* key) => KeyHash.Compute(key, keySize, seed) & HashMask;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Bucket* BucketOf(uint hash) => buckets + (hash & bucketMask);
