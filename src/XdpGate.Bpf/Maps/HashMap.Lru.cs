@@ -4,8 +4,9 @@ namespace XdpGate.Bpf.Maps;
 
 // LRU eviction by CLOCK (second chance), an approximation of least-recently-used as the kernel's is: the kernel keeps
 // active and inactive lists with a reference bit per node and rotates them in batches; here the reference bit is
-// the whole story. A program lookup sets the element's bit (only if clear, to keep the cache line shared, as
-// bpf_lru_node_set_ref does); a new element starts clear, a replacement or an in-place per-CPU update sets it.
+// the whole story. It is the top bit of the node's hash word, on the line a lookup has just read. A program lookup
+// sets it (only if clear, to keep the cache line shared, as bpf_lru_node_set_ref does); a new element starts clear,
+// a replacement or an in-place per-CPU update sets it.
 // An insert into a full map advances a hand over the element array: a set bit is cleared and passed over, the first
 // linked element with a clear bit is evicted. So an element survives if it was used since the hand last passed,
 // and cold elements go first. Control-plane lookups do not count as use, as in the kernel.

@@ -9,9 +9,9 @@ namespace XdpGate.Bpf.Maps;
 /// </summary>
 /// <remarks>
 /// <para>Storage. Every element is allocated at creation in native memory and never moves: a node array (chain link,
-/// 31-bit hash and LRU reference bit, key), a value array (the <see cref="ValueRegion"/>, one contiguous range, 8-byte aligned values;
-/// per-CPU maps keep one block per CPU so CPUs never share a cache line of values), and, outside anything a program
-/// can reach, a sequence counter per element and a "linked" byte.</para>
+/// 31-bit hash with the LRU reference bit on top, key), a value array (the <see cref="ValueRegion"/>, one contiguous
+/// range of 8-byte aligned values; per-CPU maps keep one cache-line-aligned block per CPU), and, outside anything a
+/// program can reach, a sequence counter and a "linked" byte per element.</para>
 /// <para>Lookups take no lock. Buckets are singly linked chains of element indices ended by a "nulls" marker that
 /// encodes the bucket number, as the kernel's hlist_nulls does: a deleted element keeps its link, so a reader standing
 /// on it walks on; if the element was reused in another bucket the reader ends on that bucket's marker and restarts.
