@@ -10,18 +10,17 @@ namespace XdpGate.Bpf.Tests.Isa;
 
 /// <summary>
 /// Our syntax against LLVM's own: llvm-mc (LLVM 14 here, which predates the v4 instructions, jset, ST and the fetch
-/// atomics) must read our text to our bytes, and print our bytes as our text. Without llvm-mc these tests pass
-/// with a "SKIPPED" note in their output, since xunit 2 has no dynamic skip.
+/// atomics) must read our text to our bytes, and print our bytes as our text. Without llvm-mc they are reported as
+/// skipped, saying why.
 /// </summary>
 public partial class LlvmAgreementTests(ITestOutputHelper output)
 {
     private static readonly string LlvmMc = Environment.GetEnvironmentVariable("LLVM_MC") ?? "/usr/bin/llvm-mc";
 
-    [Fact]
+    [SkippableFact]
     public void Assembler_agrees_with_llvm_mc_on_every_instruction_LLVM_14_knows()
     {
-        if (!Available())
-            return;
+        Skip.IfNot(File.Exists(LlvmMc), $"{LlvmMc} not found (install llvm, or set LLVM_MC to point at llvm-mc); nothing was compared");
         var cases = Llvm14Cases();
         var texts = cases.Select(c => Disassembler.Format(c, 0)).ToList();
         var (stdout, stderr) = Run(["-triple", "bpfel", "-mattr=+alu32", "-show-encoding"], string.Join('\n', texts) + "\n");
@@ -37,11 +36,10 @@ public partial class LlvmAgreementTests(ITestOutputHelper output)
         output.WriteLine($"{texts.Count} instructions agree with {LlvmMc}");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Disassembler_agrees_with_llvm_mc_on_every_instruction_LLVM_14_knows()
     {
-        if (!Available())
-            return;
+        Skip.IfNot(File.Exists(LlvmMc), $"{LlvmMc} not found (install llvm, or set LLVM_MC to point at llvm-mc); nothing was compared");
         var cases = Llvm14Cases();
         var input = string.Join('\n', cases.Select(c => string.Join(' ', bpf_insn.ToBytes(c).Select(b => $"0x{b:x2}")))) + "\n";
         var (stdout, stderr) = Run(["-triple", "bpfel", "-mattr=+alu32", "--disassemble"], input);
@@ -97,14 +95,6 @@ public partial class LlvmAgreementTests(ITestOutputHelper output)
         var start = line.IndexOf("# encoding: [", StringComparison.Ordinal) + "# encoding: [".Length;
         var end = line.IndexOf(']', start);
         return string.Join(' ', line[start..end].Split(',').Select(b => b.Trim()[2..]));
-    }
-
-    private bool Available()
-    {
-        if (File.Exists(LlvmMc))
-            return true;
-        output.WriteLine($"SKIPPED: {LlvmMc} not found (set LLVM_MC to point at one); nothing was compared.");
-        return false;
     }
 
     private static (string Stdout, string Stderr) Run(string[] arguments, string input)
