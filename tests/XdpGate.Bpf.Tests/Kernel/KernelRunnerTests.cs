@@ -52,6 +52,25 @@ public sealed class KernelRunnerTests
     }
 
     [SkippableFact]
+    public void Context_fields_agree()
+    {
+        using var both = new KernelAndEngine();
+        // ingress_ifindex * 1000 + rx_queue_index; test_run's device is the loopback (ifindex 1). egress_ifindex is
+        // refused by the kernel's verifier unless expected_attach_type is BPF_XDP_DEVMAP ("invalid bpf_context access off=20").
+        both.Load("ctx", """
+            r2 = *(u32 *)(r1 + 12)
+            r3 = *(u32 *)(r1 + 16)
+            r0 = r2
+            r0 *= 1000
+            r0 += r3
+            exit
+            """);
+        var (kernel, engine) = both.Run("ctx", Packet);
+        Assert.Equal(1000u, kernel.Retval);
+        Assert.Equal(kernel.ToString(), engine.ToString());
+    }
+
+    [SkippableFact]
     public void Packet_rewrites_agree()
     {
         using var both = new KernelAndEngine();
