@@ -1,0 +1,99 @@
+using System.Runtime.InteropServices;
+
+namespace XdpGate.Linux.Bpf;
+
+// The variants of uapi/linux/bpf.h's `union bpf_attr` that the commands here use, one struct per variant, with the
+// header's field names, offsets and sizes (tests/XdpGate.Linux.Tests checks them against the installed header).
+// bpf() takes the variant's own size: the kernel zero-fills the rest of its union, and fields that newer kernels
+// appended (map_token_fd, log_true_size, prog_token_fd, fd_array_cnt, ...) then read as zero, their "not used" value.
+// Pointer fields are __aligned_u64 in the header: user addresses as u64 on every architecture.
+#pragma warning disable CA1707, IDE1006 // kernel names kept exactly
+
+/// <summary>The anonymous struct used by BPF_MAP_CREATE.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 72)]
+public unsafe struct bpf_attr_map_create
+{
+    [FieldOffset(0)] public uint map_type;
+    [FieldOffset(4)] public uint key_size;
+    [FieldOffset(8)] public uint value_size;
+    [FieldOffset(12)] public uint max_entries;
+    [FieldOffset(16)] public uint map_flags;
+    [FieldOffset(20)] public uint inner_map_fd;
+    [FieldOffset(24)] public uint numa_node;
+    [FieldOffset(28)] public fixed byte map_name[bpf_defines.BPF_OBJ_NAME_LEN];
+    [FieldOffset(44)] public uint map_ifindex;
+    [FieldOffset(48)] public uint btf_fd;
+    [FieldOffset(52)] public uint btf_key_type_id;
+    [FieldOffset(56)] public uint btf_value_type_id;
+    [FieldOffset(60)] public uint btf_vmlinux_value_type_id;
+    [FieldOffset(64)] public ulong map_extra;
+}
+
+/// <summary>The anonymous struct used by BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM and BPF_MAP_GET_NEXT_KEY.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 32)]
+public struct bpf_attr_map_elem
+{
+    [FieldOffset(0)] public uint map_fd;
+    [FieldOffset(8)] public ulong key;
+    /// <summary>Shares its place with <see cref="next_key"/> (an anonymous union in the header).</summary>
+    [FieldOffset(16)] public ulong value;
+    [FieldOffset(16)] public ulong next_key;
+    [FieldOffset(24)] public ulong flags;
+}
+
+/// <summary>The anonymous struct used by BPF_PROG_LOAD.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 144)]
+public unsafe struct bpf_attr_prog_load
+{
+    [FieldOffset(0)] public uint prog_type;
+    [FieldOffset(4)] public uint insn_cnt;
+    [FieldOffset(8)] public ulong insns;
+    [FieldOffset(16)] public ulong license;
+    [FieldOffset(24)] public uint log_level;
+    [FieldOffset(28)] public uint log_size;
+    [FieldOffset(32)] public ulong log_buf;
+    [FieldOffset(40)] public uint kern_version;
+    [FieldOffset(44)] public uint prog_flags;
+    [FieldOffset(48)] public fixed byte prog_name[bpf_defines.BPF_OBJ_NAME_LEN];
+    [FieldOffset(64)] public uint prog_ifindex;
+    [FieldOffset(68)] public uint expected_attach_type;
+    [FieldOffset(72)] public uint prog_btf_fd;
+    [FieldOffset(76)] public uint func_info_rec_size;
+    [FieldOffset(80)] public ulong func_info;
+    [FieldOffset(88)] public uint func_info_cnt;
+    [FieldOffset(92)] public uint line_info_rec_size;
+    [FieldOffset(96)] public ulong line_info;
+    [FieldOffset(104)] public uint line_info_cnt;
+    [FieldOffset(108)] public uint attach_btf_id;
+    /// <summary>Shares its place with <see cref="attach_btf_obj_fd"/> (an anonymous union in the header).</summary>
+    [FieldOffset(112)] public uint attach_prog_fd;
+    [FieldOffset(112)] public uint attach_btf_obj_fd;
+    [FieldOffset(116)] public uint core_relo_cnt;
+    [FieldOffset(120)] public ulong fd_array;
+    [FieldOffset(128)] public ulong core_relos;
+    [FieldOffset(136)] public uint core_relo_rec_size;
+}
+
+/// <summary>The struct <c>test</c>, used by BPF_PROG_TEST_RUN (BPF_PROG_RUN).</summary>
+[StructLayout(LayoutKind.Explicit, Size = 80)]
+public struct bpf_attr_test
+{
+    [FieldOffset(0)] public uint prog_fd;
+    [FieldOffset(4)] public uint retval;
+    /// <summary>Input: length of data_in.</summary>
+    [FieldOffset(8)] public uint data_size_in;
+    /// <summary>Input: room at data_out; output: the length of the data (ENOSPC when it did not fit).</summary>
+    [FieldOffset(12)] public uint data_size_out;
+    [FieldOffset(16)] public ulong data_in;
+    [FieldOffset(24)] public ulong data_out;
+    [FieldOffset(32)] public uint repeat;
+    [FieldOffset(36)] public uint duration;
+    [FieldOffset(40)] public uint ctx_size_in;
+    [FieldOffset(44)] public uint ctx_size_out;
+    [FieldOffset(48)] public ulong ctx_in;
+    [FieldOffset(56)] public ulong ctx_out;
+    [FieldOffset(64)] public uint flags;
+    [FieldOffset(68)] public uint cpu;
+    [FieldOffset(72)] public uint batch_size;
+}
+#pragma warning restore CA1707, IDE1006
