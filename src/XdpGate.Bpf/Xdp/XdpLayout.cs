@@ -20,7 +20,4 @@ public static class XdpLayout
     public const int MaxPacketSize = FrameSize - XDP_PACKET_HEADROOM - SkbSharedInfoSize;
 
     public const int ETH_HLEN = 14;
-
-    /// <summary>Metadata must be a multiple of 4 bytes and at most this long (xdp_metalen_invalid).</summary>
-    public const int MaxMetadataSize = 32;
 }

@@ -58,11 +58,12 @@ public sealed class XdpHelperTests
 
     [Theory]
     [InlineData(-4, 0)]
-    [InlineData(-32, 0)]
-    [InlineData(-36, -13)]
+    [InlineData(-36, 0)]
+    [InlineData(-216, 0)]
+    [InlineData(-220, -22)]
     [InlineData(-2, -13)]
     [InlineData(4, -22)]
-    public void Adjust_meta_accepts_up_to_32_bytes_in_multiples_of_4(int delta, int expected)
+    public void Adjust_meta_takes_multiples_of_4_up_to_the_headroom(int delta, int expected)
     {
         var (verdict, context, _) = Run($"""
             r2 = {delta}

@@ -60,25 +60,17 @@ internal sealed class KernelAndEngine : IDisposable
     }
 }
 
-/// <summary>How a comparison ends: agreement passes, a difference already reported to the lead skips naming it, any other fails.</summary>
+/// <summary>How a comparison ends: agreement passes; any difference fails, listing every differing case.</summary>
 internal static class Agreement
 {
-    /// <summary>
-    /// Compares two tables of facts line by line (kernel first). When every differing pair is one that
-    /// <paramref name="isKnown"/> recognises (a difference reported and left in the engine on purpose), the test is
-    /// skipped with the whole difference in its reason; once the engine is fixed it passes, and any other difference fails.
-    /// </summary>
-    public static void Compare(string what, IReadOnlyList<string> kernel, IReadOnlyList<string> engine,
-        Func<string, string, bool>? isKnown = null, string? knownNote = null)
+    /// <summary>Compares two tables of facts line by line (kernel first).</summary>
+    public static void Compare(string what, IReadOnlyList<string> kernel, IReadOnlyList<string> engine)
     {
         Assert.Equal(kernel.Count, engine.Count);
         var differing = kernel.Zip(engine).Where(pair => pair.First != pair.Second).ToList();
         if (differing.Count == 0)
             return;
-        var report = $"{what}: engine differs from the kernel on {differing.Count} of {kernel.Count} cases:\n"
-            + string.Join('\n', differing.Select(pair => $"  kernel: {pair.First}\n  engine: {pair.Second}"));
-        if (isKnown is not null && differing.All(pair => isKnown(pair.First, pair.Second)))
-            throw new SkipException($"KNOWN DIFFERENCE (reported; engine left unchanged): {knownNote}\n{report}");
-        Assert.Fail(report);
+        Assert.Fail($"{what}: engine differs from the kernel on {differing.Count} of {kernel.Count} cases:\n"
+            + string.Join('\n', differing.Select(pair => $"  kernel: {pair.First}\n  engine: {pair.Second}")));
     }
 }
