@@ -12,7 +12,9 @@
  *       stack handle it).
  *     - NN in 4..7: same but with XDP_DROP as the fallback.
  *     - NN == 0x0e: redirect to port 1 with XDP_TX as the fallback.
- *     - NN == 0x0f: a deliberately invalid flags value (bit 4): the kernel
+ *     - NN == 0x0d: port 3 with BPF_F_EXCLUDE_INGRESS | XDP_PASS as flags: on a
+ *       miss only the low two bits count, so the fallback is XDP_PASS.
+ *     - NN == 0x0f: a deliberately invalid flags value (bit 5): the kernel
  *       answers XDP_ABORTED without looking at the map.
  *     - NN >= 8 otherwise: the key is past max_entries, fallback XDP_DROP.
  *     - any other MAC: XDP_PASS.
@@ -25,7 +27,8 @@
  * Features exercised
  *   - BPF_MAP_TYPE_DEVMAP (4-byte values = ifindex), filled from user space
  *   - bpf_redirect_map with a fallback action in the low bits of flags, with
- *     BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS, and with invalid flags
+ *     BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS, with BPF_F_EXCLUDE_INGRESS
+ *     plus a fallback, and with invalid flags
  *   - bpf_map_lookup_elem on a devmap from XDP
  *   - MAC rewrite
  *
@@ -75,7 +78,9 @@ int xdp_devmap_fwd(struct xdp_md *ctx)
 
 	nn = eth->h_dest[5];
 	if (nn == 0x0f)
-		return bpf_redirect_map(&tx_ports, 1, 0x10);
+		return bpf_redirect_map(&tx_ports, 1, 0x20);
+	if (nn == 0x0d)
+		return bpf_redirect_map(&tx_ports, 3, BPF_F_EXCLUDE_INGRESS | XDP_PASS);
 	if (nn == 0x0e) {
 		port = 1;
 		flags = XDP_TX;

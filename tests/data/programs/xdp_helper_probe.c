@@ -30,8 +30,18 @@
  *   written by the programs: their contents are what the kernel leaves there.
  *
  * Features exercised
- *   - bpf_csum_diff: sizes 0, multiples of 4, non-multiples (error), NULL
- *     buffers, seeds; the unfolded 32-bit result as the kernel returns it
+ *   - bpf_csum_diff: sizes 0, multiples of 4 and not, NULL buffers, seeds,
+ *     zero sums; the result exactly as the kernel returns it. Every probe
+ *     frame's answer on 6.18 x86-64 fits this model:
+ *       s(buf, n, seed) = 32-bit end-around-carry sum of buf read as
+ *                         little-endian u32 words (tail zero-padded), from seed
+ *       from and to:  r = s(to, seed) +' ~s(from, 0)    (+' end-around add)
+ *       to only:      r = s(to, seed)
+ *       from only:    r = ~s(from, ~seed)
+ *       neither:      r = seed
+ *       result = r folded to 16 bits (lo16 + hi16, twice), so never negative;
+ *       sizes that are not multiples of 4 are summed, not refused (older
+ *       kernels returned -EINVAL and an unfolded 32-bit sum)
  *   - bpf_xdp_adjust_head / _tail / _meta limits: headroom, minimum length
  *     (ETH_HLEN), tailroom, metadata size rules, metadata moving with the head
  *   - several SEC("xdp") programs in one object (no maps shared but .bss)
