@@ -4,7 +4,7 @@ NAME.kernel.txt, the kernel's answers, for reference and debugging.
 
     sudo python3 record_kernel.py [NAME ...]     # default: every NAME.packets
 
-Needs root, bpftool, a bpffs at /sys/fs/bpf and taskset-free CPU 0. For each
+Needs root, bpftool and a bpffs at /sys/fs/bpf; it pins itself to CPU 0. For each
 object it:
   1. loads it with `bpftool prog loadall NAME.o DIR/progs pinmaps DIR/maps`
      (DIR under /sys/fs/bpf/xdpgate_corpus_rec); libbpf fills .data/.rodata
