@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 
@@ -7,7 +8,7 @@ namespace XdpGate.Bpf.Elf;
 /// An object after load: its maps created (global data holding its initial values, program arrays holding their
 /// initial programs) and every program validated and bound to them. Disposing frees the maps.
 /// </summary>
-public sealed class LoadedObject : IDisposable
+public sealed partial class LoadedObject : IDisposable
 {
     private readonly BpfMap[] maps;
 
@@ -61,7 +62,7 @@ public sealed class LoadedObject : IDisposable
                 }
                 catch (BpfLoadException e)
                 {
-                    throw new BpfLoadException($"program '{program.Name}' (section '{program.Section}'): {e.Message}", e);
+                    throw new BpfLoadException($"program '{program.Name}' (section '{program.Section}'): {WithSourceLocation(e.Message, program)}", e);
                 }
             }
 
@@ -83,6 +84,22 @@ public sealed class LoadedObject : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Instruction errors start "insn N:" (InstructionValidator.Fail); the C line of instruction N is what the
+    /// author of the object can act on, so it is added there.
+    /// </summary>
+    private static string WithSourceLocation(string message, ObjectProgram program)
+    {
+        var match = InstructionError().Match(message);
+        if (!match.Success || !int.TryParse(match.Groups[1].ValueSpan, out var pc))
+            return message;
+        var line = program.LineInfo.LastOrDefault(l => l.InstructionIndex <= pc);
+        return line is null ? message : $"insn {pc} ({line.Location}):{message[match.Length..]}";
+    }
+
+    [GeneratedRegex(@"^insn (\d+):")]
+    private static partial Regex InstructionError();
 
     public void Dispose()
     {
