@@ -5,7 +5,7 @@ namespace XdpGate.Bpf.Program;
 
 /// <summary>
 /// A disassembly with the C source interleaved, as <c>bpftool prog dump xlated linum</c> prints it: before the
-/// first instruction of each line info record, <c>; source text [file.c:line:column]</c>.
+/// first instruction of each line info record that has source text, <c>; source text [file.c:line:column]</c>.
 /// </summary>
 public static class SourceListing
 {
@@ -26,6 +26,9 @@ public static class SourceListing
             while (next < lineInfo.Count && lineInfo[next].InstructionIndex <= pc)
             {
                 var line = lineInfo[next++];
+                // clang's line-0 records (code with no single source line) have no text to show.
+                if (line.SourceLine.Length == 0)
+                    continue;
                 text.Append("; ").Append(line.SourceLine.Trim()).Append(" [").Append(line.Location).Append("]\n");
             }
             var insn = Disassembler.Format(instructions, pc, out var slots);
