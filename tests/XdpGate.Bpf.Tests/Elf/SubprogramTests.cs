@@ -75,6 +75,18 @@ public sealed class SubprogramTests
     }
 
     [Fact]
+    public void Map_and_global_references_inside_a_text_function_are_relocated_in_its_linked_copy()
+    {
+        var counted = Program("counted");
+        Assert.Equal(["counted", "bump"], counted.Functions.Select(f => f.Name));
+        using var loaded = Object.Load();
+        Assert.Equal(xdp_action.XDP_PASS, ElfFixtures.RunXdp(loaded.Programs["counted"], new byte[60]).Verdict);   // 1 + 1
+        Assert.Equal(xdp_action.XDP_DROP, ElfFixtures.RunXdp(loaded.Programs["counted"], new byte[60]).Verdict);   // 2 + 2
+        Assert.Equal(2UL, ElfFixtures.Read<ulong>(loaded.Maps["calls"], 1));
+        Assert.Equal(1UL, ElfFixtures.Read<ulong>(loaded.Maps[".bss"], 0));
+    }
+
+    [Fact]
     public void Section_names_give_program_types_as_libbpf_reads_them()
     {
         Assert.Equal((bpf_prog_type.BPF_PROG_TYPE_XDP, bpf_attach_type.BPF_XDP), (Program("looped").Type, Program("looped").ExpectedAttachType!.Value));

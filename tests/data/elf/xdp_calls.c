@@ -63,4 +63,29 @@ int keep_short(struct __sk_buff *skb)
 	return skb->len < 100 ? (int)square(skb->len) : 0;
 }
 
+/* A .text function with its own map and global: its relocations are applied in every program that links it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 2);
+} calls SEC(".maps");
+
+__u64 last_bumped;
+
+__noinline __u64 bump(__u32 slot)
+{
+	__u64 *value = bpf_map_lookup_elem(&calls, &slot);
+	if (!value)
+		return 0;
+	last_bumped = slot;
+	return ++*value;
+}
+
+SEC("xdp")
+int counted(struct xdp_md *ctx)
+{
+	return bump(0) + bump(1) >= 4 ? XDP_DROP : XDP_PASS;
+}
+
 char _license[] SEC("license") = "GPL";
