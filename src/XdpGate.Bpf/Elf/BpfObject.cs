@@ -91,7 +91,7 @@ public sealed class BpfObject
     public void SetRodata(string variable, ReadOnlySpan<byte> value)
     {
         var (map, found) = FindRodata(variable, value.Length);
-        value.CopyTo(map.MutableInitialData.AsSpan(found.Offset));
+        value.CopyTo(Maps[map].MutableInitialData.AsSpan(found.Offset));
     }
 
     /// <summary>Sets a read-only global from an unmanaged value (its bytes, little-endian as the program reads them).</summary>
@@ -107,22 +107,13 @@ public sealed class BpfObject
         foreach (var (name, value) in rodata ?? new Dictionary<string, byte[]>())
         {
             var (map, found) = FindRodata(name, value.Length);
-            value.CopyTo(initialData[IndexOf(map)].AsSpan(found.Offset));
+            value.CopyTo(initialData[map].AsSpan(found.Offset));
         }
         return LoadedObject.Create(this, possibleCpus, initialData);
     }
 
-    private int IndexOf(ObjectMap map)
-    {
-        for (var i = 0; i < Maps.Count; i++)
-        {
-            if (ReferenceEquals(Maps[i], map))
-                return i;
-        }
-        throw new InvalidOperationException($"map '{map.Name}' is not one of the object's");
-    }
-
-    private (ObjectMap Map, ObjectVariable Variable) FindRodata(string variable, int length)
+    /// <summary>The variable and the index of its map; throws naming the variable when it is not a read-only global of that size.</summary>
+    private (int Map, ObjectVariable Variable) FindRodata(string variable, int length)
     {
         ArgumentNullException.ThrowIfNull(variable);
         var found = Variables.FirstOrDefault(v => v.Name == variable && IsRodata(v.Section));
@@ -133,7 +124,7 @@ public sealed class BpfObject
         }
         if (length != found.Size)
             throw new BpfLoadException($"rodata variable '{variable}' is {found.Size} bytes, the value given is {length}");
-        return (Maps.First(m => m.Kind == ObjectMapKind.GlobalData && m.Section == found.Section), found);
+        return (Maps.ToList().FindIndex(m => m.Kind == ObjectMapKind.GlobalData && m.Section == found.Section), found);
     }
 
     private static bool IsRodata(string section) => section == ".rodata" || section.StartsWith(".rodata.", StringComparison.Ordinal);

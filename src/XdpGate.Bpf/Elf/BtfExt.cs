@@ -15,7 +15,8 @@ internal readonly record struct BtfCoreRecord(int Instruction, string TypeName, 
 /// <summary>
 /// The <c>.BTF.ext</c> section: per program section, func_info, line_info and CO-RE relocation records (each
 /// group: a record size, then blocks of {section name, count, records}). Instruction offsets in the file are in
-/// bytes from the start of the ELF section; they are turned into instruction indexes here.
+/// bytes from the start of the ELF section; they are turned into instruction indexes here. func_info is read and
+/// checked like the rest, but function names come from the ELF symbols, which clang makes agree with it.
 /// </summary>
 internal sealed class BtfExt
 {

@@ -29,7 +29,6 @@ internal sealed class BtfType
     /// <summary>VAR linkage (BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_GLOBAL_EXTERN).</summary>
     public uint Linkage { get; init; }
 
-    public bool IsStructOrUnion => Kind is BTF_KIND_STRUCT or BTF_KIND_UNION;
     public bool IsModifierOrTypedef => Kind is BTF_KIND_TYPEDEF or BTF_KIND_VOLATILE or BTF_KIND_CONST or BTF_KIND_RESTRICT or BTF_KIND_TYPE_TAG;
 
     public override string ToString() =>

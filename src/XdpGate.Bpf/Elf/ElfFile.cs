@@ -20,15 +20,13 @@ internal sealed class ElfFile
     private readonly ElfSymbol[] symbols;
     private readonly ElfRelocations[] relocations;
 
-    private ElfFile(ReadOnlyMemory<byte> bytes, ElfSection[] sections, ElfSymbol[] symbols, ElfRelocations[] relocations)
+    private ElfFile(ElfSection[] sections, ElfSymbol[] symbols, ElfRelocations[] relocations)
     {
-        Bytes = bytes;
         this.sections = sections;
         this.symbols = symbols;
         this.relocations = relocations;
     }
 
-    public ReadOnlyMemory<byte> Bytes { get; }
     public IReadOnlyList<ElfSection> Sections => sections;
 
     /// <summary>The symbol table, entry 0 (the null symbol) included, so that indexes are ELF's.</summary>
@@ -86,7 +84,7 @@ internal sealed class ElfFile
 
         var symbols = ReadSymbols(sections);
         var relocations = ReadRelocations(sections);
-        return new ElfFile(bytes, sections, symbols, relocations);
+        return new ElfFile(sections, symbols, relocations);
     }
 
     /// <summary>Throws unless [offset, offset + size) lies inside a file of <paramref name="fileLength"/> bytes; no arithmetic can overflow.</summary>

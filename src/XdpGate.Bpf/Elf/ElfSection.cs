@@ -29,7 +29,6 @@ internal sealed class ElfSymbol(int index, string name, Elf64_Sym raw)
     public ushort SectionIndex => raw.st_shndx;
     public byte Bind => ELF64_ST_BIND(raw.st_info);
     public byte Type => ELF64_ST_TYPE(raw.st_info);
-    public byte Visibility => ELF64_ST_VISIBILITY(raw.st_other);
 
     public override string ToString() => Name.Length > 0 ? $"'{Name}'" : $"symbol #{Index}";
 }

@@ -25,9 +25,10 @@ internal static class ProgArraySlots
                 if (type is not (R_BPF_64_ABS64 or R_BPF_64_64))
                     throw new BpfLoadException($"{where}: {RelocationName(type)} cannot fill a program array slot (expected R_BPF_64_ABS64)");
 
-                var layout = table.BtfLayouts.Find(l => entry.r_offset >= l.Offset && entry.r_offset - l.Offset < l.Size);
-                if (layout.Size == 0)
+                var found = table.BtfLayouts.FindIndex(l => entry.r_offset >= l.Offset && entry.r_offset - l.Offset < l.Size);
+                if (found < 0)
                     throw new BpfLoadException($"{where}: the offset is inside no map definition");
+                var layout = table.BtfLayouts[found];
                 var map = table.Maps[layout.Index];
                 if (layout.ValuesOffset is not { } valuesOffset)
                     throw new BpfLoadException($"{where}: map '{map.Name}' has no 'values' attribute to fill");
