@@ -79,8 +79,10 @@ internal static class CodeRelocations
         }
         if (maps.IsDefinitionSection(section.Index))
         {
-            var map = maps.FindDefined(section.Index, symbol.Value)
-                ?? throw new BpfLoadException($"{where}: no map is defined at offset {symbol.Value} of section '{section.Name}'");
+            // A static map is referred to through its section's symbol, with its offset in the lddw's imm.
+            var offset = symbol.Type == STT_SECTION ? symbol.Value + (ulong)(uint)insn.imm : symbol.Value;
+            var map = maps.FindDefined(section.Index, offset)
+                ?? throw new BpfLoadException($"{where}: no map is defined at offset {offset} of section '{section.Name}'");
             return new CodeRelocation(CodeRelocationKind.Map, symbol.Name, symbol.Value, map);
         }
         if (maps.FindData(section.Index) is { } data)
