@@ -87,6 +87,16 @@ public sealed class SubprogramTests
     }
 
     [Fact]
+    public void A_static_map_is_found_through_its_sections_symbol_and_the_offset_in_the_lddw()
+    {
+        Assert.Equal(["calls", "limits"], Object.Maps.Where(m => m.Kind == ObjectMapKind.Btf).Select(m => m.Name).Order());
+        using var loaded = Object.Load();
+        Assert.Equal(0, loaded.Maps["limits"].Update(new byte[4], BitConverter.GetBytes(2UL)));
+        // 1 + 1 >= 2 only if the program reads 'limits'; 'calls', at offset 0 of .maps, would give the default 4.
+        Assert.Equal(xdp_action.XDP_DROP, ElfFixtures.RunXdp(loaded.Programs["counted"], new byte[60]).Verdict);
+    }
+
+    [Fact]
     public void Section_names_give_program_types_as_libbpf_reads_them()
     {
         Assert.Equal((bpf_prog_type.BPF_PROG_TYPE_XDP, bpf_attach_type.BPF_XDP), (Program("looped").Type, Program("looped").ExpectedAttachType!.Value));

@@ -82,10 +82,21 @@ __noinline __u64 bump(__u32 slot)
 	return ++*value;
 }
 
+/* A static map: clang refers to it through the .maps section symbol, with its offset in the lddw. */
+static struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} limits SEC(".maps");
+
 SEC("xdp")
 int counted(struct xdp_md *ctx)
 {
-	return bump(0) + bump(1) >= 4 ? XDP_DROP : XDP_PASS;
+	__u32 zero = 0;
+	__u64 *limit = bpf_map_lookup_elem(&limits, &zero);
+	__u64 threshold = limit && *limit ? *limit : 4;
+	return bump(0) + bump(1) >= threshold ? XDP_DROP : XDP_PASS;
 }
 
 char _license[] SEC("license") = "GPL";
