@@ -18,12 +18,14 @@ public sealed unsafe class BpfProgram
 
     private readonly DecodedInsn[] decoded;
 
-    private BpfProgram(string name, bpf_prog_type type, bpf_insn[] instructions, BpfMap[] maps, DecodedInsn[] decoded, MemoryRegion[] regions)
+    private BpfProgram(string name, bpf_prog_type type, bpf_insn[] instructions, BpfMap[] maps, DecodedInsn[] decoded, MemoryRegion[] regions,
+        BpfLineInfo[] lineInfo)
     {
         Name = name;
         Type = type;
         Instructions = instructions;
         Maps = maps;
+        this.lineInfo = lineInfo;
         this.decoded = decoded;
         Regions = regions;
         Id = Interlocked.Increment(ref lastId);
@@ -54,6 +56,32 @@ public sealed unsafe class BpfProgram
     public IReadOnlyList<bpf_insn> Instructions { get; }
     /// <summary>Every map the program's instructions refer to.</summary>
     public IReadOnlyList<BpfMap> Maps { get; }
+
+    private readonly BpfLineInfo[] lineInfo;
+
+    /// <summary>Source positions of instructions, in instruction order; empty when the program came without them.</summary>
+    public IReadOnlyList<BpfLineInfo> LineInfo => lineInfo;
+
+    /// <summary>The source position that covers instruction <paramref name="pc"/> (the last record at or before it), or null.</summary>
+    public BpfLineInfo? LineAt(int pc)
+    {
+        int lo = 0, hi = lineInfo.Length - 1;
+        BpfLineInfo? found = null;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (lineInfo[mid].InstructionIndex <= pc)
+            {
+                found = lineInfo[mid];
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return found;
+    }
 
     /// <summary>Map memory this program may touch through pointers (map values, ring buffer records).</summary>
     internal MemoryRegion[] Regions { get; }
@@ -111,8 +139,29 @@ public sealed unsafe class BpfProgram
             }
         }
 
+        var lineInfo = CheckLineInfo(instructions, options.LineInfo);
         var regions = maps.Select(m => m.ValueRegion).Where(r => r.Length > 0).ToArray();
-        return new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions);
+        return new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions, lineInfo);
+    }
+
+    /// <summary>The kernel's check_btf_line rules: strictly increasing, inside the program, never on an lddw's second slot.</summary>
+    private static BpfLineInfo[] CheckLineInfo(ReadOnlySpan<bpf_insn> instructions, IReadOnlyList<BpfLineInfo> lineInfo)
+    {
+        var checkedInfo = new BpfLineInfo[lineInfo.Count];
+        var previous = -1;
+        for (var i = 0; i < checkedInfo.Length; i++)
+        {
+            var info = lineInfo[i];
+            var index = info.InstructionIndex;
+            if (index <= previous || index >= instructions.Length)
+                throw new BpfLoadException($"line_info[{i}] is for instruction {index}: it must come after instruction {previous} and inside the program's {instructions.Length} instructions");
+            // As the kernel tests it: once validated, only an lddw's second slot has opcode 0.
+            if (instructions[index].code == 0)
+                throw new BpfLoadException($"line_info[{i}] points at instruction {index}, the second slot of an lddw");
+            checkedInfo[i] = info;
+            previous = index;
+        }
+        return checkedInfo;
     }
 
     /// <summary>

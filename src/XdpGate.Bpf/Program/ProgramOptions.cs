@@ -2,10 +2,16 @@ using XdpGate.Bpf.Maps;
 
 namespace XdpGate.Bpf.Program;
 
-/// <summary>How to load a program: its name and type, and the maps its <c>lddw map_by_idx</c> instructions index.</summary>
+/// <summary>How to load a program: its name and type, the maps its <c>lddw map_by_idx</c> instructions index, and where its instructions came from.</summary>
 public sealed record ProgramOptions
 {
     public string Name { get; init; } = "prog";
     public bpf_prog_type Type { get; init; } = bpf_prog_type.BPF_PROG_TYPE_UNSPEC;
     public IReadOnlyList<BpfMap> Maps { get; init; } = [];
+
+    /// <summary>
+    /// Source positions of instructions (from an object's .BTF.ext), checked as the kernel checks line_info: strictly
+    /// increasing instruction indexes, each inside the program and on the first slot of an instruction.
+    /// </summary>
+    public IReadOnlyList<BpfLineInfo> LineInfo { get; init; } = [];
 }

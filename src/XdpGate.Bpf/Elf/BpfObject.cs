@@ -1,0 +1,161 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using XdpGate.Linux;
+
+namespace XdpGate.Bpf.Elf;
+
+/// <summary>
+/// A clang-compiled BPF object, opened as libbpf's bpf_object__open does: programs found by section name and cut
+/// into functions, maps from <c>.maps</c> (BTF), <c>maps</c> (legacy) and global data sections, relocations
+/// applied and .text subprograms linked. Nothing is created until <see cref="Load"/>; before that, read-only
+/// globals may be set (<see cref="SetRodata(string, ReadOnlySpan{byte})"/>), as through a libbpf skeleton.
+/// Every problem with the file is a <see cref="BpfLoadException"/> that names the section, symbol or field.
+/// </summary>
+public sealed class BpfObject
+{
+    private BpfObject(string license, ObjectProgram[] programs, ObjectMap[] maps, ObjectVariable[] variables)
+    {
+        License = license;
+        Programs = programs;
+        Maps = maps;
+        Variables = variables;
+    }
+
+    /// <summary>The <c>license</c> section's string ("" when there is none).</summary>
+    public string License { get; }
+
+    /// <summary>Entry programs, in section order then offset order.</summary>
+    public IReadOnlyList<ObjectProgram> Programs { get; }
+
+    /// <summary>Maps in load order (legacy, then BTF-defined, then global data); programs index them in this order.</summary>
+    public IReadOnlyList<ObjectMap> Maps { get; }
+
+    /// <summary>Global variables of the data sections (static ones excepted, as in a skeleton).</summary>
+    public IReadOnlyList<ObjectVariable> Variables { get; }
+
+    /// <summary>Opens the object in file <paramref name="path"/>; errors start with the path.</summary>
+    public static BpfObject Open(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var bytes = File.ReadAllBytes(path);
+        try
+        {
+            return Open(bytes);
+        }
+        catch (BpfLoadException e)
+        {
+            throw new BpfLoadException($"{path}: {e.Message}", e);
+        }
+    }
+
+    public static BpfObject Open(ReadOnlySpan<byte> elf)
+    {
+        var file = ElfFile.Parse(elf.ToArray());
+        var btf = file.FindSection(".BTF") is { } btfSection ? Btf.Parse(btfSection.Data.Span) : null;
+        var ext = btf is not null && file.FindSection(".BTF.ext") is { } extSection ? BtfExt.Parse(extSection.Data.Span, btf) : null;
+
+        var code = CodeSections.Read(file);
+        RefuseCoRe(file, code, ext);
+
+        var maps = new MapTable();
+        LegacyMaps.Read(file, maps);
+        BtfMaps.Read(file, btf, maps);
+        GlobalData.Read(file, maps);
+        ProgArraySlots.Read(file, code, maps);
+        CodeRelocations.Read(file, code, maps);
+
+        var programs = code.Programs.Select(p => ProgramLinker.Link(p, code, ext)).ToArray();
+        return new BpfObject(ReadLicense(file), programs, [.. maps.Maps], [.. GlobalData.Variables(file, btf, maps)]);
+    }
+
+    /// <summary>
+    /// Compiles a C file with clang (<c>-O2 -g -target bpf</c>) and returns the object's bytes, for <see cref="Open(ReadOnlySpan{byte})"/>.
+    /// Throws <see cref="BpfLoadException"/> when clang is missing (saying how to install it) or refuses the source (with its messages).
+    /// </summary>
+    public static byte[] Compile(string cFile, IEnumerable<string>? extraArguments = null)
+    {
+        try
+        {
+            return ClangCompiler.Compile(cFile, extraArguments);
+        }
+        catch (CompilerException e)
+        {
+            throw new BpfLoadException(e.Message, e);
+        }
+    }
+
+    /// <summary>
+    /// Sets the initial value of a read-only global (<c>const volatile</c> in C, in <c>.rodata</c>) for the next
+    /// <see cref="Load"/>: what a skeleton's <c>skel-&gt;rodata-&gt;name = value</c> does before load.
+    /// </summary>
+    public void SetRodata(string variable, ReadOnlySpan<byte> value)
+    {
+        var (map, found) = FindRodata(variable, value.Length);
+        value.CopyTo(Maps[map].MutableInitialData.AsSpan(found.Offset));
+    }
+
+    /// <summary>Sets a read-only global from an unmanaged value (its bytes, little-endian as the program reads them).</summary>
+    public void SetRodata<T>(string variable, T value) where T : unmanaged =>
+        SetRodata(variable, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
+
+    /// <summary>Creates the maps and loads every program; see <see cref="LoadedObject"/>.</summary>
+    /// <param name="possibleCpus">CPU slots of per-CPU maps.</param>
+    /// <param name="rodata">Read-only globals to set for this load only, by variable name.</param>
+    public LoadedObject Load(int possibleCpus = 1, IReadOnlyDictionary<string, byte[]>? rodata = null)
+    {
+        var initialData = Maps.Select(m => m.InitialData.ToArray()).ToArray();
+        foreach (var (name, value) in rodata ?? new Dictionary<string, byte[]>())
+        {
+            var (map, found) = FindRodata(name, value.Length);
+            value.CopyTo(initialData[map].AsSpan(found.Offset));
+        }
+        return LoadedObject.Create(this, possibleCpus, initialData);
+    }
+
+    /// <summary>The variable and the index of its map; throws naming the variable when it is not a read-only global of that size.</summary>
+    private (int Map, ObjectVariable Variable) FindRodata(string variable, int length)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        var found = Variables.FirstOrDefault(v => v.Name == variable && IsRodata(v.Section));
+        if (found is null)
+        {
+            var known = Variables.Where(v => IsRodata(v.Section)).Select(v => v.Name).ToList();
+            throw new BpfLoadException($"rodata variable '{variable}' does not exist; the object's read-only globals are: {(known.Count == 0 ? "(none)" : string.Join(", ", known))}");
+        }
+        if (length != found.Size)
+            throw new BpfLoadException($"rodata variable '{variable}' is {found.Size} bytes, the value given is {length}");
+        return (Maps.ToList().FindIndex(m => m.Kind == ObjectMapKind.GlobalData && m.Section == found.Section), found);
+    }
+
+    private static bool IsRodata(string section) => section == ".rodata" || section.StartsWith(".rodata.", StringComparison.Ordinal);
+
+    private static string ReadLicense(ElfFile file)
+    {
+        if (file.FindSection("license") is not { } section)
+            return "";
+        var bytes = section.Data.Span;
+        var end = bytes.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+    }
+
+    /// <summary>
+    /// CO-RE relocations ask the loader to rewrite field offsets for the running kernel's types; there is no kernel
+    /// BTF here to match against, so a program that needs them cannot be loaded faithfully and is refused.
+    /// </summary>
+    private static void RefuseCoRe(ElfFile file, CodeSections code, BtfExt? ext)
+    {
+        if (ext is null)
+            return;
+        foreach (var (section, records) in ext.CoreRelocations)
+        {
+            if (records.Count == 0)
+                continue;
+            var record = records[0];
+            var elfSection = file.FindSection(section);
+            var function = elfSection is null ? null : code.FindContaining(elfSection.Index, record.Instruction);
+            var symbol = function is null ? "" : $" (function '{function.Name}')";
+            throw new BpfLoadException($"section '{section}': instruction {record.Instruction}{symbol}: CO-RE relocation of {record.TypeName}, access \"{record.Access}\": " +
+                $"CO-RE is not supported ({records.Count} relocation(s) in this section); build without BPF_CORE_READ/preserve_access_index");
+        }
+    }
+}

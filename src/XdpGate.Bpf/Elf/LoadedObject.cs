@@ -1,0 +1,109 @@
+using System.Text.RegularExpressions;
+using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Program;
+
+namespace XdpGate.Bpf.Elf;
+
+/// <summary>
+/// An object after load: its maps created (global data holding its initial values, program arrays holding their
+/// initial programs) and every program validated and bound to them. Disposing frees the maps.
+/// </summary>
+public sealed partial class LoadedObject : IDisposable
+{
+    private readonly BpfMap[] maps;
+
+    private LoadedObject(BpfObject source, BpfMap[] maps, Dictionary<string, BpfProgram> programs)
+    {
+        Object = source;
+        this.maps = maps;
+        Maps = maps.ToDictionary(m => m.Name);
+        Programs = programs;
+    }
+
+    public BpfObject Object { get; }
+
+    /// <summary>Maps by name: C names, and section names (".rodata", ".data", ".bss", ...) for global data.</summary>
+    public IReadOnlyDictionary<string, BpfMap> Maps { get; }
+
+    /// <summary>Programs by C function name.</summary>
+    public IReadOnlyDictionary<string, BpfProgram> Programs { get; }
+
+    internal static LoadedObject Create(BpfObject source, int possibleCpus, byte[][] initialData)
+    {
+        var maps = new List<BpfMap>();
+        var zeroKey = new byte[4];
+        try
+        {
+            for (var i = 0; i < source.Maps.Count; i++)
+            {
+                var declared = source.Maps[i];
+                var map = MapFactory.Create(declared.Definition, possibleCpus);
+                maps.Add(map);
+                if (declared.Kind == ObjectMapKind.GlobalData)
+                {
+                    var status = map.Update(zeroKey, initialData[i]);
+                    if (status != 0)
+                        throw new BpfLoadException($"map '{declared.Name}': writing its initial value failed ({Errno.Name(-status)})");
+                }
+            }
+
+            var programs = new Dictionary<string, BpfProgram>();
+            foreach (var program in source.Programs)
+            {
+                try
+                {
+                    programs[program.Name] = BpfProgram.Load(program.Instructions.ToArray(), new ProgramOptions
+                    {
+                        Name = program.Name,
+                        Type = program.Type,
+                        Maps = maps,
+                        LineInfo = program.LineInfo,
+                    });
+                }
+                catch (BpfLoadException e)
+                {
+                    throw new BpfLoadException($"program '{program.Name}' (section '{program.Section}'): {WithSourceLocation(e.Message, program)}", e);
+                }
+            }
+
+            for (var i = 0; i < source.Maps.Count; i++)
+            {
+                foreach (var slot in source.Maps[i].ProgramSlots)
+                {
+                    var status = ((ProgArrayMap)maps[i]).SetProgram(slot.Index, programs[slot.Program]);
+                    if (status != 0)
+                        throw new BpfLoadException($"map '{source.Maps[i].Name}': putting program '{slot.Program}' in slot {slot.Index} failed ({Errno.Name(-status)}; a program array holds programs of one type)");
+                }
+            }
+            return new LoadedObject(source, [.. maps], programs);
+        }
+        catch
+        {
+            foreach (var map in maps)
+                map.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Instruction errors start "insn N:" (InstructionValidator.Fail); the C line of instruction N is what the
+    /// author of the object can act on, so it is added there.
+    /// </summary>
+    private static string WithSourceLocation(string message, ObjectProgram program)
+    {
+        var match = InstructionError().Match(message);
+        if (!match.Success || !int.TryParse(match.Groups[1].ValueSpan, out var pc))
+            return message;
+        var line = program.LineInfo.LastOrDefault(l => l.InstructionIndex <= pc);
+        return line is null ? message : $"insn {pc} ({line.Location}):{message[match.Length..]}";
+    }
+
+    [GeneratedRegex(@"^insn (\d+):")]
+    private static partial Regex InstructionError();
+
+    public void Dispose()
+    {
+        foreach (var map in maps)
+            map.Dispose();
+    }
+}

@@ -1,0 +1,59 @@
+using XdpGate.Bpf.Isa;
+using XdpGate.Bpf.Program;
+
+namespace XdpGate.Bpf.Elf;
+
+/// <summary>A function of a linked program: its name and the instruction where it starts (0 for the program itself).</summary>
+public readonly record struct ObjectFunction(int InstructionIndex, string Name);
+
+/// <summary>
+/// A program of an object, linked as libbpf links it: the .text subprograms it calls (directly or through callback
+/// addresses) appended after it, calls and <c>lddw</c> of functions pointing at them, maps and global data bound
+/// to the object's map indexes. <see cref="Instructions"/> is what <see cref="BpfProgram.Load(ReadOnlySpan{bpf_insn}, ProgramOptions?)"/> takes.
+/// </summary>
+public sealed class ObjectProgram
+{
+    internal ObjectProgram(string name, string section, SectionKind kind, bpf_insn[] rawInstructions, bpf_insn[] instructions,
+        BpfLineInfo[] lineInfo, ObjectFunction[] functions)
+    {
+        Name = name;
+        Section = section;
+        Type = kind.Type;
+        ExpectedAttachType = kind.AttachType;
+        Frags = kind.Frags;
+        RawInstructions = rawInstructions;
+        Instructions = instructions;
+        LineInfo = lineInfo;
+        Functions = functions;
+    }
+
+    /// <summary>The C function's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The ELF section, which says the program type (<c>SEC("xdp")</c>).</summary>
+    public string Section { get; }
+
+    public bpf_prog_type Type { get; }
+
+    /// <summary>For XDP programs: BPF_XDP, or BPF_XDP_DEVMAP / BPF_XDP_CPUMAP for programs run on map entries.</summary>
+    public bpf_attach_type? ExpectedAttachType { get; }
+
+    /// <summary>Whether the section asks for multi-buffer packets (<c>xdp.frags</c>: BPF_F_XDP_HAS_FRAGS).</summary>
+    public bool Frags { get; }
+
+    /// <summary>The function's instructions as the object holds them, before linking.</summary>
+    public IReadOnlyList<bpf_insn> RawInstructions { get; }
+
+    /// <summary>The linked program, subprograms included.</summary>
+    public IReadOnlyList<bpf_insn> Instructions { get; }
+
+    public int InstructionCount => Instructions.Count;
+
+    /// <summary>Source positions of the linked instructions, from .BTF.ext line_info.</summary>
+    public IReadOnlyList<BpfLineInfo> LineInfo { get; }
+
+    /// <summary>The program and each subprogram linked into it, by start instruction.</summary>
+    public IReadOnlyList<ObjectFunction> Functions { get; }
+
+    public override string ToString() => $"{Name} (section '{Section}', {Type}, {InstructionCount} insns)";
+}

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace XdpGate.Linux;
+
+/// <summary>clang could not be found or run, or refused the source; the message says which and includes clang's own words.</summary>
+public sealed class CompilerException(string message) : Exception(message);
+
+/// <summary>
+/// Compiles a C file into a BPF object the way libbpf-based projects build theirs:
+/// <c>clang -O2 -g -target bpf -I/usr/include/&lt;multiarch&gt; -c file.c</c>. <c>-g</c> gives the BTF that
+/// BTF-defined maps and line info need; the multiarch include directory holds <c>asm/types.h</c>, which
+/// <c>linux/bpf.h</c> includes and which the BPF target cannot find on its own.
+/// </summary>
+public static class ClangCompiler
+{
+    public const string InstallHint = "install it with apt-get install clang llvm libbpf-dev";
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>The clang to run: $CLANG if set, else the first <c>clang</c> on PATH; null when there is none.</summary>
+    public static string? Find()
+    {
+        if (Environment.GetEnvironmentVariable("CLANG") is { Length: > 0 } configured)
+            return File.Exists(configured) ? configured : null;
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(directory, "clang");
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>The Debian/Ubuntu multiarch triple of this machine, whose include directory holds asm/types.h.</summary>
+    public static string Multiarch => RuntimeInformation.OSArchitecture switch
+    {
+        Architecture.Arm64 => "aarch64-linux-gnu",
+        Architecture.Arm => "arm-linux-gnueabihf",
+        Architecture.RiscV64 => "riscv64-linux-gnu",
+        Architecture.S390x => "s390x-linux-gnu",
+        Architecture.Ppc64le => "powerpc64le-linux-gnu",
+        _ => "x86_64-linux-gnu",
+    };
+
+    /// <summary>Compiles <paramref name="cFile"/> and returns the object's bytes; throws <see cref="CompilerException"/> on any failure.</summary>
+    public static byte[] Compile(string cFile, IEnumerable<string>? extraArguments = null)
+    {
+        ArgumentNullException.ThrowIfNull(cFile);
+        if (!File.Exists(cFile))
+            throw new CompilerException($"{cFile}: no such file");
+        var clang = Find() ?? throw new CompilerException($"clang not found: {InstallHint}");
+        var output = Directory.CreateTempSubdirectory("xdpgate-clang-");
+        try
+        {
+            var objectFile = Path.Combine(output.FullName, Path.GetFileNameWithoutExtension(cFile) + ".o");
+            var start = new ProcessStartInfo(clang)
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            foreach (var argument in Arguments(cFile, objectFile, extraArguments))
+                start.ArgumentList.Add(argument);
+
+            using var process = Process.Start(start) ?? throw new CompilerException($"{clang} could not be started");
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            if (!process.WaitForExit(Timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new CompilerException($"{clang} did not finish compiling {cFile} within {Timeout.TotalSeconds} s");
+            }
+            var messages = (stderr.Result + stdout.Result).TrimEnd();
+            if (process.ExitCode != 0 || !File.Exists(objectFile))
+                throw new CompilerException($"clang failed on {cFile} (exit status {process.ExitCode}):\n{messages}");
+            return File.ReadAllBytes(objectFile);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
+        {
+            throw new CompilerException($"could not run clang on {cFile}: {e.Message}");
+        }
+        finally
+        {
+            output.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The command line, without the program name.</summary>
+    public static IReadOnlyList<string> Arguments(string cFile, string objectFile, IEnumerable<string>? extraArguments = null)
+    {
+        var arguments = new List<string> { "-O2", "-g", "-target", "bpf" };
+        var multiarch = Path.Combine("/usr/include", Multiarch);
+        if (Directory.Exists(multiarch))
+            arguments.Add("-I" + multiarch);
+        arguments.AddRange(extraArguments ?? []);
+        arguments.AddRange(["-c", cFile, "-o", objectFile]);
+        return arguments;
+    }
+}

@@ -1,0 +1,82 @@
+using XdpGate.Bpf.Elf;
+using XdpGate.Linux;
+using Xunit;
+
+namespace XdpGate.Bpf.Tests.Elf;
+
+/// <summary>
+/// The committed objects are what clang makes of the committed sources: each is rebuilt with BpfObject.Compile and
+/// must open to the same programs, maps, variables and line info. Reported as skipped where clang is missing.
+/// (One class, so its tests never run concurrently: one of them changes $CLANG.)
+/// </summary>
+public sealed class RebuildTests
+{
+    private static string SkipReason => $"clang not found ({ClangCompiler.InstallHint}); the committed objects were not compared with their sources";
+
+    public static TheoryData<string> Fixtures => new(ElfFixtures.Good);
+
+    [SkippableTheory]
+    [MemberData(nameof(Fixtures))]
+    public void The_committed_object_is_what_clang_makes_of_its_source(string file)
+    {
+        Skip.If(ClangCompiler.Find() is null, SkipReason);
+        var rebuilt = BpfObject.Open(BpfObject.Compile(ElfFixtures.PathOf(Path.ChangeExtension(file, ".c"))));
+        var committed = ElfFixtures.Open(file);
+
+        Assert.Equal(committed.License, rebuilt.License);
+        Assert.Equal(committed.Maps.Select(m => (m.Definition, m.Kind, m.InitialData.ToArray().Length, string.Join(",", m.ProgramSlots))),
+            rebuilt.Maps.Select(m => (m.Definition, m.Kind, m.InitialData.ToArray().Length, string.Join(",", m.ProgramSlots))));
+        Assert.Equal(committed.Variables, rebuilt.Variables);
+        Assert.Equal(committed.Programs.Count, rebuilt.Programs.Count);
+        foreach (var (old, fresh) in committed.Programs.Zip(rebuilt.Programs))
+        {
+            Assert.Equal((old.Name, old.Section, old.Type), (fresh.Name, fresh.Section, fresh.Type));
+            Assert.Equal(old.Instructions, fresh.Instructions);
+            Assert.Equal(old.Functions, fresh.Functions);
+            // The build directory differs (build.sh maps it away); what a listing shows must not.
+            Assert.Equal(old.LineInfo.Select(l => (l.InstructionIndex, l.Location, l.SourceLine)), fresh.LineInfo.Select(l => (l.InstructionIndex, l.Location, l.SourceLine)));
+        }
+    }
+
+    [SkippableFact]
+    public void Compiler_errors_are_reported_with_clangs_messages()
+    {
+        Skip.If(ClangCompiler.Find() is null, SkipReason);
+        var source = Path.Combine(Path.GetTempPath(), $"xdpgate-broken-{Guid.NewGuid():n}.c");
+        File.WriteAllText(source, "int broken(void) { return undeclared_thing; }\n");
+        try
+        {
+            var e = Assert.Throws<BpfLoadException>(() => BpfObject.Compile(source));
+            Assert.StartsWith($"clang failed on {source} (exit status 1):", e.Message, StringComparison.Ordinal);
+            Assert.Contains("error: use of undeclared identifier 'undeclared_thing'", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
+    [Fact]
+    public void A_missing_clang_is_reported_with_how_to_install_it()
+    {
+        var saved = Environment.GetEnvironmentVariable("CLANG");
+        Environment.SetEnvironmentVariable("CLANG", "/nonexistent/clang");
+        try
+        {
+            var e = Assert.Throws<BpfLoadException>(() => BpfObject.Compile(ElfFixtures.PathOf("xdp_calls.c")));
+            Assert.Equal("clang not found: install it with apt-get install clang llvm libbpf-dev", e.Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CLANG", saved);
+        }
+    }
+
+    [Fact]
+    public void The_command_line_is_the_one_libbpf_projects_use()
+    {
+        var arguments = ClangCompiler.Arguments("x.c", "x.o");
+        Assert.Equal(["-O2", "-g", "-target", "bpf"], arguments.Take(4));
+        Assert.Equal(["-c", "x.c", "-o", "x.o"], arguments.TakeLast(4));
+    }
+}
