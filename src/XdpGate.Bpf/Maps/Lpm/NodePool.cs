@@ -1,0 +1,186 @@
+using System.Runtime.InteropServices;
+
+namespace XdpGate.Bpf.Maps.Lpm;
+
+/// <summary>Control-plane bookkeeping of one trie node; lookups never read it.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NodeMeta
+{
+    /// <summary>Prefixes stored in this node (lengths Depth+1 .. Depth+Stride).</summary>
+    public int OwnCount;
+    public int ChildCount;
+    public uint NextFree;
+    public uint Parent;
+    public uint ParentEntry;
+    public uint Reserved;
+}
+
+/// <summary>
+/// The nodes of one trie level, in chunks of native memory that never move, so a lock-free reader can follow a child
+/// index while the writer allocates. Freed nodes are reused oldest first, and only once <see cref="FreeDelay"/> later
+/// frees have queued behind them: a reader that was inside a node when it was unlinked has that long to leave.
+/// </summary>
+/// <remarks>
+/// A node is 32-bit words: word 0 is the inherited best match (slot + 1 of the longest prefix of the level above that
+/// covers this node, 0 if none), words 1..2^Stride are the entries. Beside each node, outside anything a reader touches,
+/// is its <see cref="NodeMeta"/> followed by two bitmaps: which prefixes the node stores (heap order: length l,
+/// pattern p at bit 2^l + p) and which entries have a child. Iteration and exact-match searches use the bitmaps.
+/// </remarks>
+internal sealed unsafe class NodePool : IDisposable
+{
+    public const uint None = uint.MaxValue;
+    private const long TargetChunkBytes = 1 << 20;
+
+    private readonly int chunkShift;
+    private readonly uint chunkMask;
+    private readonly int chunkCount;
+    private readonly nint* metaChunks;
+    private readonly uint capacity;
+    private uint highWater;
+    private uint freeHead = None;
+    private uint freeTail = None;
+    private uint freeCount;
+    private bool disposed;
+
+    public NodePool(int stride, long capacity, int freeDelay)
+    {
+        Stride = stride;
+        this.capacity = (uint)Math.Clamp(capacity, 1, int.MaxValue);
+        FreeDelay = freeDelay;
+        NodeWords = (1u << stride) + 1;
+        PresenceWords = (int)(((2L << stride) + 63) / 64);
+        ChildWords = (int)(((1L << stride) + 63) / 64);
+        MetaBytes = sizeof(NodeMeta) + 8L * (PresenceWords + ChildWords);
+
+        var perChunk = Math.Max(1, TargetChunkBytes / (NodeWords * 4L));
+        var shift = 0;
+        while ((2L << shift) <= perChunk && (1L << shift) < this.capacity)
+            shift++;
+        chunkShift = shift;
+        chunkMask = (1u << shift) - 1;
+        chunkCount = (int)((this.capacity + (1L << shift) - 1) >> shift);
+        Chunks = (nint*)NativeMemory.AllocZeroed((nuint)chunkCount, (nuint)sizeof(nint));
+        metaChunks = (nint*)NativeMemory.AllocZeroed((nuint)chunkCount, (nuint)sizeof(nint));
+        AllocatedBytes = 2L * chunkCount * sizeof(nint);
+    }
+
+    public int Stride { get; }
+    public uint Entries => 1u << Stride;
+    public uint NodeWords { get; }
+    public int FreeDelay { get; }
+    public int PresenceWords { get; }
+    public int ChildWords { get; }
+    public long MetaBytes { get; }
+    public nint* Chunks { get; }
+    public int ChunkShift => chunkShift;
+    public uint ChunkMask => chunkMask;
+    public long AllocatedBytes { get; private set; }
+    public int LiveNodes { get; private set; }
+
+    public uint* Node(uint index) => (uint*)Chunks[index >> chunkShift] + (nuint)(index & chunkMask) * NodeWords;
+
+    public NodeMeta* Meta(uint index) => (NodeMeta*)((byte*)metaChunks[index >> chunkShift] + (index & chunkMask) * MetaBytes);
+
+    public ulong* Presence(uint index) => (ulong*)(Meta(index) + 1);
+
+    public ulong* ChildBits(uint index) => Presence(index) + PresenceWords;
+
+    /// <summary>A node with every entry 0, or false when the level is at capacity or memory ran out.</summary>
+    public bool TryAllocate(uint header, out uint index)
+    {
+        if (freeCount > (uint)FreeDelay)
+        {
+            index = PopFree();
+        }
+        else if (highWater < capacity)
+        {
+            var chunk = (int)(highWater >> chunkShift);
+            if (Chunks[chunk] == 0 && !TryAllocateChunk(chunk))
+            {
+                index = None;
+                return false;
+            }
+            index = highWater++;
+        }
+        else if (freeCount > 0)
+        {
+            index = PopFree();
+        }
+        else
+        {
+            index = None;
+            return false;
+        }
+
+        // The node is not linked yet, but a reader that entered it in an earlier life may still be inside: clear it a
+        // whole word at a time so that such a reader only ever sees 0 or a value that was valid at some point.
+        var node = Node(index);
+        for (nuint i = 0; i < NodeWords; i++)
+            node[i] = 0;
+        node[0] = header;
+        NativeMemory.Clear(Meta(index), (nuint)MetaBytes);
+        LiveNodes++;
+        return true;
+    }
+
+    /// <summary>Queues an unlinked node for reuse; readers may still be inside it, so it stays as it is until then.</summary>
+    public void Free(uint index)
+    {
+        Meta(index)->NextFree = None;
+        if (freeTail == None)
+            freeHead = index;
+        else
+            Meta(freeTail)->NextFree = index;
+        freeTail = index;
+        freeCount++;
+        LiveNodes--;
+    }
+
+    private uint PopFree()
+    {
+        var index = freeHead;
+        freeHead = Meta(index)->NextFree;
+        if (freeHead == None)
+            freeTail = None;
+        freeCount--;
+        return index;
+    }
+
+    private bool TryAllocateChunk(int chunk)
+    {
+        var nodes = 1L << chunkShift;
+        var nodeBytes = nodes * NodeWords * 4;
+        var metaBytes = nodes * MetaBytes;
+        void* nodeMemory = null;
+        void* metaMemory;
+        try
+        {
+            // Zeroed memory from the OS is committed lazily: a 64 MiB root costs only the pages prefixes touch.
+            nodeMemory = NativeMemory.AllocZeroed((nuint)nodeBytes);
+            metaMemory = NativeMemory.AllocZeroed((nuint)metaBytes);
+        }
+        catch (OutOfMemoryException)
+        {
+            NativeMemory.Free(nodeMemory);
+            return false;
+        }
+        metaChunks[chunk] = (nint)metaMemory;
+        Volatile.Write(ref Chunks[chunk], (nint)nodeMemory);
+        AllocatedBytes += nodeBytes + metaBytes;
+        return true;
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        for (var i = 0; i < chunkCount; i++)
+        {
+            NativeMemory.Free((void*)Chunks[i]);
+            NativeMemory.Free((void*)metaChunks[i]);
+        }
+        NativeMemory.Free(Chunks);
+        NativeMemory.Free(metaChunks);
+    }
+}

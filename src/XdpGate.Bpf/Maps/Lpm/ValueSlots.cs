@@ -1,0 +1,152 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace XdpGate.Bpf.Maps.Lpm;
+
+/// <summary>
+/// One slot per stored prefix: its value in a preallocated native slab (the only memory programs reach through
+/// returned pointers), its chain link, and control-plane bookkeeping (sequence number, key as written, free list).
+/// Trie entries refer to a slot as <c>slot + 1</c> (a "ref"), so that 0 means no match.
+/// </summary>
+/// <remarks>
+/// <para>A slot's value is written once, before the slot is linked into the trie; a changed value goes to a fresh slot
+/// (as the kernel allocates a new node), so a program never sees a value half-replaced by an update. Programs that
+/// write through the pointer they were given write in place, as with the kernel.</para>
+/// <para>Freed slots are reused oldest first and only after <see cref="FreeDelay"/> later frees, giving lock-free
+/// readers time to finish with them. The kernel waits for an RCU grace period instead, which is exact; here a
+/// reader stalled for longer than that many frees could read a reused slot. It stays memory-safe (every ref points
+/// into the slab), and control-plane reads detect it with the per-slot sequence number and retry.</para>
+/// </remarks>
+internal sealed unsafe class ValueSlots : IDisposable
+{
+    private const uint None = uint.MaxValue;
+
+    private readonly uint* sequence;
+    private readonly byte* keys;
+    private readonly uint* nextFree;
+    private readonly int dataSize;
+    private uint highWater;
+    private uint freeHead = None;
+    private uint freeTail = None;
+    private uint freeCount;
+    private bool disposed;
+
+    public ValueSlots(int valueSize, int dataSize, long maxEntries)
+    {
+        this.dataSize = dataSize;
+        FreeDelay = (int)Math.Clamp(maxEntries / 8, 16, 4096);
+        // One spare beyond the delay: replacing a value in a full map needs a new slot before the old one is freed.
+        Total = maxEntries + FreeDelay + 1;
+        Stride = BpfMap.RoundUp8(valueSize);
+        try
+        {
+            Slab = (byte*)NativeMemory.AllocZeroed((nuint)Total, (nuint)Stride);
+            Links = (ulong*)NativeMemory.AllocZeroed((nuint)Total, sizeof(ulong));
+            sequence = (uint*)NativeMemory.AllocZeroed((nuint)Total, sizeof(uint));
+            keys = (byte*)NativeMemory.AllocZeroed((nuint)Total, (nuint)dataSize);
+            nextFree = (uint*)NativeMemory.AllocZeroed((nuint)Total, sizeof(uint));
+        }
+        catch (OutOfMemoryException)
+        {
+            Dispose();
+            throw;
+        }
+        AllocatedBytes = Total * (Stride + sizeof(ulong) + sizeof(uint) + dataSize + sizeof(uint));
+    }
+
+    public long Total { get; }
+    public int Stride { get; }
+    public int FreeDelay { get; }
+    public byte* Slab { get; }
+    public long SlabBytes => Total * Stride;
+
+    /// <summary>
+    /// Per slot, read by lock-free lookups: <c>(prefixlen &lt;&lt; 32) | parent ref</c>, the parent being the next
+    /// shorter prefix stored in the same trie node that covers this one (0 if none).
+    /// </summary>
+    public ulong* Links { get; }
+
+    public long AllocatedBytes { get; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* Value(uint slot) => Slab + (nuint)slot * (nuint)Stride;
+
+    public byte* Key(uint slot) => keys + (nuint)slot * (nuint)dataSize;
+
+    public static uint LengthOf(ulong link) => (uint)(link >> 32);
+
+    public static uint ParentOf(ulong link) => (uint)link;
+
+    public uint LengthOfRef(uint reference) => LengthOf(Links[reference - 1]);
+
+    public uint ParentOfRef(uint reference) => ParentOf(Links[reference - 1]);
+
+    public void SetParent(uint reference, uint parent) =>
+        Volatile.Write(ref Links[reference - 1], (Links[reference - 1] & 0xffff_ffff_0000_0000) | parent);
+
+    public uint Sequence(uint slot) => Volatile.Read(ref sequence[slot]);
+
+    public bool TryAllocate(out uint slot)
+    {
+        if (freeCount > (uint)FreeDelay)
+            slot = PopFree();
+        else if (highWater < Total)
+            slot = highWater++;
+        else if (freeCount > 0)
+            slot = PopFree();
+        else
+        {
+            slot = None;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Fills a slot that no trie entry refers to yet: value, key as written, prefix length and parent.</summary>
+    public void Fill(uint slot, byte* value, int valueSize, byte* keyData, uint prefixLength, uint parent)
+    {
+        // Seqlock write side: odd while the value changes, so a control-plane copy of a slot that was reused under it
+        // notices and retries.
+        Interlocked.Increment(ref sequence[slot]);
+        Buffer.MemoryCopy(value, Value(slot), Stride, valueSize);
+        if (valueSize < Stride)
+            NativeMemory.Clear(Value(slot) + valueSize, (nuint)(Stride - valueSize));
+        Volatile.Write(ref sequence[slot], sequence[slot] + 1);
+        Buffer.MemoryCopy(keyData, Key(slot), dataSize, dataSize);
+        Volatile.Write(ref Links[slot], ((ulong)prefixLength << 32) | parent);
+    }
+
+    /// <summary>Queues an unlinked slot for reuse; its value and link stay intact for readers still holding it.</summary>
+    public void Free(uint slot)
+    {
+        nextFree[slot] = None;
+        if (freeTail == None)
+            freeHead = slot;
+        else
+            nextFree[freeTail] = slot;
+        freeTail = slot;
+        freeCount++;
+    }
+
+    private uint PopFree()
+    {
+        var slot = freeHead;
+        freeHead = nextFree[slot];
+        if (freeHead == None)
+            freeTail = None;
+        freeCount--;
+        return slot;
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        NativeMemory.Free(Slab);
+        NativeMemory.Free(Links);
+        NativeMemory.Free(sequence);
+        NativeMemory.Free(keys);
+        NativeMemory.Free(nextFree);
+    }
+}
