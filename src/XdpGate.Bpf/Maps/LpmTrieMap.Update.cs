@@ -14,7 +14,7 @@ namespace XdpGate.Bpf.Maps;
 // passed through it are relinked. /0 is kept apart in the root's header word, so it is never expanded.
 public sealed unsafe partial class LpmTrieMap
 {
-    public override int UpdateElem(byte* key, byte* value, ulong flags, int cpu) => UpdateCore(key, value, flags);
+    public override int UpdateElem(byte* key, byte* value, ulong flags, int cpu) => UpdateCore(key, value, flags, mayWait: false);
 
     public override int DeleteElem(byte* key) => DeleteCore(key);
 
@@ -23,7 +23,7 @@ public sealed unsafe partial class LpmTrieMap
         CheckSizes(key, value.Length);
         fixed (byte* k = key)
         fixed (byte* v = value)
-            return UpdateCore(k, v, flags);
+            return UpdateCore(k, v, flags, mayWait: true);
     }
 
     public override int Delete(ReadOnlySpan<byte> key)
@@ -34,7 +34,7 @@ public sealed unsafe partial class LpmTrieMap
     }
 
     [SkipLocalsInit]
-    private int UpdateCore(byte* key, byte* value, ulong flags)
+    private int UpdateCore(byte* key, byte* value, ulong flags, bool mayWait)
     {
         if (!ValidUpdateFlags(flags))
             return -Errno.EINVAL;
@@ -44,8 +44,23 @@ public sealed unsafe partial class LpmTrieMap
         var data = key + KeyHeaderSize;
         var words = stackalloc ulong[wordCount];
         KeyWordReader.Fill(data, dataSize, words, (int)prefixlen);
-        lock (gate)
-            return prefixlen == 0 ? UpdateDefault(data, value, flags) : UpdatePrefix(words, data, (int)prefixlen, value, flags);
+        while (true)
+        {
+            int result;
+            long retryAt;
+            lock (gate)
+            {
+                blockedUntil = 0;
+                result = prefixlen == 0 ? UpdateDefault(data, value, flags) : UpdatePrefix(words, data, (int)prefixlen, value, flags);
+                retryAt = result == -Errno.ENOMEM ? blockedUntil : 0;
+            }
+            if (retryAt == 0 || !mayWait)
+                return result;
+            // Only recently freed slots or nodes are left: wait, without the lock, for the oldest to come of age.
+            var wait = Stopwatch.GetElapsedTime(DeferredFree.Now, retryAt);
+            if (wait > TimeSpan.Zero)
+                Thread.Sleep(wait + TimeSpan.FromMilliseconds(1));
+        }
     }
 
     [SkipLocalsInit]
@@ -69,7 +84,7 @@ public sealed unsafe partial class LpmTrieMap
             return -Errno.ENOENT;
         if (old == 0 && count >= MaxEntries)
             return -Errno.ENOSPC;
-        if (!slots.TryAllocate(out var slot))
+        if (!TryAllocateSlot(out var slot))
             return -Errno.ENOMEM;
         slots.Fill(slot, value, ValueSize, data, 0, 0);
         Volatile.Write(ref root[0], slot + 1);
@@ -103,7 +118,7 @@ public sealed unsafe partial class LpmTrieMap
         {
             if (flags == MapFlags.BPF_NOEXIST)
                 return -Errno.EEXIST;
-            if (!slots.TryAllocate(out var replacement))
+            if (!TryAllocateSlot(out var replacement))
                 return -Errno.ENOMEM;
             slots.Fill(replacement, value, ValueSize, data, (uint)prefixlen, slots.ParentOfRef(old));
             Rewrite(at, nodeIndex, displaced: old, replacement: replacement + 1);
@@ -117,7 +132,7 @@ public sealed unsafe partial class LpmTrieMap
             return -Errno.ENOSPC;
         if (!pathExists && !TryDescend(words, at.Level, create: true, out nodeIndex))
             return -Errno.ENOMEM;
-        if (!slots.TryAllocate(out var slot))
+        if (!TryAllocateSlot(out var slot))
         {
             Prune(at.Level, nodeIndex);
             return -Errno.ENOMEM;
@@ -187,6 +202,14 @@ public sealed unsafe partial class LpmTrieMap
         }
     }
 
+    private bool TryAllocateSlot(out uint slot)
+    {
+        if (slots.TryAllocate(out slot))
+            return true;
+        blockedUntil = slots.BlockedUntil;
+        return false;
+    }
+
     /// <summary>Walks from the root to the node of <paramref name="targetLevel"/> on the key's path, creating missing nodes if asked.</summary>
     private bool TryDescend(ulong* words, int targetLevel, bool create, out uint nodeIndex)
     {
@@ -204,7 +227,10 @@ public sealed unsafe partial class LpmTrieMap
             if (!create || !pools[level + 1].TryAllocate(header: entry, out var child))
             {
                 if (create)
+                {
+                    blockedUntil = pools[level + 1].BlockedUntil;
                     Prune(level, index);
+                }
                 nodeIndex = NodePool.None;
                 return false;
             }

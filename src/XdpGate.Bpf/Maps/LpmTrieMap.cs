@@ -20,8 +20,10 @@ namespace XdpGate.Bpf.Maps;
 /// deletes, from programs or the control plane, serialize on one lock per map, as the kernel's do on its per-trie
 /// spinlock. A writer fills a slot or node completely before linking it with one aligned 32-bit store, and rewrites a
 /// prefix's expansion entry by entry, so a concurrent lookup sees, per entry, either the old or the new answer.
-/// Unlinked slots and nodes are reused only after a FIFO delay (see <see cref="ValueSlots"/>), where the kernel
-/// waits for an RCU grace period.</para>
+/// Unlinked slots and nodes are reused only after a grace period (see <see cref="DeferredFree"/>), where the kernel
+/// waits for an RCU grace period. When churn outruns the spare capacity, a control-plane update waits (outside the
+/// lock) for the oldest freed item to come of age, and an update from a program fails with -ENOMEM, as the kernel's
+/// can when its allocator cache runs dry.</para>
 /// <para><b>Shorter lookup keys.</b> With prefixlen below the key width, the walk stops at the level holding that
 /// length and follows the slot chain (each slot links to the next shorter prefix of its node that covers it) down to
 /// a prefix no longer than prefixlen.</para>
@@ -40,7 +42,6 @@ public sealed unsafe partial class LpmTrieMap : BpfMap
 
     private const uint ChildFlag = 0x8000_0000;
     private const uint IndexMask = 0x7fff_ffff;
-    private const int NodeFreeDelay = 64;
 
     private readonly Lock gate = new();
     private readonly NodePool[] pools;
@@ -55,6 +56,7 @@ public sealed unsafe partial class LpmTrieMap : BpfMap
     private readonly int wordCount;
     private readonly byte[] levelOfLength;
     private int count;
+    private long blockedUntil;
     private bool disposed;
 
     public LpmTrieMap(MapDefinition definition, int possibleCpus = 1)
@@ -86,9 +88,11 @@ public sealed unsafe partial class LpmTrieMap : BpfMap
             for (var i = 0; i < Plan.Levels; i++)
             {
                 var stride = Plan.Strides[i];
-                // Nodes of a level have disjoint subtrees, each holding at least one prefix: at most min(paths, entries).
-                var capacity = i == 0 ? 1 : Math.Min(depth >= 40 ? long.MaxValue : 1L << depth, MaxEntries) + NodeFreeDelay + 1;
-                var pool = pools[i] = new NodePool(stride, capacity, NodeFreeDelay);
+                // Nodes of a level have disjoint subtrees, each holding at least one prefix: at most min(paths, entries)
+                // are live. The reserve beyond that serves while freed nodes wait out their grace period.
+                var live = Math.Min(depth >= 40 ? long.MaxValue : 1L << depth, MaxEntries);
+                var capacity = i == 0 ? 1 : live + Math.Clamp(MaxEntries / 8, 256, 1 << 16);
+                var pool = pools[i] = new NodePool(stride, capacity);
                 levels[i] = new LpmLevel
                 {
                     Chunks = pool.Chunks,

@@ -13,12 +13,13 @@ internal struct NodeMeta
     public uint Parent;
     public uint ParentEntry;
     public uint Reserved;
+    public long FreedAt;
 }
 
 /// <summary>
 /// The nodes of one trie level, in chunks of native memory that never move, so a lock-free reader can follow a child
-/// index while the writer allocates. Freed nodes are reused oldest first, and only once <see cref="FreeDelay"/> later
-/// frees have queued behind them: a reader that was inside a node when it was unlinked has that long to leave.
+/// index while the writer allocates. Freed nodes are reused oldest first and only after the grace period of
+/// <see cref="DeferredFree"/>; capacity beyond the most nodes the level can need lets new nodes be made meanwhile.
 /// </summary>
 /// <remarks>
 /// A node is 32-bit words: word 0 is the inherited best match (slot + 1 of the longest prefix of the level above that
@@ -42,11 +43,10 @@ internal sealed unsafe class NodePool : IDisposable
     private uint freeCount;
     private bool disposed;
 
-    public NodePool(int stride, long capacity, int freeDelay)
+    public NodePool(int stride, long capacity)
     {
         Stride = stride;
         this.capacity = (uint)Math.Clamp(capacity, 1, int.MaxValue);
-        FreeDelay = freeDelay;
         NodeWords = (1u << stride) + 1;
         PresenceWords = (int)(((2L << stride) + 63) / 64);
         ChildWords = (int)(((1L << stride) + 63) / 64);
@@ -67,7 +67,6 @@ internal sealed unsafe class NodePool : IDisposable
     public int Stride { get; }
     public uint Entries => 1u << Stride;
     public uint NodeWords { get; }
-    public int FreeDelay { get; }
     public int PresenceWords { get; }
     public int ChildWords { get; }
     public long MetaBytes { get; }
@@ -76,6 +75,9 @@ internal sealed unsafe class NodePool : IDisposable
     public uint ChunkMask => chunkMask;
     public long AllocatedBytes { get; private set; }
     public int LiveNodes { get; private set; }
+
+    /// <summary>After a failed <see cref="TryAllocate"/>: when the oldest freed node may be reused, or 0 if none is queued.</summary>
+    public long BlockedUntil { get; private set; }
 
     public uint* Node(uint index) => (uint*)Chunks[index >> chunkShift] + (nuint)(index & chunkMask) * NodeWords;
 
@@ -88,7 +90,9 @@ internal sealed unsafe class NodePool : IDisposable
     /// <summary>A node with every entry 0, or false when the level is at capacity or memory ran out.</summary>
     public bool TryAllocate(uint header, out uint index)
     {
-        if (freeCount > (uint)FreeDelay)
+        BlockedUntil = 0;
+        long reusableAt = 0;
+        if (freeCount > 0 && DeferredFree.Expired(Meta(freeHead)->FreedAt, out reusableAt))
         {
             index = PopFree();
         }
@@ -102,12 +106,9 @@ internal sealed unsafe class NodePool : IDisposable
             }
             index = highWater++;
         }
-        else if (freeCount > 0)
-        {
-            index = PopFree();
-        }
         else
         {
+            BlockedUntil = freeCount > 0 ? reusableAt : 0;
             index = None;
             return false;
         }
@@ -127,6 +128,7 @@ internal sealed unsafe class NodePool : IDisposable
     public void Free(uint index)
     {
         Meta(index)->NextFree = None;
+        Meta(index)->FreedAt = DeferredFree.Now;
         if (freeTail == None)
             freeHead = index;
         else

@@ -12,10 +12,9 @@ namespace XdpGate.Bpf.Maps.Lpm;
 /// <para>A slot's value is written once, before the slot is linked into the trie; a changed value goes to a fresh slot
 /// (as the kernel allocates a new node), so a program never sees a value half-replaced by an update. Programs that
 /// write through the pointer they were given write in place, as with the kernel.</para>
-/// <para>Freed slots are reused oldest first and only after <see cref="FreeDelay"/> later frees, giving lock-free
-/// readers time to finish with them. The kernel waits for an RCU grace period instead, which is exact; here a
-/// reader stalled for longer than that many frees could read a reused slot. It stays memory-safe (every ref points
-/// into the slab), and control-plane reads detect it with the per-slot sequence number and retry.</para>
+/// <para>Freed slots are reused oldest first and only after the grace period of <see cref="DeferredFree"/>; a reserve
+/// of <see cref="Reserve"/> slots beyond max_entries absorbs the churn meanwhile. Control-plane reads do not depend on
+/// the grace period: they check the slot's sequence number and retry.</para>
 /// </remarks>
 internal sealed unsafe class ValueSlots : IDisposable
 {
@@ -24,6 +23,7 @@ internal sealed unsafe class ValueSlots : IDisposable
     private readonly uint* sequence;
     private readonly byte* keys;
     private readonly uint* nextFree;
+    private readonly long* freedAt;
     private readonly int dataSize;
     private uint highWater;
     private uint freeHead = None;
@@ -34,10 +34,11 @@ internal sealed unsafe class ValueSlots : IDisposable
     public ValueSlots(int valueSize, int dataSize, long maxEntries)
     {
         this.dataSize = dataSize;
-        FreeDelay = (int)Math.Clamp(maxEntries / 8, 16, 4096);
-        // One spare beyond the delay: replacing a value in a full map needs a new slot before the old one is freed.
-        Total = maxEntries + FreeDelay + 1;
         Stride = BpfMap.RoundUp8(valueSize);
+        // Enough spare slots for heavy churn during one grace period, within 64 MiB of values. Replacing a value
+        // in a full map needs a new slot before the old one is freed, so there is always at least one.
+        Reserve = (int)Math.Min(Math.Clamp(maxEntries / 8, 4096, 1 << 20), Math.Max(64, (64L << 20) / Stride));
+        Total = maxEntries + Reserve;
         try
         {
             Slab = (byte*)NativeMemory.AllocZeroed((nuint)Total, (nuint)Stride);
@@ -45,18 +46,22 @@ internal sealed unsafe class ValueSlots : IDisposable
             sequence = (uint*)NativeMemory.AllocZeroed((nuint)Total, sizeof(uint));
             keys = (byte*)NativeMemory.AllocZeroed((nuint)Total, (nuint)dataSize);
             nextFree = (uint*)NativeMemory.AllocZeroed((nuint)Total, sizeof(uint));
+            freedAt = (long*)NativeMemory.AllocZeroed((nuint)Total, sizeof(long));
         }
         catch (OutOfMemoryException)
         {
             Dispose();
             throw;
         }
-        AllocatedBytes = Total * (Stride + sizeof(ulong) + sizeof(uint) + dataSize + sizeof(uint));
+        AllocatedBytes = Total * (Stride + sizeof(ulong) + sizeof(uint) + dataSize + sizeof(uint) + sizeof(long));
     }
 
     public long Total { get; }
     public int Stride { get; }
-    public int FreeDelay { get; }
+    public int Reserve { get; }
+
+    /// <summary>After a failed <see cref="TryAllocate"/>: when the oldest freed slot may be reused, or 0 if none is queued.</summary>
+    public long BlockedUntil { get; private set; }
     public byte* Slab { get; }
     public long SlabBytes => Total * Stride;
 
@@ -88,14 +93,15 @@ internal sealed unsafe class ValueSlots : IDisposable
 
     public bool TryAllocate(out uint slot)
     {
-        if (freeCount > (uint)FreeDelay)
+        BlockedUntil = 0;
+        long reusableAt = 0;
+        if (freeCount > 0 && DeferredFree.Expired(freedAt[freeHead], out reusableAt))
             slot = PopFree();
         else if (highWater < Total)
             slot = highWater++;
-        else if (freeCount > 0)
-            slot = PopFree();
         else
         {
+            BlockedUntil = freeCount > 0 ? reusableAt : 0;
             slot = None;
             return false;
         }
@@ -120,6 +126,7 @@ internal sealed unsafe class ValueSlots : IDisposable
     public void Free(uint slot)
     {
         nextFree[slot] = None;
+        freedAt[slot] = DeferredFree.Now;
         if (freeTail == None)
             freeHead = slot;
         else
@@ -148,5 +155,6 @@ internal sealed unsafe class ValueSlots : IDisposable
         NativeMemory.Free(sequence);
         NativeMemory.Free(keys);
         NativeMemory.Free(nextFree);
+        NativeMemory.Free(freedAt);
     }
 }
