@@ -95,9 +95,16 @@ internal sealed unsafe class NodePool : IDisposable
         if (freeCount > 0 && DeferredFree.Expired(Meta(freeHead)->FreedAt, out reusableAt))
         {
             index = PopFree();
+            // The node is not linked, but a reader that entered it in its earlier life may still be inside: clear it a
+            // whole word at a time so that such a reader only ever sees 0 or a value that was valid at some point.
+            var recycled = Node(index);
+            for (nuint i = 0; i < NodeWords; i++)
+                recycled[i] = 0;
+            NativeMemory.Clear(Meta(index), (nuint)MetaBytes);
         }
         else if (highWater < capacity)
         {
+            // Never used: still zero as allocated, and left untouched so the OS commits only the pages prefixes use.
             var chunk = (int)(highWater >> chunkShift);
             if (Chunks[chunk] == 0 && !TryAllocateChunk(chunk))
             {
@@ -113,13 +120,7 @@ internal sealed unsafe class NodePool : IDisposable
             return false;
         }
 
-        // The node is not linked yet, but a reader that entered it in an earlier life may still be inside: clear it a
-        // whole word at a time so that such a reader only ever sees 0 or a value that was valid at some point.
-        var node = Node(index);
-        for (nuint i = 0; i < NodeWords; i++)
-            node[i] = 0;
-        node[0] = header;
-        NativeMemory.Clear(Meta(index), (nuint)MetaBytes);
+        Node(index)[0] = header;
         LiveNodes++;
         return true;
     }

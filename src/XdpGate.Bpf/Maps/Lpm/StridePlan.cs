@@ -36,32 +36,43 @@ internal sealed class StridePlan
     public int Levels => Strides.Count;
 
     /// <summary>
-    /// The default plan. The root stride grows with max_entries (log2 + 4, 8..24 bits): a big table is dense near the
-    /// root, so a wide root turns most lookups into one load, while a small map keeps a small root. Below the root
-    /// every level takes <paramref name="deepStride"/> bits; 4-bit nodes (68 bytes) keep the cost of a lone long prefix
-    /// (an IPv4 /32, an IPv6 /64) small, at the price of more levels for long prefixes.
+    /// The default plan. The root stride grows with max_entries (log2 + 4, rounded down to a multiple of 4, 8..24
+    /// bits): a big table is dense near the root, so a wide root turns most lookups into one load, while a small map
+    /// keeps a small root. Keys up to 32 bits (IPv4) then take 4-bit strides: below a wide root prefixes are sparse,
+    /// and a 4-bit node (68 bytes) keeps a lone /28 or /32 cheap. Wider keys (IPv6) take a root of at most 16 bits and
+    /// 8-bit strides down to bit 32, where real tables are dense (registry blocks, /32 allocations), then 4-bit strides
+    /// for the sparse customer prefixes below. Multiples of 4 keep level ends on the common /16, /24, /32, /48, /64.
     /// </summary>
-    public static StridePlan For(int keyBits, long maxEntries, int deepStride = 4)
+    public static StridePlan For(int keyBits, long maxEntries)
     {
         var log2 = 0;
         while (log2 < 40 && (1L << log2) < maxEntries)
             log2++;
-        var root = Math.Min(keyBits, Math.Clamp(log2 + 4, 8, MaxStride));
-        return Uniform(keyBits, root, deepStride);
+        var root = Math.Clamp((log2 + 4) / 4 * 4, 8, MaxStride);
+        if (keyBits <= 32)
+            return Build(keyBits, [Math.Min(root, keyBits)], deepStride: 4);
+        return Build(keyBits, [Math.Min(root, 16), 8, 8, 8], deepStride: 4, wideUntil: 32);
     }
 
     /// <summary>A root stride then equal strides, each cut short at 64-bit word boundaries and at the key's end.</summary>
-    public static StridePlan Uniform(int keyBits, int rootStride, int deepStride)
+    public static StridePlan Uniform(int keyBits, int rootStride, int deepStride) => Build(keyBits, [rootStride], deepStride);
+
+    /// <summary>
+    /// Leading strides (taken while they end at or before <paramref name="wideUntil"/>, if given) then
+    /// <paramref name="deepStride"/>, each cut short at 64-bit word boundaries and at the key's end.
+    /// </summary>
+    private static StridePlan Build(int keyBits, int[] leading, int deepStride, int wideUntil = int.MaxValue)
     {
         var strides = new List<int>();
         var depth = 0;
-        var next = rootStride;
         while (depth < keyBits)
         {
-            var stride = Math.Min(next, Math.Min(keyBits - depth, 64 - depth % 64));
+            var wanted = strides.Count < leading.Length && (strides.Count == 0 || depth + leading[strides.Count] <= wideUntil)
+                ? leading[strides.Count]
+                : deepStride;
+            var stride = Math.Min(wanted, Math.Min(keyBits - depth, 64 - depth % 64));
             strides.Add(stride);
             depth += stride;
-            next = deepStride;
         }
         return new StridePlan(keyBits, strides);
     }
