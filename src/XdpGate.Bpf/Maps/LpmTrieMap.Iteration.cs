@@ -54,7 +54,7 @@ public sealed unsafe partial class LpmTrieMap
         fixed (byte* k = key)
             KeyWordReader.Fill(k + KeyHeaderSize, dataSize, words, (int)prefixlen);
         var place = new Place(this, words, (int)prefixlen);
-        if (!TryDescend(words, place.Level, create: false, out var nodeIndex) || !IsPresent(place.Level, nodeIndex, place.Relative, place.Pattern))
+        if (!TryDescend(words, place.Level, create: false, out var nodeIndex, out _) || !IsPresent(place.Level, nodeIndex, place.Relative, place.Pattern))
             return false;
         at = new Cursor(place.Level, nodeIndex, place.Relative, place.Pattern);
         return true;

@@ -64,33 +64,29 @@ public sealed unsafe partial class LpmTrieMap
         return prefixlen == (uint)maxBits ? Walk(ref words) : WalkLimited(ref words, prefixlen);
     }
 
-    /// <summary>The full-length walk: one dependent load per level, keeping the deepest match seen.</summary>
+    /// <summary>
+    /// The full-length walk: one dependent load per level. Entries hold their answer (own or pushed down from above),
+    /// so the last entry is the answer, or /0 from the root header when it is empty.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Walk<TWords>(ref TWords words) where TWords : struct, IKeyWords
     {
         var level = levels;
         var top = root;
         var entry = top[1 + (nuint)((uint)(words[0] >> level->Shift) & level->Mask)];
-        if ((int)entry >= 0)
-            return entry != 0 ? entry : top[0];
-
-        uint best = 0;
-        do
+        while ((int)entry < 0)
         {
             level++;
-            var node = level->Node(entry & IndexMask);
-            var inherited = node[0];
-            best = inherited != 0 ? inherited : best;
-            entry = node[1 + (nuint)((uint)(words[level->Word] >> level->Shift) & level->Mask)];
+            entry = level->Node(entry & IndexMask)[1 + (nuint)((uint)(words[level->Word] >> level->Shift) & level->Mask)];
         }
-        while ((int)entry < 0);
-        return entry != 0 ? entry : best != 0 ? best : top[0];
+        return entry != 0 ? entry : top[0];
     }
 
     /// <summary>
     /// The walk for a key whose prefixlen is below the key width: only stored prefixes no longer than it may match.
-    /// Levels that end at or before prefixlen are walked as usual; in the level holding prefixlen the best entry is
-    /// followed down its chain of shorter covering prefixes until one fits.
+    /// Levels that end at or before prefixlen are walked as usual; in the level holding prefixlen the entry's own best
+    /// (the entry, or its child's header) is followed down its chain of shorter covering prefixes until one fits. An
+    /// entry holding a pushed-down answer is no longer than the level's depth, so it fits at once.
     /// </summary>
     private uint WalkLimited<TWords>(ref TWords words, uint prefixlen) where TWords : struct, IKeyWords
     {

@@ -7,11 +7,14 @@ namespace XdpGate.Bpf.Maps;
 // Updates and deletes, under the map's lock.
 //
 // A prefix of length L (L >= 1) lives in the node of level(L) on its path, at relative depth l = L - Depth, pattern
-// p = its top l bits of that level; it covers that node's entries [p << (Stride - l), (p + 1) << (Stride - l)). Every
-// entry's best (its own word, or its child's header) is the longest prefix of the node covering it, and every slot
-// links to the next shorter prefix of its node that covers it. Adding, replacing or removing a prefix therefore
-// rewrites only its own range: entries whose best was the prefix being displaced take the replacement, and chains that
-// passed through it are relinked. /0 is kept apart in the root's header word, so it is never expanded.
+// p = its top l bits of that level; it covers that node's entries [p << (Stride - l), (p + 1) << (Stride - l)).
+// An entry's own best is the longest prefix of its node covering it; it sits in the entry itself, or, when the entry
+// has a child, in the child's header word. Every slot links to the next shorter prefix of its node that covers it.
+// Entries without an own best hold the best inherited from the levels above (leaf pushing), so a lookup never looks
+// at headers: entries holding a prefix no longer than the node's depth are such pushed copies. Adding, replacing or
+// removing a prefix rewrites its own range (entries whose own best was displaced take the replacement, chains through
+// it are relinked) and pushes the change into the children under that range whose own best does not hide it.
+// /0 is kept apart in the root's header word, so it is neither expanded nor pushed.
 public sealed unsafe partial class LpmTrieMap
 {
     public override int UpdateElem(byte* key, byte* value, ulong flags, int cpu) => UpdateCore(key, value, flags, mayWait: false);
@@ -109,7 +112,7 @@ public sealed unsafe partial class LpmTrieMap
     private int UpdatePrefix(ulong* words, byte* data, int prefixlen, byte* value, ulong flags)
     {
         var at = new Place(this, words, prefixlen);
-        var pathExists = TryDescend(words, at.Level, create: false, out var nodeIndex);
+        var pathExists = TryDescend(words, at.Level, create: false, out var nodeIndex, out var inherited);
         var old = pathExists && IsPresent(at.Level, nodeIndex, at.Relative, at.Pattern)
             ? ExactRef(at.Level, nodeIndex, at.First, (uint)prefixlen)
             : 0;
@@ -121,7 +124,7 @@ public sealed unsafe partial class LpmTrieMap
             if (!TryAllocateSlot(out var replacement))
                 return -Errno.ENOMEM;
             slots.Fill(replacement, value, ValueSize, data, (uint)prefixlen, slots.ParentOfRef(old));
-            Rewrite(at, nodeIndex, displaced: old, replacement: replacement + 1);
+            Rewrite(at, nodeIndex, inherited, displaced: old, replacement: replacement + 1);
             slots.Free(old - 1);
             return 0;
         }
@@ -130,7 +133,7 @@ public sealed unsafe partial class LpmTrieMap
             return -Errno.ENOENT;
         if (count >= MaxEntries)
             return -Errno.ENOSPC;
-        if (!pathExists && !TryDescend(words, at.Level, create: true, out nodeIndex))
+        if (!pathExists && !TryDescend(words, at.Level, create: true, out nodeIndex, out inherited))
             return -Errno.ENOMEM;
         if (!TryAllocateSlot(out var slot))
         {
@@ -140,9 +143,9 @@ public sealed unsafe partial class LpmTrieMap
         // The new prefix's parent is whatever its first entry's chain holds below its length (all of its entries
         // agree); entries that held the parent now hold the new prefix, and chains that reached the parent from
         // longer prefixes now stop at the new one first.
-        var parent = ShorterThan(BestOf(at.Level, nodeIndex, at.First), (uint)prefixlen);
+        var parent = ShorterThan(OwnBest(at.Level, pools[at.Level].Node(nodeIndex), at.First), (uint)prefixlen);
         slots.Fill(slot, value, ValueSize, data, (uint)prefixlen, parent);
-        Rewrite(at, nodeIndex, displaced: parent, replacement: slot + 1);
+        Rewrite(at, nodeIndex, inherited, displaced: parent, replacement: slot + 1);
         SetBit(pools[at.Level].Presence(nodeIndex), (1L << at.Relative) + at.Pattern, true);
         pools[at.Level].Meta(nodeIndex)->OwnCount++;
         count++;
@@ -152,12 +155,13 @@ public sealed unsafe partial class LpmTrieMap
     private int DeletePrefix(ulong* words, int prefixlen)
     {
         var at = new Place(this, words, prefixlen);
-        if (!TryDescend(words, at.Level, create: false, out var nodeIndex) || !IsPresent(at.Level, nodeIndex, at.Relative, at.Pattern))
+        if (!TryDescend(words, at.Level, create: false, out var nodeIndex, out var inherited)
+            || !IsPresent(at.Level, nodeIndex, at.Relative, at.Pattern))
             return -Errno.ENOENT;
         var old = ExactRef(at.Level, nodeIndex, at.First, (uint)prefixlen);
         if (old == 0)
             return -Errno.ENOENT;
-        Rewrite(at, nodeIndex, displaced: old, replacement: slots.ParentOfRef(old));
+        Rewrite(at, nodeIndex, inherited, displaced: old, replacement: slots.ParentOfRef(old));
         SetBit(pools[at.Level].Presence(nodeIndex), (1L << at.Relative) + at.Pattern, false);
         pools[at.Level].Meta(nodeIndex)->OwnCount--;
         count--;
@@ -167,22 +171,23 @@ public sealed unsafe partial class LpmTrieMap
     }
 
     /// <summary>
-    /// Over the prefix's range: entries whose best is <paramref name="displaced"/> get <paramref name="replacement"/>,
-    /// and longer prefixes whose chain went straight from inside the range to <paramref name="displaced"/> are relinked
-    /// to <paramref name="replacement"/>. Each step is one word written, so readers see each entry old or new.
+    /// Over the prefix's range: entries whose own best is <paramref name="displaced"/> get <paramref name="replacement"/>
+    /// (or, for 0, what the node inherits), and longer prefixes whose chain went straight from inside the range to
+    /// <paramref name="displaced"/> are relinked to <paramref name="replacement"/>. Each step is one word written, so
+    /// readers see each entry old or new.
     /// </summary>
-    private void Rewrite(in Place at, uint nodeIndex, uint displaced, uint replacement)
+    private void Rewrite(in Place at, uint nodeIndex, uint inherited, uint displaced, uint replacement)
     {
         var node = pools[at.Level].Node(nodeIndex);
         var previous = uint.MaxValue;
         for (var entry = at.First; entry < at.First + at.Span; entry++)
         {
-            var best = BestOf(at.Level, node, entry);
-            if (best == displaced)
-                SetBest(at.Level, node, entry, replacement);
-            else if (best != previous && best != 0 && slots.LengthOfRef(best) > (uint)at.Length)
-                Relink(best, (uint)at.Length, displaced, replacement);
-            previous = best;
+            var own = OwnBest(at.Level, node, entry);
+            if (own == displaced)
+                SetOwnBest(at.Level, node, entry, replacement, inherited);
+            else if (own != previous && own != 0 && slots.LengthOfRef(own) > (uint)at.Length)
+                Relink(own, (uint)at.Length, displaced, replacement);
+            previous = own;
         }
     }
 
@@ -210,10 +215,14 @@ public sealed unsafe partial class LpmTrieMap
         return false;
     }
 
-    /// <summary>Walks from the root to the node of <paramref name="targetLevel"/> on the key's path, creating missing nodes if asked.</summary>
-    private bool TryDescend(ulong* words, int targetLevel, bool create, out uint nodeIndex)
+    /// <summary>
+    /// Walks from the root to the node of <paramref name="targetLevel"/> on the key's path, creating missing nodes if
+    /// asked; <paramref name="inherited"/> is what that node's entries without an own best hold.
+    /// </summary>
+    private bool TryDescend(ulong* words, int targetLevel, bool create, out uint nodeIndex, out uint inherited)
     {
         uint index = 0;
+        inherited = 0;
         for (var level = 0; level < targetLevel; level++)
         {
             var node = pools[level].Node(index);
@@ -222,9 +231,14 @@ public sealed unsafe partial class LpmTrieMap
             if ((int)entry < 0)
             {
                 index = entry & IndexMask;
+                var own = pools[level + 1].Node(index)[0];
+                inherited = own != 0 ? own : inherited;
                 continue;
             }
-            if (!create || !pools[level + 1].TryAllocate(header: entry, out var child))
+            // A new child takes the entry's own best as its header and the entry's answer in every entry, so
+            // swapping the entry for it changes no lookup.
+            var header = OwnBest(level, node, entryIndex);
+            if (!create || !pools[level + 1].TryAllocate(header, fill: entry, out var child))
             {
                 if (create)
                 {
@@ -237,17 +251,17 @@ public sealed unsafe partial class LpmTrieMap
             var meta = pools[level + 1].Meta(child);
             meta->Parent = index;
             meta->ParentEntry = entryIndex;
-            // The child starts out inheriting the entry's best match, so swapping the entry for it changes no answer.
             Volatile.Write(ref node[1 + entryIndex], ChildFlag | child);
             pools[level].Meta(index)->ChildCount++;
             SetBit(pools[level].ChildBits(index), entryIndex, true);
             index = child;
+            inherited = entry;
         }
         nodeIndex = index;
         return true;
     }
 
-    /// <summary>Unlinks empty nodes from <paramref name="nodeIndex"/> upwards, giving each parent entry back its inherited best.</summary>
+    /// <summary>Unlinks empty nodes from <paramref name="nodeIndex"/> upwards, giving each parent entry back its answer.</summary>
     private void Prune(int level, uint nodeIndex)
     {
         while (level > 0)
@@ -259,7 +273,8 @@ public sealed unsafe partial class LpmTrieMap
             var parentIndex = meta->Parent;
             var parentEntry = meta->ParentEntry;
             var parentPool = pools[level - 1];
-            Volatile.Write(ref parentPool.Node(parentIndex)[1 + parentEntry], pool.Node(nodeIndex)[0]);
+            // With no prefix and no child of its own, every entry of the node holds the answer pushed into it.
+            Volatile.Write(ref parentPool.Node(parentIndex)[1 + parentEntry], pool.Node(nodeIndex)[1]);
             parentPool.Meta(parentIndex)->ChildCount--;
             SetBit(parentPool.ChildBits(parentIndex), parentEntry, false);
             pool.Free(nodeIndex);
@@ -271,21 +286,53 @@ public sealed unsafe partial class LpmTrieMap
     private uint EntryIndex(int level, ulong* words) =>
         (uint)(words[levels[level].Word] >> levels[level].Shift) & levels[level].Mask;
 
-    private uint BestOf(int level, uint nodeIndex, uint entry) => BestOf(level, pools[level].Node(nodeIndex), entry);
-
-    private uint BestOf(int level, uint* node, uint entry)
-    {
-        var word = node[1 + entry];
-        return (int)word < 0 ? pools[level + 1].Node(word & IndexMask)[0] : word;
-    }
-
-    private void SetBest(int level, uint* node, uint entry, uint reference)
+    /// <summary>The longest prefix of the node covering an entry (in the entry, or its child's header), or 0.</summary>
+    private uint OwnBest(int level, uint* node, uint entry)
     {
         var word = node[1 + entry];
         if ((int)word < 0)
-            Volatile.Write(ref pools[level + 1].Node(word & IndexMask)[0], reference);
-        else
-            Volatile.Write(ref node[1 + entry], reference);
+            return pools[level + 1].Node(word & IndexMask)[0];
+        return word != 0 && slots.LengthOfRef(word) > (uint)levels[level].Depth ? word : 0;
+    }
+
+    private void SetOwnBest(int level, uint* node, uint entry, uint reference, uint inherited)
+    {
+        var word = node[1 + entry];
+        var answer = reference != 0 ? reference : inherited;
+        if ((int)word >= 0)
+        {
+            Volatile.Write(ref node[1 + entry], answer);
+            return;
+        }
+        var child = word & IndexMask;
+        var header = &pools[level + 1].Node(child)[0];
+        var before = *header != 0 ? *header : inherited;
+        Volatile.Write(ref *header, reference);
+        if (answer != before)
+            Push(level + 1, child, answer);
+    }
+
+    /// <summary>Gives the entries of a node (and below) that have no own best the new inherited answer.</summary>
+    private void Push(int level, uint nodeIndex, uint inherited)
+    {
+        var pool = pools[level];
+        var node = pool.Node(nodeIndex);
+        var depth = (uint)levels[level].Depth;
+        for (uint entry = 0; entry < pool.Entries; entry++)
+        {
+            var word = node[1 + entry];
+            if ((int)word < 0)
+            {
+                // A child whose header holds a prefix passes that on, whatever comes from above.
+                var child = word & IndexMask;
+                if (pools[level + 1].Node(child)[0] == 0)
+                    Push(level + 1, child, inherited);
+            }
+            else if ((word == 0 || slots.LengthOfRef(word) <= depth) && word != inherited)
+            {
+                Volatile.Write(ref node[1 + entry], inherited);
+            }
+        }
     }
 
     /// <summary>The first prefix on <paramref name="reference"/>'s chain shorter than <paramref name="length"/>, or 0.</summary>
@@ -302,7 +349,7 @@ public sealed unsafe partial class LpmTrieMap
     /// </summary>
     private uint ExactRef(int level, uint nodeIndex, uint entry, uint length)
     {
-        var reference = BestOf(level, nodeIndex, entry);
+        var reference = OwnBest(level, pools[level].Node(nodeIndex), entry);
         while (reference != 0 && slots.LengthOfRef(reference) > length)
             reference = slots.ParentOfRef(reference);
         var found = reference != 0 && slots.LengthOfRef(reference) == length;

@@ -12,10 +12,11 @@ namespace XdpGate.Bpf.Maps;
 /// <remarks>
 /// <para><b>Layout.</b> A trie of levels (<see cref="StridePlan"/>: a wide root, then narrow strides). A prefix lives in
 /// the one node whose level contains its last bit and is expanded over the entries it covers there (controlled prefix
-/// expansion); each entry holds a 32-bit ref to the value slot of the longest such prefix, or the index of a child node
-/// with the top bit set. An entry that has a child keeps its own best match in the child's header word instead. A lookup
-/// is therefore one dependent load per level and never backtracks: the answer is the last non-zero ref seen on the way
-/// down (entry, or child header, or the root header, which holds /0).</para>
+/// expansion); each entry holds a 32-bit ref to the value slot of the longest prefix covering it, or the index of a
+/// child node with the top bit set. Answers are pushed down: an entry no prefix of its own node covers holds the
+/// answer inherited from above, and an entry that has a child keeps its own best in the child's header word, where
+/// only the control plane looks. A lookup is therefore one dependent load per level and never backtracks: the answer
+/// is the last entry reached, or /0 (kept in the root header) when that is empty.</para>
 /// <para><b>Concurrency.</b> Lookups (programs and the control plane) take no lock and allocate nothing. Updates and
 /// deletes, from programs or the control plane, serialize on one lock per map, as the kernel's do on its per-trie
 /// spinlock. A writer fills a slot or node completely before linking it with one aligned 32-bit store, and rewrites a
@@ -109,7 +110,7 @@ public sealed unsafe partial class LpmTrieMap : BpfMap
                     levelOfLength[length] = (byte)i;
                 depth += stride;
             }
-            if (!pools[0].TryAllocate(0, out var rootIndex))
+            if (!pools[0].TryAllocate(0, 0, out var rootIndex))
                 throw new OutOfMemoryException();
             root = pools[0].Node(rootIndex);
         }

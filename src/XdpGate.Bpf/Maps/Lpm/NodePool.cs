@@ -87,24 +87,20 @@ internal sealed unsafe class NodePool : IDisposable
 
     public ulong* ChildBits(uint index) => Presence(index) + PresenceWords;
 
-    /// <summary>A node with every entry 0, or false when the level is at capacity or memory ran out.</summary>
-    public bool TryAllocate(uint header, out uint index)
+    /// <summary>A node with the given header and every entry <paramref name="fill"/>, or false when the level is at capacity or memory ran out.</summary>
+    public bool TryAllocate(uint header, uint fill, out uint index)
     {
         BlockedUntil = 0;
         long reusableAt = 0;
         if (freeCount > 0 && DeferredFree.Expired(Meta(freeHead)->FreedAt, out reusableAt))
         {
             index = PopFree();
-            // The node is not linked, but a reader that entered it in its earlier life may still be inside: clear it a
-            // whole word at a time so that such a reader only ever sees 0 or a value that was valid at some point.
-            var recycled = Node(index);
-            for (nuint i = 0; i < NodeWords; i++)
-                recycled[i] = 0;
             NativeMemory.Clear(Meta(index), (nuint)MetaBytes);
+            Fill(index, fill);
         }
         else if (highWater < capacity)
         {
-            // Never used: still zero as allocated, and left untouched so the OS commits only the pages prefixes use.
+            // Never used: zero as allocated, and left untouched when that will do, so the OS commits only the pages in use.
             var chunk = (int)(highWater >> chunkShift);
             if (Chunks[chunk] == 0 && !TryAllocateChunk(chunk))
             {
@@ -112,6 +108,8 @@ internal sealed unsafe class NodePool : IDisposable
                 return false;
             }
             index = highWater++;
+            if (fill != 0)
+                Fill(index, fill);
         }
         else
         {
@@ -123,6 +121,17 @@ internal sealed unsafe class NodePool : IDisposable
         Node(index)[0] = header;
         LiveNodes++;
         return true;
+    }
+
+    /// <summary>
+    /// Sets every entry. The node is not linked, but a reader that entered it in an earlier life may still be inside:
+    /// each entry is written whole, so such a reader only ever sees a value that was valid at some point.
+    /// </summary>
+    private void Fill(uint index, uint value)
+    {
+        var entries = Node(index) + 1;
+        for (nuint i = 0; i < Entries; i++)
+            entries[i] = value;
     }
 
     /// <summary>Queues an unlinked node for reuse; readers may still be inside it, so it stays as it is until then.</summary>
