@@ -62,17 +62,20 @@ public sealed class LpmTrieMapConcurrencyTests
         var controlReader = Run(() => Read(map, stop.Token, programSide: false, seed: 3));
         Thread.Sleep(500);
         stop.Cancel();
-        var writes = writer();
-        var programLookups = programReader();
-        var controlLookups = controlReader();
+        // Join every thread before looking at any failure: the map must outlive all of them.
+        var outcomes = new[] { writer(), programReader(), controlReader() };
+        var failures = outcomes.Select(o => o.Failure).OfType<Exception>().ToList();
+        if (failures.Count > 0)
+            throw new AggregateException(failures);
+        var (writes, programLookups, controlLookups) = (outcomes[0].Result, outcomes[1].Result, outcomes[2].Result);
 
         Assert.True(writes > 1000, $"only {writes} writes");
         Assert.True(programLookups > 1000 && controlLookups > 1000, $"only {programLookups} and {controlLookups} lookups");
         Assert.Equal(Encode(Key("10.0.0.0/16")), Value(map, Key("10.0.0.0/16")));
     }
 
-    /// <summary>Starts <paramref name="work"/> on its own thread; the returned function joins it and rethrows its failure.</summary>
-    private static Func<long> Run(Func<long> work)
+    /// <summary>Starts <paramref name="work"/> on its own thread; the returned function joins it.</summary>
+    private static Func<(long Result, Exception? Failure)> Run(Func<long> work)
     {
         var result = 0L;
         Exception? failure = null;
@@ -91,9 +94,7 @@ public sealed class LpmTrieMapConcurrencyTests
         return () =>
         {
             thread.Join();
-            if (failure is not null)
-                throw new AggregateException(failure);
-            return result;
+            return (result, failure);
         };
     }
 
