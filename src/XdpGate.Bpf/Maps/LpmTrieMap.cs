@@ -28,6 +28,8 @@ namespace XdpGate.Bpf.Maps;
 /// <para><b>Shorter lookup keys.</b> With prefixlen below the key width, the walk stops at the level holding that
 /// length and follows the slot chain (each slot links to the next shorter prefix of its node that covers it) down to
 /// a prefix no longer than prefixlen.</para>
+/// <para><b>Keys.</b> As in the kernel, a stored key keeps the data it was last written with, bits past prefixlen
+/// included, and get_next_key returns it so; matching never looks at those bits.</para>
 /// <para>Disposing the map frees its memory: no program may still use it (the kernel holds a reference instead).</para>
 /// </remarks>
 public sealed unsafe partial class LpmTrieMap : BpfMap

@@ -74,8 +74,6 @@ internal sealed unsafe class NodePool : IDisposable
     public int ChunkShift => chunkShift;
     public uint ChunkMask => chunkMask;
     public long AllocatedBytes { get; private set; }
-    public int LiveNodes { get; private set; }
-
     /// <summary>After a failed <see cref="TryAllocate"/>: when the oldest freed node may be reused, or 0 if none is queued.</summary>
     public long BlockedUntil { get; private set; }
 
@@ -119,7 +117,6 @@ internal sealed unsafe class NodePool : IDisposable
         }
 
         Node(index)[0] = header;
-        LiveNodes++;
         return true;
     }
 
@@ -145,7 +142,6 @@ internal sealed unsafe class NodePool : IDisposable
             Meta(freeTail)->NextFree = index;
         freeTail = index;
         freeCount++;
-        LiveNodes--;
     }
 
     private uint PopFree()
