@@ -388,4 +388,47 @@ public sealed class LpmTrieMapTests
         Assert.Equal(4ul, odd.Get(Key(data, 88)));
         Assert.Equal(4ul, odd.Get(Key(data, 80)));
     }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(16)]
+    public void Iteration_visits_every_prefix_exactly_once(int dataSize)
+    {
+        using var map = NewMap(dataSize: dataSize, maxEntries: 5000);
+        var rng = new Random(dataSize);
+        var stored = new HashSet<string>();
+        while (stored.Count < 4000)
+        {
+            var data = new byte[dataSize];
+            rng.NextBytes(data);
+            var length = rng.Next(dataSize * 8 + 1);
+            var key = Key(Mask(data, length), length);
+            if (stored.Add(Convert.ToHexString(key)))
+                Assert.Equal(0, map.Update(key, Value((ulong)stored.Count)));
+        }
+        var seen = Keys(map).Select(Convert.ToHexString).ToList();
+        Assert.Equal(stored.Count, seen.Count);
+        Assert.True(stored.SetEquals(seen));
+    }
+
+    [Fact]
+    public unsafe void When_every_spare_slot_is_in_its_grace_period_program_updates_get_ENOMEM_and_control_plane_updates_wait()
+    {
+        using var map = NewMap(maxEntries: 16);
+        var key = Key("10.0.0.0/8");
+        var value = Value(1);
+        var result = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        fixed (byte* k = key)
+        fixed (byte* v = value)
+        {
+            // Each replacement frees a slot that may not be reused for a while; the reserve runs out within it.
+            while (result == 0 && clock.ElapsedMilliseconds < 5000)
+                result = map.UpdateElem(k, v, MapFlags.BPF_ANY, 0);
+        }
+        Assert.Equal(-Errno.ENOMEM, result);
+        Assert.Equal(0, map.Update(key, Value(2)));
+        Assert.Equal(2ul, map.Get("10.1.2.3"));
+        Assert.Equal(1, map.Count);
+    }
 }
