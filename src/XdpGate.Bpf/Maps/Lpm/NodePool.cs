@@ -22,10 +22,12 @@ internal struct NodeMeta
 /// <see cref="DeferredFree"/>; capacity beyond the most nodes the level can need lets new nodes be made meanwhile.
 /// </summary>
 /// <remarks>
-/// A node is 32-bit words: word 0 is the inherited best match (slot + 1 of the longest prefix of the level above that
-/// covers this node, 0 if none), words 1..2^Stride are the entries. Beside each node, outside anything a reader touches,
-/// is its <see cref="NodeMeta"/> followed by two bitmaps: which prefixes the node stores (heap order: length l,
-/// pattern p at bit 2^l + p) and which entries have a child. Iteration and exact-match searches use the bitmaps.
+/// A node is 32-bit words: word 0, the header, is the ref of the longest prefix of the level above that covers the
+/// whole node (0 if none), read by the control plane and prefixlen-limited lookups only; words 1..2^Stride are the
+/// entries, which carry the answer from above (the header, or what the levels above pass down) wherever the node has no
+/// prefix of its own. Beside each node, outside anything a reader touches, is its <see cref="NodeMeta"/> followed by
+/// two bitmaps: which prefixes the node stores (heap order: length l, pattern p at bit 2^l + p) and which entries have
+/// a child. Iteration and exact-match searches use the bitmaps.
 /// </remarks>
 internal sealed unsafe class NodePool : IDisposable
 {
@@ -74,6 +76,7 @@ internal sealed unsafe class NodePool : IDisposable
     public int ChunkShift => chunkShift;
     public uint ChunkMask => chunkMask;
     public long AllocatedBytes { get; private set; }
+
     /// <summary>After a failed <see cref="TryAllocate"/>: when the oldest freed node may be reused, or 0 if none is queued.</summary>
     public long BlockedUntil { get; private set; }
 
