@@ -125,6 +125,21 @@ public sealed unsafe partial class LpmTrieMap : BpfMap
 
     internal StridePlan Plan { get; }
 
+    /// <summary>How long freed slots and nodes wait before reuse; tests shorten or lengthen it.</summary>
+    internal TimeSpan GracePeriod
+    {
+        set
+        {
+            var ticks = (long)(value.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+            lock (gate)
+            {
+                slots.GracePeriod = ticks;
+                foreach (var pool in pools)
+                    pool.GracePeriod = ticks;
+            }
+        }
+    }
+
     /// <summary>Prefixes stored.</summary>
     public int Count => Volatile.Read(ref count);
 

@@ -77,6 +77,9 @@ internal sealed unsafe class NodePool : IDisposable
     public uint ChunkMask => chunkMask;
     public long AllocatedBytes { get; private set; }
 
+    /// <summary>Stopwatch ticks a freed item waits before reuse.</summary>
+    public long GracePeriod { get; set; } = DeferredFree.DefaultGracePeriod;
+
     /// <summary>After a failed <see cref="TryAllocate"/>: when the oldest freed node may be reused, or 0 if none is queued.</summary>
     public long BlockedUntil { get; private set; }
 
@@ -93,7 +96,7 @@ internal sealed unsafe class NodePool : IDisposable
     {
         BlockedUntil = 0;
         long reusableAt = 0;
-        if (freeCount > 0 && DeferredFree.Expired(Meta(freeHead)->FreedAt, out reusableAt))
+        if (freeCount > 0 && DeferredFree.Expired(Meta(freeHead)->FreedAt, GracePeriod, out reusableAt))
         {
             index = PopFree();
             NativeMemory.Clear(Meta(index), (nuint)MetaBytes);

@@ -60,6 +60,9 @@ internal sealed unsafe class ValueSlots : IDisposable
     public int Stride { get; }
     public int Reserve { get; }
 
+    /// <summary>Stopwatch ticks a freed item waits before reuse.</summary>
+    public long GracePeriod { get; set; } = DeferredFree.DefaultGracePeriod;
+
     /// <summary>After a failed <see cref="TryAllocate"/>: when the oldest freed slot may be reused, or 0 if none is queued.</summary>
     public long BlockedUntil { get; private set; }
     public byte* Slab { get; }
@@ -95,7 +98,7 @@ internal sealed unsafe class ValueSlots : IDisposable
     {
         BlockedUntil = 0;
         long reusableAt = 0;
-        if (freeCount > 0 && DeferredFree.Expired(freedAt[freeHead], out reusableAt))
+        if (freeCount > 0 && DeferredFree.Expired(freedAt[freeHead], GracePeriod, out reusableAt))
             slot = PopFree();
         else if (highWater < Total)
             slot = highWater++;
