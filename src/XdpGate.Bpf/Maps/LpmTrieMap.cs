@@ -162,7 +162,9 @@ public sealed unsafe partial class LpmTrieMap : BpfMap
         }
     }
 
-    public override MemoryRegion ValueRegion => new((nint)slab, (nint)slots.SlabBytes, Writable: true);
+    /// <summary>The value slab; read-only for programs when the map was created with BPF_F_RDONLY_PROG.</summary>
+    public override MemoryRegion ValueRegion =>
+        new((nint)slab, (nint)slots.SlabBytes, Writable: (Definition.Flags & MapFlags.BPF_F_RDONLY_PROG) == 0);
 
     private static MapDefinition Validate(MapDefinition definition)
     {

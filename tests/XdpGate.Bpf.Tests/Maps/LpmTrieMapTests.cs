@@ -435,4 +435,14 @@ public sealed class LpmTrieMapTests
         Assert.Equal(2ul, map.Get("10.1.2.3"));
         Assert.Equal(1, map.Count);
     }
+
+    [Fact]
+    public void The_value_region_is_read_only_for_programs_of_a_BPF_F_RDONLY_PROG_map()
+    {
+        using var writable = NewMap();
+        Assert.True(writable.ValueRegion.Writable);
+        using var readOnly = new LpmTrieMap(new MapDefinition("ro", bpf_map_type.BPF_MAP_TYPE_LPM_TRIE, 8, 8, 16,
+            MapFlags.BPF_F_NO_PREALLOC | MapFlags.BPF_F_RDONLY_PROG));
+        Assert.False(readOnly.ValueRegion.Writable);
+    }
 }
