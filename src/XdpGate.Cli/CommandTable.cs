@@ -1,4 +1,5 @@
 using System.CommandLine;
+using XdpGate.Appliance.Pcap;
 using XdpGate.Bpf;
 using XdpGate.Cli.Commands;
 
@@ -15,6 +16,7 @@ public static class CommandTable
         ArgumentNullException.ThrowIfNull(io);
         var root = new RootCommand("XdpGate: XDP programs in user space, at kernel speed")
         {
+            ProgCommands.Build(io),
             VmCommands.Build(io),
             AsmCommands.BuildAssemble(io),
             AsmCommands.BuildDisassemble(io),
@@ -31,7 +33,7 @@ public static class CommandTable
         {
             return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is BpfLoadException or CliInputException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or IOException or UnauthorizedAccessException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCode.Failure;

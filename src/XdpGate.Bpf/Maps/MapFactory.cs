@@ -12,6 +12,7 @@ public static class MapFactory
             bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY => new ProgArrayMap(definition, possibleCpus),
             bpf_map_type.BPF_MAP_TYPE_DEVMAP => new DevMap(definition, possibleCpus),
             bpf_map_type.BPF_MAP_TYPE_RINGBUF => new RingBufMap(definition, possibleCpus),
+            bpf_map_type.BPF_MAP_TYPE_LPM_TRIE => new LpmTrieMap(definition, possibleCpus),
             bpf_map_type.BPF_MAP_TYPE_HASH or bpf_map_type.BPF_MAP_TYPE_PERCPU_HASH
                 or bpf_map_type.BPF_MAP_TYPE_LRU_HASH or bpf_map_type.BPF_MAP_TYPE_LRU_PERCPU_HASH => new HashMap(definition, possibleCpus),
             _ => throw new BpfLoadException($"map '{definition.Name}': type {definition.Type} is not supported"),

@@ -1,0 +1,272 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using XdpGate.Appliance.MapData;
+using XdpGate.Appliance.Objects;
+using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.Run;
+using XdpGate.Bpf.Elf;
+using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Isa;
+using XdpGate.Bpf.Program;
+
+namespace XdpGate.Cli.Commands;
+
+/// <summary>`xdpgate prog load|show|dump|run|replay OBJ`: bpftool's prog commands over clang objects (or C source).</summary>
+internal static class ProgCommands
+{
+    public static Command Build(CliIo io)
+    {
+        var prog = new Command("prog", "Load, inspect and run programs from clang-compiled objects (or C source)");
+        prog.Subcommands.Add(Load(io));
+        prog.Subcommands.Add(Show(io));
+        prog.Subcommands.Add(Dump(io));
+        prog.Subcommands.Add(Run(io));
+        prog.Subcommands.Add(Replay(io));
+        return prog;
+    }
+
+    private static Argument<string> ObjectArgument() => new("OBJ") { Description = "Object file (clang -O2 -g -target bpf), or a .c file to compile" };
+
+    private static Option<string?> ProgramOption() => new("--prog") { Description = "Program (C function) name; default: the first in the object" };
+
+    private static Option<bool> JsonOption() => new("-j", "--json") { Description = "JSON output" };
+
+    private static Option<string?> MapsInitOption() => new("--maps-init") { Description = "JSON map contents to set before the first run: {\"MAP\":[{\"key\":\"HEX\",\"value\":\"HEX\"},{\"key\":\"HEX\",\"prog\":\"NAME\"}]}" };
+
+    private static Command Load(CliIo io)
+    {
+        var obj = ObjectArgument();
+        var command = new Command("load", "Open, link and load every program and map; report what loaded") { obj };
+        command.SetAction(parsed =>
+        {
+            var path = parsed.GetValue(obj)!;
+            using var loaded = ObjectFiles.Open(path).Load(Environment.ProcessorCount);
+            io.Out.WriteLine($"{path}: loaded {loaded.Programs.Count} program(s), {loaded.Maps.Count} map(s)");
+            return ExitCode.Success;
+        });
+        return command;
+    }
+
+    private static Command Show(CliIo io)
+    {
+        var obj = ObjectArgument();
+        var json = JsonOption();
+        var command = new Command("show", "List the object's programs and maps") { obj, json };
+        command.SetAction(parsed =>
+        {
+            var o = ObjectFiles.Open(parsed.GetValue(obj)!);
+            if (parsed.GetValue(json))
+            {
+                WriteJson(io, writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("license", o.License);
+                    writer.WriteStartArray("programs");
+                    foreach (var p in o.Programs)
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteString("name", p.Name);
+                        writer.WriteString("section", p.Section);
+                        writer.WriteString("type", TypeName(p.Type));
+                        writer.WriteNumber("insns", p.InstructionCount);
+                        writer.WriteEndObject();
+                    }
+                    writer.WriteEndArray();
+                    writer.WriteStartArray("maps");
+                    foreach (var m in o.Maps)
+                    {
+                        var d = m.Definition;
+                        writer.WriteStartObject();
+                        writer.WriteString("name", d.Name);
+                        writer.WriteString("type", MapTypeName(d.Type));
+                        writer.WriteNumber("key_size", d.KeySize);
+                        writer.WriteNumber("value_size", d.ValueSize);
+                        writer.WriteNumber("max_entries", d.MaxEntries);
+                        writer.WriteNumber("flags", d.Flags);
+                        writer.WriteEndObject();
+                    }
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                });
+                return ExitCode.Success;
+            }
+            foreach (var p in o.Programs)
+                io.Out.WriteLine($"prog {p.Name}  section {p.Section}  type {TypeName(p.Type)}  insns {p.InstructionCount}");
+            foreach (var m in o.Maps)
+            {
+                var d = m.Definition;
+                io.Out.WriteLine($"map {d.Name}  type {MapTypeName(d.Type)}  key {d.KeySize}B  value {d.ValueSize}B  max_entries {d.MaxEntries}  flags 0x{d.Flags:x}");
+            }
+            io.Out.WriteLine($"license \"{o.License}\"");
+            return ExitCode.Success;
+        });
+        return command;
+    }
+
+    private static Command Dump(CliIo io)
+    {
+        var obj = ObjectArgument();
+        var name = ProgramOption();
+        var command = new Command("dump", "Disassemble programs with their C source lines interleaved") { obj, name };
+        command.SetAction(parsed =>
+        {
+            var o = ObjectFiles.Open(parsed.GetValue(obj)!);
+            var selected = parsed.GetValue(name) is { } wanted
+                ? o.Programs.Where(p => p.Name == wanted).ToArray() is { Length: > 0 } found ? found
+                    : throw new CliInputException($"no program named '{wanted}' (programs: {string.Join(", ", o.Programs.Select(p => p.Name))})")
+                : o.Programs.ToArray();
+            foreach (var program in selected)
+                io.Out.Write(Listing(program));
+            return ExitCode.Success;
+        });
+        return command;
+    }
+
+    /// <summary>bpftool's `prog dump xlated linum` shape: a `; source` line wherever the C line changes.</summary>
+    private static string Listing(ObjectProgram program)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{program.Name}:  (section {program.Section}, {program.InstructionCount} insns)");
+        var insns = program.Instructions.ToArray();
+        var lines = program.LineInfo.ToDictionary(l => l.InstructionIndex);
+        for (var pc = 0; pc < insns.Length;)
+        {
+            if (lines.TryGetValue(pc, out var line))
+                text.AppendLine(CultureInfo.InvariantCulture, $"; {line.SourceLine.Trim()} [{line.Location}]");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{pc,5}: {Disassembler.Format(insns, pc, out var slots)}");
+            pc += slots;
+        }
+        return text.AppendLine().ToString();
+    }
+
+    private static Command Run(CliIo io)
+    {
+        var obj = ObjectArgument();
+        var name = ProgramOption();
+        var dataIn = new Option<string>("--data-in") { Description = "The packet: a file of raw bytes", Required = true };
+        var dataOut = new Option<string?>("--data-out") { Description = "Write data_meta..data_end after the run to this file" };
+        var repeat = new Option<int>("--repeat") { Description = "Runs on the same frame; the duration is their average", DefaultValueFactory = _ => 1 };
+        var engine = EngineOption.Create();
+        var mapsInit = MapsInitOption();
+        var json = JsonOption();
+        var command = new Command("run", "Run a program on one packet, like bpftool prog run") { obj, name, dataIn, dataOut, repeat, engine, mapsInit, json };
+        command.SetAction(parsed =>
+        {
+            EngineOption.Require(parsed.GetValue(engine));
+            if (parsed.GetValue(repeat) < 1)
+                throw new CliInputException("--repeat must be at least 1");
+            using var loaded = ObjectFiles.Open(parsed.GetValue(obj)!).Load(Environment.ProcessorCount);
+            ApplyMapsInit(loaded, parsed.GetValue(mapsInit));
+            var program = ObjectFiles.Select(loaded, parsed.GetValue(name));
+            using var vm = new BpfVm();
+            vm.Trace = io.Error.WriteLine;
+            var result = TestRun.Run(vm, program, ReadFile(parsed.GetValue(dataIn)!), parsed.GetValue(repeat));
+            if (result.Fault.Reason != FaultReason.None)
+                io.Error.WriteLine($"fault: {Describe(program, result.Fault)}");
+            if (parsed.GetValue(dataOut) is { } outPath)
+                File.WriteAllBytes(outPath, result.DataOut);
+            var duration = (long)Math.Round(result.AverageNanoseconds);
+            if (parsed.GetValue(json))
+            {
+                WriteJson(io, writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteNumber("retval", result.ReturnValue);
+                    writer.WriteNumber("duration", duration);
+                    writer.WriteString("data_out", HexBytes.Format(result.DataOut));
+                    writer.WriteEndObject();
+                });
+            }
+            else
+            {
+                io.Out.WriteLine($"Return value: {result.ReturnValue}, duration (average): {duration}ns");
+            }
+            return ExitCode.Success;
+        });
+        return command;
+    }
+
+    private static Command Replay(CliIo io)
+    {
+        var obj = ObjectArgument();
+        var name = ProgramOption();
+        var pcap = new Option<string>("--pcap") { Description = "Packets to run, in order (pcap)", Required = true };
+        var outPcap = new Option<string?>("--out-pcap") { Description = "Write the packets the program transmits (XDP_TX, XDP_REDIRECT) here" };
+        var engine = EngineOption.Create();
+        var mapsInit = MapsInitOption();
+        var json = JsonOption();
+        var command = new Command("replay", "Run a program over every packet of a capture, keeping map state; print results and final maps as JSON")
+            { obj, name, pcap, outPcap, engine, mapsInit, json };
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            EngineOption.Require(parsed.GetValue(engine));
+            using var loaded = ObjectFiles.Open(parsed.GetValue(obj)!).Load(Environment.ProcessorCount);
+            ApplyMapsInit(loaded, parsed.GetValue(mapsInit));
+            var program = ObjectFiles.Select(loaded, parsed.GetValue(name));
+            var inputPath = parsed.GetValue(pcap)!;
+            await using var input = File.OpenRead(RequireFile(inputPath));
+            await using var output = parsed.GetValue(outPcap) is { } outPath ? File.Create(outPath) : null;
+            using var writer = output is null ? null : new PcapWriter(output);
+            using var vm = new BpfVm();
+            vm.Trace = io.Error.WriteLine;
+            var packets = await PcapReplay.RunAsync(vm, program, input, inputPath, writer, cancellation).ConfigureAwait(false);
+            foreach (var packet in packets.Where(p => p.Fault.Reason != FaultReason.None))
+                io.Error.WriteLine($"packet {packet.Index}: fault: {Describe(program, packet.Fault)}");
+            WriteJson(io, json =>
+            {
+                json.WriteStartObject();
+                json.WriteStartArray("packets");
+                foreach (var packet in packets)
+                {
+                    json.WriteStartObject();
+                    json.WriteNumber("retval", packet.ReturnValue);
+                    json.WriteString("data_out", HexBytes.Format(packet.DataOut));
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WritePropertyName("maps");
+                MapsJson.Write(json, loaded.Object.Maps.Select(m => loaded.Maps[m.Name]));
+                json.WriteEndObject();
+            });
+            return ExitCode.Success;
+        });
+        return command;
+    }
+
+    private static void ApplyMapsInit(LoadedObject loaded, string? path)
+    {
+        if (path is null)
+            return;
+        try
+        {
+            MapsInit.Apply(File.ReadAllText(RequireFile(path)), path, loaded.Maps, loaded.Programs);
+        }
+        catch (FormatException e)
+        {
+            throw new CliInputException(e.Message);
+        }
+    }
+
+    /// <summary>A fault with its C source line when the object carries line info.</summary>
+    private static string Describe(BpfProgram program, Fault fault) =>
+        program.LineAt(fault.Pc) is { } line ? $"{line.Location}: {fault}" : fault.ToString();
+
+    private static byte[] ReadFile(string path) => File.ReadAllBytes(RequireFile(path));
+
+    private static string RequireFile(string path) =>
+        File.Exists(path) ? path : throw new CliInputException($"{path}: no such file");
+
+    private static void WriteJson(CliIo io, Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+            write(writer);
+        io.Out.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static string TypeName(bpf_prog_type type) => type.ToString()["BPF_PROG_TYPE_".Length..].ToLowerInvariant();
+
+    private static string MapTypeName(Bpf.Maps.bpf_map_type type) => type.ToString()["BPF_MAP_TYPE_".Length..].ToLowerInvariant();
+}
