@@ -86,7 +86,7 @@ internal static unsafe class XdpHelpers
         var map = HelperArguments.Map(vm, mapHandle);
         if (map is null)
             return 0;
-        if (map is not DevMap)
+        if (map is not IDeviceMap)
         {
             vm.RaiseFault(FaultReason.InvalidMapArgument, vm.CurrentPc, mapHandle);
             return 0;

@@ -7,7 +7,7 @@ namespace XdpGate.Bpf.Maps;
 /// <c>struct bpf_devmap_val</c> (u32 ifindex, optionally followed by a u32 program fd/id). Programs may look entries
 /// up but only read them; the control plane fills them. Egress programs in entries are not supported yet.
 /// </summary>
-public sealed unsafe class DevMap : BpfMap
+public sealed unsafe class DevMap : BpfMap, IDeviceMap
 {
     private readonly bool[] present;
     private byte* storage;

@@ -11,6 +11,7 @@ public static class MapFactory
             bpf_map_type.BPF_MAP_TYPE_ARRAY or bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY => new ArrayMap(definition, possibleCpus),
             bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY => new ProgArrayMap(definition, possibleCpus),
             bpf_map_type.BPF_MAP_TYPE_DEVMAP => new DevMap(definition, possibleCpus),
+            bpf_map_type.BPF_MAP_TYPE_DEVMAP_HASH => new DevMapHash(definition, possibleCpus),
             bpf_map_type.BPF_MAP_TYPE_RINGBUF => new RingBufMap(definition, possibleCpus),
             bpf_map_type.BPF_MAP_TYPE_LPM_TRIE => new LpmTrieMap(definition, possibleCpus),
             bpf_map_type.BPF_MAP_TYPE_HASH or bpf_map_type.BPF_MAP_TYPE_PERCPU_HASH

@@ -67,3 +67,31 @@ public sealed class ProgArrayAndDevMapTests
         public int GetHashCode(KeyValuePair<byte[], byte[]> obj) => obj.Key.Length;
     }
 }
+
+public sealed class DevMapHashTests
+{
+    [Fact]
+    public void Devmap_hash_entries_are_keyed_by_any_u32_and_redirect_programs_through_them()
+    {
+        using var ports = (DevMapHash)MapFactory.Create(new MapDefinition("ports", bpf_map_type.BPF_MAP_TYPE_DEVMAP_HASH, 4, 4, 8));
+        Assert.Equal(0, ports.Update(BitConverter.GetBytes(1000u), BitConverter.GetBytes(7u)));
+        Assert.Equal(-Errno.EINVAL, ports.Update(BitConverter.GetBytes(1001u), BitConverter.GetBytes(0u)));
+        Assert.Equal(7u, ports.Ifindex(1000));
+        Assert.Equal(0u, ports.Ifindex(1));
+        var program = TestPrograms.Xdp("""
+            r1 = map_by_idx(0) ll
+            r2 = 1000
+            r3 = 1
+            call 51
+            exit
+            """, ports);
+        using var vm = new XdpGate.Bpf.Execution.BpfVm();
+        using var frame = new XdpGate.Bpf.Xdp.PacketBuffer();
+        frame.Reset(new byte[60]);
+        Assert.Equal(XdpGate.Bpf.Xdp.xdp_action.XDP_REDIRECT, vm.RunXdp(program, ref frame.Context));
+        Assert.Same(ports, vm.RedirectMap);
+        Assert.Equal(0, ports.Delete(BitConverter.GetBytes(1000u)));
+        frame.Reset(new byte[60]);
+        Assert.Equal(XdpGate.Bpf.Xdp.xdp_action.XDP_DROP, vm.RunXdp(program, ref frame.Context));
+    }
+}
