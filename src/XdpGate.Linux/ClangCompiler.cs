@@ -31,6 +31,19 @@ public static class ClangCompiler
         return null;
     }
 
+    /// <summary>The first line of <c>clang --version</c> (e.g. "Debian clang version 14.0.6"), or null without clang.</summary>
+    public static string? Version()
+    {
+        if (Find() is not { } clang)
+            return null;
+        using var process = Process.Start(new ProcessStartInfo(clang, "--version") { RedirectStandardOutput = true, UseShellExecute = false });
+        if (process is null)
+            return null;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return output.Split('\n')[0].Trim();
+    }
+
     /// <summary>The Debian/Ubuntu multiarch triple of this machine, whose include directory holds asm/types.h.</summary>
     public static string Multiarch => RuntimeInformation.OSArchitecture switch
     {

@@ -116,8 +116,10 @@ internal static class BtfMaps
         }
         if (type == 0)
             throw new BpfLoadException($"{where}: no map type (__uint(type, BPF_MAP_TYPE_...))");
-        if (valuesOffset is { } values && definition.Members[^1].Name != "values")
+        if (valuesOffset is not null && definition.Members[^1].Name != "values")
             throw new BpfLoadException($"{where}: 'values' must be the last attribute, as its slots follow the struct");
+        if (valuesOffset is not null && (bpf_map_type)type != bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY)
+            throw new BpfLoadException($"{where}: 'values' are for program arrays, and a later 'type' made this map {(bpf_map_type)type}");
         var map = new ObjectMap(new MapDefinition(name, (bpf_map_type)type, keySize, valueSize, maxEntries, flags),
             ObjectMapKind.Btf, SectionName, pinning: pinning);
         return (map, valuesOffset);

@@ -68,6 +68,8 @@ public sealed partial class LoadedObject : IDisposable
 
             for (var i = 0; i < source.Maps.Count; i++)
             {
+                if (source.Maps[i].ProgramSlots.Count > 0 && maps[i] is not ProgArrayMap)
+                    throw new BpfLoadException($"map '{source.Maps[i].Name}': has initial program slots but is {maps[i].Type}");
                 foreach (var slot in source.Maps[i].ProgramSlots)
                 {
                     var status = ((ProgArrayMap)maps[i]).SetProgram(slot.Index, programs[slot.Program]);

@@ -11,7 +11,13 @@ namespace XdpGate.Bpf.Tests.Elf;
 /// </summary>
 public sealed class RebuildTests
 {
-    private static string SkipReason => $"clang not found ({ClangCompiler.InstallHint}); the committed objects were not compared with their sources";
+    private static string? SkipReason =>
+        ClangCompiler.Find() is null ? $"clang not found ({ClangCompiler.InstallHint}); the committed objects were not compared with their sources"
+        : !File.Exists("/usr/include/bpf/bpf_helpers.h") ? "libbpf headers (/usr/include/bpf) not found (apt-get install libbpf-dev); the fixtures cannot be rebuilt"
+        : ClangCompiler.Version() is var version && version != BuiltBy ? $"the fixtures were built by '{BuiltBy}', this machine has '{version}', whose code may differ"
+        : null;
+
+    private static string BuiltBy => File.ReadAllText(ElfFixtures.PathOf("clang-version.txt")).Trim();
 
     public static TheoryData<string> Fixtures => new(ElfFixtures.Good);
 
@@ -19,7 +25,7 @@ public sealed class RebuildTests
     [MemberData(nameof(Fixtures))]
     public void The_committed_object_is_what_clang_makes_of_its_source(string file)
     {
-        Skip.If(ClangCompiler.Find() is null, SkipReason);
+        Skip.If(SkipReason is not null, SkipReason);
         var rebuilt = BpfObject.Open(BpfObject.Compile(ElfFixtures.PathOf(Path.ChangeExtension(file, ".c"))));
         var committed = ElfFixtures.Open(file);
 
@@ -41,7 +47,7 @@ public sealed class RebuildTests
     [SkippableFact]
     public void Compiler_errors_are_reported_with_clangs_messages()
     {
-        Skip.If(ClangCompiler.Find() is null, SkipReason);
+        Skip.If(ClangCompiler.Find() is null, $"clang not found ({ClangCompiler.InstallHint})");
         var source = Path.Combine(Path.GetTempPath(), $"xdpgate-broken-{Guid.NewGuid():n}.c");
         File.WriteAllText(source, "int broken(void) { return undeclared_thing; }\n");
         try
