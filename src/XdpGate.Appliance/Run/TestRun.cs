@@ -22,6 +22,7 @@ public static class TestRun
         ArgumentOutOfRangeException.ThrowIfLessThan(repeat, 1);
         using var frame = new PacketBuffer();
         frame.Reset(packet);
+        Warmup.Prepare(program);
         var verdict = xdp_action.XDP_ABORTED;
         var fault = default(Fault);
         var clock = Stopwatch.StartNew();

@@ -21,7 +21,10 @@ internal static unsafe partial class Interpreter
     }
 
     /// <summary>Runs from <paramref name="startPc"/> in call frame <paramref name="depth"/> until that frame exits.</summary>
+    /// <remarks>Compiled fully optimized on first call: the first packets and one-shot runs (`prog run`) should not
+    /// pay for tier-0 code.</remarks>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ulong Run(BpfVm vm, BpfProgram program, int startPc, ulong a1, ulong a2, ulong a3, int depth)
     {
         var r = stackalloc ulong[MAX_BPF_REG];

@@ -13,7 +13,6 @@ public sealed unsafe class PacketBuffer : IDisposable
     public PacketBuffer()
     {
         frame = (byte*)NativeMemory.AlignedAlloc(XdpLayout.FrameSize, 64);
-        NativeMemory.Clear(frame, XdpLayout.FrameSize);
         Reset(ReadOnlySpan<byte>.Empty);
     }
 
@@ -25,6 +24,9 @@ public sealed unsafe class PacketBuffer : IDisposable
         ObjectDisposedException.ThrowIf(frame is null, this);
         if (packet.Length > XdpLayout.MaxPacketSize)
             throw new ArgumentException($"packet is {packet.Length} bytes; a frame holds at most {XdpLayout.MaxPacketSize}", nameof(packet));
+        // A fresh, zeroed frame for every packet, as BPF_PROG_TEST_RUN gives: bytes a program exposes with
+        // adjust_head or adjust_meta read as zero instead of leftovers of the previous packet.
+        NativeMemory.Clear(frame, XdpLayout.FrameSize);
         var data = frame + XdpLayout.XDP_PACKET_HEADROOM;
         packet.CopyTo(new Span<byte>(data, packet.Length));
         Context = new XdpContext

@@ -124,22 +124,9 @@ internal static class ProgCommands
         return command;
     }
 
-    /// <summary>bpftool's `prog dump xlated linum` shape: a `; source` line wherever the C line changes.</summary>
-    private static string Listing(ObjectProgram program)
-    {
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{program.Name}:  (section {program.Section}, {program.InstructionCount} insns)");
-        var insns = program.Instructions.ToArray();
-        var lines = program.LineInfo.ToDictionary(l => l.InstructionIndex);
-        for (var pc = 0; pc < insns.Length;)
-        {
-            if (lines.TryGetValue(pc, out var line))
-                text.AppendLine(CultureInfo.InvariantCulture, $"; {line.SourceLine.Trim()} [{line.Location}]");
-            text.AppendLine(CultureInfo.InvariantCulture, $"{pc,5}: {Disassembler.Format(insns, pc, out var slots)}");
-            pc += slots;
-        }
-        return text.AppendLine().ToString();
-    }
+    private static string Listing(ObjectProgram program) =>
+        $"{program.Name}:  (section {program.Section}, {program.InstructionCount} insns)\n"
+        + SourceListing.Format(program.Instructions.ToArray(), program.LineInfo) + "\n";
 
     private static Command Run(CliIo io)
     {

@@ -6,7 +6,7 @@ using Xunit;
 namespace XdpGate.Bpf.Tests.Kernel;
 
 /// <summary>One object loaded twice, into the kernel and into our engine, so each step runs on both.</summary>
-internal sealed class KernelAndEngine : IDisposable
+internal sealed class KernelAndEngine : IXdpSetup, IDisposable
 {
     public KernelAndEngine(params MapDefinition[] maps)
     {
@@ -19,9 +19,11 @@ internal sealed class KernelAndEngine : IDisposable
     public EngineObject Engine { get; }
 
     /// <summary>Assembles <paramref name="asm"/> and loads it into both.</summary>
-    public void Load(string name, string asm, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP)
+    public void Load(string name, string asm, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP) =>
+        Load(name, Assembler.Assemble(asm), type);
+
+    public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP)
     {
-        var instructions = Assembler.Assemble(asm);
         Kernel.Load(name, instructions, type);
         Engine.Load(name, instructions, type);
     }

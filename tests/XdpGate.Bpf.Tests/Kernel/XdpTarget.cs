@@ -9,27 +9,31 @@ namespace XdpGate.Bpf.Tests.Kernel;
 /// (<see cref="EngineObject"/>). Maps are referred to by their index in the object's map list, as
 /// <c>lddw map_by_idx</c> does; programs by name.
 /// </summary>
-internal interface IXdpTarget : IDisposable
+internal interface IXdpTarget : IXdpSetup, IDisposable
 {
     /// <summary>"kernel" or "engine", for messages.</summary>
     string Name { get; }
 
     IReadOnlyList<MapDefinition> Maps { get; }
 
-    /// <summary>Sets one element from user space (BPF_ANY); a per-CPU value has a slot per possible CPU.</summary>
-    void Update(int map, byte[] key, byte[] value);
-
-    /// <summary>Loads a program whose lddw pseudo instructions index <see cref="Maps"/>.</summary>
-    void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP);
-
-    /// <summary>Puts a loaded program in a program array's slot.</summary>
-    void SetTailCall(int map, uint slot, string program);
-
     /// <summary>Runs an XDP program once on a copy of <paramref name="packet"/>, with <paramref name="metadata"/> in front of it.</summary>
     XdpRun Run(string program, byte[] packet, byte[]? metadata = null);
 
     /// <summary>Every element of a map, sorted by key.</summary>
     List<KeyValuePair<byte[], byte[]>> Dump(int map);
+}
+
+/// <summary>What it takes to set an object up: maps filled, programs loaded, program-array slots set.</summary>
+internal interface IXdpSetup
+{
+    /// <summary>Sets one element from user space (BPF_ANY); a per-CPU value has a slot per possible CPU.</summary>
+    void Update(int map, byte[] key, byte[] value);
+
+    /// <summary>Loads a program whose lddw pseudo instructions index the object's maps.</summary>
+    void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP);
+
+    /// <summary>Puts a loaded program in a program array's slot.</summary>
+    void SetTailCall(int map, uint slot, string program);
 }
 
 /// <summary>What one run gave: r0 (as BPF_PROG_TEST_RUN's u32 retval), the metadata and packet after the run, and any engine fault.</summary>
