@@ -18,7 +18,7 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
     private readonly bool perCpu;
     private readonly int elementSize;
     private readonly nint cpuStride;
-    private readonly SeqLock locks;
+    private SeqLock locks; // not readonly: Free clears it in place
     private byte* storage;
 
     public ArrayMap(MapDefinition definition, int possibleCpus = 1) : base(definition, possibleCpus)
@@ -36,7 +36,7 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
         var bytes = checked((nuint)cpuStride * (nuint)slots);
         storage = (byte*)NativeMemory.AlignedAlloc(bytes, 64);
         NativeMemory.Clear(storage, bytes);
-        locks = new SeqLock(MaxEntries);
+        locks = SeqLock.Allocate(MaxEntries);
         ValueRegion = new MemoryRegion((nint)storage, (nint)bytes, Writable: (definition.Flags & MapFlags.BPF_F_RDONLY_PROG) == 0);
     }
 
@@ -64,9 +64,9 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
         var check = CheckUpdate(index, flags);
         if (check != 0)
             return check;
-        var token = locks.BeginWrite((int)index);
+        var token = locks.BeginWrite(index);
         Buffer.MemoryCopy(value, SlotBase(cpu) + (nint)index * elementSize, ValueSize, ValueSize);
-        locks.EndWrite((int)index, token);
+        locks.EndWrite(index, token);
         return 0;
     }
 
@@ -79,13 +79,13 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
         if (index >= (uint)MaxEntries)
             return -Errno.ENOENT;
         var attempts = 0;
-        long token;
+        ulong token;
         do
         {
-            token = locks.ReadBegin((int)index, ref attempts);
+            token = locks.ReadBegin(index, ref attempts);
             CopyOut(index, value);
         }
-        while (locks.ReadRetry((int)index, token));
+        while (locks.ReadRetry(index, token));
         return 0;
     }
 
@@ -96,11 +96,11 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
         var check = CheckUpdate(index, flags);
         if (check != 0)
             return check;
-        var token = locks.BeginWrite((int)index);
+        var token = locks.BeginWrite(index);
         var slots = perCpu ? PossibleCpus : 1;
         for (var cpu = 0; cpu < slots; cpu++)
             value.Slice(cpu * (perCpu ? elementSize : 0), ValueSize).CopyTo(new Span<byte>(SlotBase(cpu) + (nint)index * elementSize, ValueSize));
-        locks.EndWrite((int)index, token);
+        locks.EndWrite(index, token);
         return 0;
     }
 
@@ -140,6 +140,7 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
         {
             NativeMemory.AlignedFree(storage);
             storage = null;
+            locks.Free();
         }
         base.Dispose(disposing);
     }

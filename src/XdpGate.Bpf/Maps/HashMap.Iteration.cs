@@ -21,16 +21,18 @@ public sealed unsafe partial class HashMap
         fixed (byte* k = key)
         fixed (byte* next = nextKey)
         {
-            var spinner = default(SpinWait);
+            // TryCopyKey waits out writers itself; a retry only finds the element again.
+            var attempts = 0;
             int status;
-            while ((status = TryGetNextKey(key.IsEmpty ? null : k, next)) == -Errno.EAGAIN)
-                spinner.SpinOnce(sleep1Threshold: -1);
+            do
+                status = TryGetNextKey(key.IsEmpty ? null : k, next, ref attempts);
+            while (status == -Errno.EAGAIN);
             return status;
         }
     }
 
     /// <summary>One attempt; -EAGAIN when the element to copy from was being rewritten.</summary>
-    private int TryGetNextKey(byte* key, byte* next)
+    private int TryGetNextKey(byte* key, byte* next, ref int attempts)
     {
         var bucket = 0u;
         if (key != null)
@@ -41,7 +43,7 @@ public sealed unsafe partial class HashMap
             {
                 var link = Volatile.Read(ref NextOf(Node(element)));
                 if ((link & NullsBit) == 0)
-                    return TryCopyKey((int)link, next) ? 0 : -Errno.EAGAIN;
+                    return TryCopyKey((int)link, next, ref attempts) ? 0 : -Errno.EAGAIN;
                 bucket = (hash & bucketMask) + 1;
             }
         }
@@ -50,7 +52,7 @@ public sealed unsafe partial class HashMap
         {
             var link = Volatile.Read(ref buckets[bucket].Head);
             if ((link & NullsBit) == 0)
-                return TryCopyKey((int)link, next) ? 0 : -Errno.EAGAIN;
+                return TryCopyKey((int)link, next, ref attempts) ? 0 : -Errno.EAGAIN;
         }
         return -Errno.ENOENT;
     }

@@ -19,8 +19,9 @@ public sealed unsafe partial class HashMap
 
     /// <summary>
     /// Copies the value (every CPU's slot, each padded to 8 bytes, for per-CPU maps). Retries until the copy was made
-    /// between two equal even readings of the element's sequence counter, so it is never a mix of two writes. Like the
-    /// kernel's syscall lookup, it does not count as a use for LRU eviction.
+    /// between two equal even readings of the element's sequence counter, so it is never a mix of two writes (after
+    /// many lost races it holds the element like a writer, see <see cref="SeqLock"/>). Like the kernel's syscall
+    /// lookup, it does not count as a use for LRU eviction.
     /// </summary>
     public override int Lookup(ReadOnlySpan<byte> key, Span<byte> value)
     {
@@ -32,24 +33,21 @@ public sealed unsafe partial class HashMap
         fixed (byte* v = value)
         {
             var hash = HashOf(k);
-            var spinner = default(SpinWait);
+            var attempts = 0;
             while (true)
             {
                 var index = Find(k, hash);
                 if (index < 0)
                     return -Errno.ENOENT;
-                var before = Volatile.Read(ref sequences[index]);
+                var token = sequences.ReadBegin((uint)index, ref attempts);
                 // The key is checked again inside the read section: the element may have been deleted and reused
-                // for another key between the lock-free find and the first counter reading.
-                if ((before & 1) == 0 && KeyEquals(KeyOf(Node(index)), k))
-                {
+                // for another key between the lock-free find and ReadBegin. Then the section still has to be ended
+                // (it may hold the element), and the key is looked up again.
+                var same = KeyEquals(KeyOf(Node(index)), k);
+                if (same)
                     CopyOut(index, v);
-                    // A full fence: the copy's loads must not drift past the second reading.
-                    Interlocked.MemoryBarrier();
-                    if (Volatile.Read(ref sequences[index]) == before)
-                        return 0;
-                }
-                spinner.SpinOnce(sleep1Threshold: -1);
+                if (!sequences.ReadRetry((uint)index, token) && same)
+                    return 0;
             }
         }
     }
@@ -108,16 +106,14 @@ public sealed unsafe partial class HashMap
     }
 
     /// <summary>
-    /// Copies an element's key if it can be read consistently (even and unchanged sequence counter); false when a
-    /// writer was reusing the element meanwhile.
+    /// Copies an element's key if it can be read consistently; false when a writer was reusing the element meanwhile,
+    /// and the caller must find the element again (a reused element may sit in another bucket). <paramref
+    /// name="attempts"/> counts the caller's tries, for the seqlock's fallback.
     /// </summary>
-    private bool TryCopyKey(int index, byte* destination)
+    private bool TryCopyKey(int index, byte* destination, ref int attempts)
     {
-        var before = Volatile.Read(ref sequences[index]);
-        if ((before & 1) != 0)
-            return false;
+        var token = sequences.ReadBegin((uint)index, ref attempts);
         Buffer.MemoryCopy(KeyOf(Node(index)), destination, keySize, keySize);
-        Interlocked.MemoryBarrier();
-        return Volatile.Read(ref sequences[index]) == before;
+        return !sequences.ReadRetry((uint)index, token);
     }
 }

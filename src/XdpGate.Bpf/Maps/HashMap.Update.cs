@@ -76,9 +76,9 @@ public sealed unsafe partial class HashMap
 
             if (old >= 0 && perCpu)
             {
-                var sequence = BeginWrite(old);
+                var sequence = sequences.BeginWrite((uint)old);
                 WriteValue(old, value, cpu, fresh: false);
-                EndWrite(old, sequence);
+                sequences.EndWrite((uint)old, sequence);
                 if (lru)
                     MarkReferenced(old);
                 SpinGate.Exit(ref bucket->Gate);
@@ -109,12 +109,12 @@ public sealed unsafe partial class HashMap
             }
 
             var node = Node(element);
-            var written = BeginWrite(element);
+            var written = sequences.BeginWrite((uint)element);
             // A replacement inherits the LRU reference, as in the kernel; a new key starts unreferenced.
             HashWordOf(node) = lru && old >= 0 ? hash | ReferencedBit : hash;
             Buffer.MemoryCopy(key, KeyOf(node), keySize, keySize);
             WriteValue(element, value, cpu, fresh: true);
-            EndWrite(element, written);
+            sequences.EndWrite((uint)element, written);
 
             // The kernel's order: publish at the head, then unlink the old element. New elements only ever enter a
             // chain at its head, so a reader led into this bucket by a recycled element still walks all of it. A
@@ -208,13 +208,6 @@ public sealed unsafe partial class HashMap
         }
         return false;
     }
-
-    /// <summary>Makes the element's sequence counter odd; the full fence keeps the writes that follow after it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private uint BeginWrite(int element) => Interlocked.Increment(ref sequences[element]);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EndWrite(int element, uint odd) => Volatile.Write(ref sequences[element], unchecked(odd + 1));
 
     private void WriteValue(int element, byte* value, int cpu, bool fresh)
     {

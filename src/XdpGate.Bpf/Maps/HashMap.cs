@@ -31,8 +31,10 @@ namespace XdpGate.Bpf.Maps;
 /// it only when the control plane rewrites all slots, and the control plane reads under the sequence counter.</para>
 /// <para>Sequence counters (a seqlock per element) make control-plane copies consistent: every write of a published or
 /// recycled element happens with the counter odd, under the bucket lock or on an element nobody else owns, and
-/// <see cref="Lookup"/> and <see cref="GetNextKey"/> retry until they copied between two equal even readings. Stores a
-/// program makes through a value pointer bypass the counter, as they bypass any lock in the kernel.</para>
+/// <see cref="Lookup"/> and <see cref="GetNextKey"/> retry until they copied between two equal even readings (see
+/// <see cref="SeqLock"/>; a reader that keeps losing to writers takes the element like a writer, which is why the
+/// counter is taken by compare-and-swap even under the bucket lock). Stores a program makes through a value pointer
+/// bypass the counter, as they bypass any lock in the kernel.</para>
 /// <para>Deleted elements are not reused until every older free element has been (<see cref="ElementQueue"/>), and
 /// non-per-CPU maps keep <see cref="ReplacementReserve"/> elements beyond max_entries for replacements, as the kernel
 /// keeps an extra element per CPU. There is no RCU grace period: like the kernel's preallocated maps, a program that
@@ -70,7 +72,7 @@ public sealed unsafe partial class HashMap : BpfMap
     private Bucket* buckets;
     private byte* nodes;
     private byte* values;
-    private uint* sequences;
+    private SeqLock sequences; // not readonly: Free clears it in place
     private byte* linked;
     private int count;
     private long clockHand;
@@ -106,7 +108,7 @@ public sealed unsafe partial class HashMap : BpfMap
             buckets = (Bucket*)AllocZeroed((nuint)bucketCount * (nuint)sizeof(Bucket));
             nodes = (byte*)AllocZeroed((nuint)nodeStride * (nuint)capacity);
             values = (byte*)AllocZeroed((nuint)valueBytes);
-            sequences = (uint*)AllocZeroed((nuint)capacity * sizeof(uint));
+            sequences = SeqLock.Allocate(capacity);
             linked = (byte*)AllocZeroed((nuint)capacity);
             free = new ElementQueue(capacity);
         }
@@ -191,12 +193,11 @@ public sealed unsafe partial class HashMap : BpfMap
         NativeMemory.AlignedFree(buckets);
         NativeMemory.AlignedFree(nodes);
         NativeMemory.AlignedFree(values);
-        NativeMemory.AlignedFree(sequences);
+        sequences.Free();
         NativeMemory.AlignedFree(linked);
         buckets = null;
         nodes = null;
         values = null;
-        sequences = null;
         linked = null;
     }
 

@@ -142,24 +142,22 @@ public sealed unsafe partial class LpmTrieMap
         fixed (byte* k = key)
         fixed (byte* v = value)
         {
-            var spinner = new SpinWait();
+            var attempts = 0;
             while (true)
             {
                 var reference = Find(k);
                 if (reference == 0)
                     return -Errno.ENOENT;
                 var slot = reference - 1;
-                var before = slots.Sequence(slot);
-                if ((before & 1) == 0)
-                {
-                    Buffer.MemoryCopy(slots.Value(slot), v, value.Length, ValueSize);
-                    Interlocked.MemoryBarrier();
-                    // The copy is good if the slot was not refilled while it ran and the key still leads to it: the
-                    // slot cannot have been recycled for another prefix between the two walks without its sequence moving.
-                    if (slots.Sequence(slot) == before && Find(k) == reference && slots.Sequence(slot) == before)
-                        return 0;
-                }
-                spinner.SpinOnce();
+                var token = slots.ReadBegin(slot, ref attempts);
+                Buffer.MemoryCopy(slots.Value(slot), v, value.Length, ValueSize);
+                // The copy is good if the slot was not refilled while it ran and the key still leads to it, found by a
+                // second walk inside the same read section: the slot cannot have been recycled for another prefix
+                // between the two walks without its sequence moving. (A reader that keeps losing holds the slot like a
+                // writer, see SeqLock; only the map's writer, never a program lookup, can wait on that.)
+                var stillLeads = Find(k) == reference;
+                if (!slots.ReadRetry(slot, token) && stillLeads)
+                    return 0;
             }
         }
     }

@@ -20,7 +20,7 @@ internal sealed unsafe class ValueSlots : IDisposable
 {
     private const uint None = uint.MaxValue;
 
-    private readonly uint* sequence;
+    private SeqLock sequence; // not readonly: Free clears it in place
     private readonly byte* keys;
     private readonly uint* nextFree;
     private readonly long* freedAt;
@@ -43,7 +43,7 @@ internal sealed unsafe class ValueSlots : IDisposable
         {
             Slab = (byte*)NativeMemory.AllocZeroed((nuint)Total, (nuint)Stride);
             Links = (ulong*)NativeMemory.AllocZeroed((nuint)Total, sizeof(ulong));
-            sequence = (uint*)NativeMemory.AllocZeroed((nuint)Total, sizeof(uint));
+            sequence = SeqLock.Allocate(Total);
             keys = (byte*)NativeMemory.AllocZeroed((nuint)Total, (nuint)dataSize);
             nextFree = (uint*)NativeMemory.AllocZeroed((nuint)Total, sizeof(uint));
             freedAt = (long*)NativeMemory.AllocZeroed((nuint)Total, sizeof(long));
@@ -92,7 +92,13 @@ internal sealed unsafe class ValueSlots : IDisposable
     public void SetParent(uint reference, uint parent) =>
         Volatile.Write(ref Links[reference - 1], (Links[reference - 1] & 0xffff_ffff_0000_0000) | parent);
 
-    public uint Sequence(uint slot) => Volatile.Read(ref sequence[slot]);
+    /// <summary>Starts a control-plane copy of a slot's value; see <see cref="SeqLock.ReadBegin"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong ReadBegin(uint slot, ref int attempts) => sequence.ReadBegin(slot, ref attempts);
+
+    /// <summary>True when the slot was refilled during the copy begun by <see cref="ReadBegin"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool ReadRetry(uint slot, ulong token) => sequence.ReadRetry(slot, token);
 
     public bool TryAllocate(out uint slot)
     {
@@ -116,11 +122,11 @@ internal sealed unsafe class ValueSlots : IDisposable
     {
         // Seqlock write side: odd while the value changes, so a control-plane copy of a slot that was reused under it
         // notices and retries.
-        Interlocked.Increment(ref sequence[slot]);
+        var token = sequence.BeginWrite(slot);
         Buffer.MemoryCopy(value, Value(slot), Stride, valueSize);
         if (valueSize < Stride)
             NativeMemory.Clear(Value(slot) + valueSize, (nuint)(Stride - valueSize));
-        Volatile.Write(ref sequence[slot], sequence[slot] + 1);
+        sequence.EndWrite(slot, token);
         Buffer.MemoryCopy(keyData, Key(slot), dataSize, dataSize);
         Volatile.Write(ref Links[slot], ((ulong)prefixLength << 32) | parent);
     }
@@ -155,7 +161,7 @@ internal sealed unsafe class ValueSlots : IDisposable
         disposed = true;
         NativeMemory.Free(Slab);
         NativeMemory.Free(Links);
-        NativeMemory.Free(sequence);
+        sequence.Free();
         NativeMemory.Free(keys);
         NativeMemory.Free(nextFree);
         NativeMemory.Free(freedAt);
