@@ -33,7 +33,7 @@ public static class CommandTable
         {
             return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCode.Failure;

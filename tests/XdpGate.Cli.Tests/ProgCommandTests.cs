@@ -13,9 +13,8 @@ public sealed class ProgCommandTests : IDisposable
 
     private string Temp(string name) => Path.Combine(temp.FullName, name);
 
-    /// <summary>The tail-call corpus's first frame: an IPv4 TCP SYN to port 80 (see xdp_tailcall.packets).</summary>
-    private static byte[] TcpSyn() => Convert.FromHexString(File.ReadLines(Path.Combine(Programs, "xdp_tailcall.packets"))
-        .First(l => l.Length > 0 && l[0] != '#'));
+    /// <summary>The sample packet of the README's quick start: an IPv4 TCP SYN to port 80.</summary>
+    private static byte[] TcpSyn() => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "data", "packets", "ipv4_tcp_syn_port80.bin"));
 
     [Fact]
     public void Prog_show_lists_programs_and_maps()
@@ -122,6 +121,18 @@ public sealed class ProgCommandTests : IDisposable
         (exit, _, error) = CliRunner.Run("", "prog", "run", Object("xdp_tailcall"), "--data-in", packet, "--maps-init", badInit);
         Assert.Equal(1, exit);
         Assert.Contains("map 'scratch' entry 0: value is 2 bytes, the map's value_size is 8", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(13, "is 13 bytes; an XDP frame needs at least an Ethernet header (14 bytes)")]
+    [InlineData(3521, "is 3521 bytes; a frame holds at most 3520")]
+    public void Packets_the_kernels_test_run_would_refuse_are_refused(int length, string message)
+    {
+        var packet = Temp("short");
+        File.WriteAllBytes(packet, new byte[length]);
+        var (exit, _, error) = CliRunner.Run("", "prog", "run", Object("xdp_l4_filter"), "--data-in", packet);
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
     }
 
     public void Dispose() => temp.Delete(recursive: true);

@@ -23,8 +23,7 @@ public static class PcapReplay
         using var frame = new PacketBuffer();
         await foreach (var record in PcapReader.ReadAsync(input, inputName, cancellation).ConfigureAwait(false))
         {
-            if (record.Data.Length > XdpLayout.MaxPacketSize)
-                throw new PcapFormatException($"{inputName}: record {record.Index} is {record.Data.Length} bytes; a frame holds at most {XdpLayout.MaxPacketSize}");
+            TestRun.CheckFrameLength(record.Data.Length, $"{inputName}: record {record.Index}");
             frame.Reset(record.Data);
             var verdict = vm.RunXdp(program, ref frame.Context);
             results.Add(new ReplayedPacket(record.Index, (uint)verdict, frame.ToArrayWithMetadata(), vm.LastFault));

@@ -20,6 +20,7 @@ public static class TestRun
         ArgumentNullException.ThrowIfNull(vm);
         ArgumentNullException.ThrowIfNull(program);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeat, 1);
+        CheckFrameLength(packet.Length, "the packet");
         using var frame = new PacketBuffer();
         frame.Reset(packet);
         Warmup.Prepare(program);
@@ -34,5 +35,17 @@ public static class TestRun
         }
         clock.Stop();
         return new TestRunResult((uint)verdict, clock.Elapsed.TotalNanoseconds / repeat, frame.ToArrayWithMetadata(), fault);
+    }
+
+    /// <summary>
+    /// The kernel's XDP test run takes frames of an Ethernet header up to what one linear frame holds (longer ones
+    /// become multi-buffer fragments there, which frames here do not support yet).
+    /// </summary>
+    public static void CheckFrameLength(int length, string what)
+    {
+        if (length < XdpLayout.ETH_HLEN)
+            throw new ArgumentException($"{what} is {length} bytes; an XDP frame needs at least an Ethernet header ({XdpLayout.ETH_HLEN} bytes)");
+        if (length > XdpLayout.MaxPacketSize)
+            throw new ArgumentException($"{what} is {length} bytes; a frame holds at most {XdpLayout.MaxPacketSize} (multi-buffer frames are not supported)");
     }
 }
