@@ -44,6 +44,22 @@ public sealed class RebuildTests
         }
     }
 
+    /// <summary>The kernel-agreement corpus (tests/data/programs): build.sh --check rebuilds every object and compares bytes.</summary>
+    [SkippableFact]
+    public void The_corpus_objects_are_byte_for_byte_what_build_sh_makes_of_their_sources()
+    {
+        Skip.If(SkipReason is not null, SkipReason);
+        var script = Path.Combine(AppContext.BaseDirectory, "data", "programs", "build.sh");
+        var start = new System.Diagnostics.ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add("--check");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"build.sh --check: exit {process.ExitCode}\n{output.Result}\n{error}");
+    }
+
     [SkippableFact]
     public void Compiler_errors_are_reported_with_clangs_messages()
     {
