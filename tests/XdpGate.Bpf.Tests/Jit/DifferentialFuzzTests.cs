@@ -56,6 +56,8 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
         var plainInput = new byte[64];
         int loaded = 0, faulted = 0, compared = 0;
         var reasons = new Dictionary<FaultReason, int>();
+        // Slot 1 holds an earlier program of the same kind, so tail calls also cross between programs.
+        BpfProgram? previousXdp = null, previousPlain = null;
 
         // count is programs compared; only about a third of random programs load (the rest have jumps out of range, bad lddw forms...).
         for (var iteration = 0; compared < count && iteration < count * 10; iteration++)
@@ -78,6 +80,12 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
             }
             loaded++;
             programs.SetProgram(0, program);
+            programs.SetProgram(1, xdp ? previousXdp : previousPlain);
+            if (random.Next(4) == 0)
+            {
+                if (xdp) previousXdp = program;
+                else previousPlain = program;
+            }
             var jit = JitCompiler.Compile(program);
 
             var packet = RandomPacket(random);
@@ -121,6 +129,7 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
             }
         }
         programs.SetProgram(0, null);
+        programs.SetProgram(1, null);
         output.WriteLine($"{count} programs compared, {loaded} loaded, {faulted} faulted: {string.Join(", ", reasons.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}"))}");
         Assert.True(compared == count, $"only {compared} of {count} random programs loaded");
         Assert.True(faulted > compared / 50, $"only {faulted} of {compared} faulted: the generator is too tame");
@@ -212,6 +221,15 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
                     insns.Add(new bpf_insn(BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, random.Next(8) == 0 ? 1 : 0));
                     insns.Add(new bpf_insn(BPF_JMP | BPF_CALL, 0, 0, 0, (int)bpf_func_id.BPF_FUNC_loop));
                     continue;
+            }
+            if (random.Next(14) == 0)
+            {
+                // A tail call into this program (slot 0), an earlier one (slot 1) or an empty slot.
+                insns.Add(new bpf_insn(BPF_LD | BPF_IMM | BPF_DW, 2, BPF_PSEUDO_MAP_IDX, 0, 2));
+                insns.Add(default);
+                insns.Add(new bpf_insn(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, random.Next(3)));
+                insns.Add(new bpf_insn(BPF_JMP | BPF_CALL, 0, 0, 0, (int)bpf_func_id.BPF_FUNC_tail_call));
+                continue;
             }
             var row = rows[random.Next(rows.Length)];
             var sample = IsaData.Samples(row, random, 1).ElementAt(random.Next(Math.Max(1, CountCombinations(row))));

@@ -1,6 +1,7 @@
 using Xunit;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Jit;
+using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Xdp;
 
 namespace XdpGate.Bpf.Tests.Jit;
@@ -59,5 +60,63 @@ public sealed class JitRunTests
             frame.Reset([1, 2, 3]);
             Assert.Equal(shortVerdict, jit.RunXdp(vm, ref frame.Context));
         }
+    }
+
+    [Theory]
+    [InlineData("interp")]
+    [InlineData("jit")]
+    public void A_tail_call_inside_a_subprogram_returns_into_the_callers_program(string engine)
+    {
+        using var jmp = new ProgArrayMap(new MapDefinition("jmp", bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 1));
+        var target = TestPrograms.Raw("""
+            r0 = 5
+            r0 += r6
+            exit
+            """);
+        jmp.SetProgram(0, target);
+        var caller = TestPrograms.Raw("""
+            r6 = 100
+            call sub
+            r0 += r6
+            exit
+            sub:
+            r6 = 7
+            r2 = map_by_idx(0) ll
+            r3 = 0
+            call 12
+            r0 = 1
+            exit
+            """, jmp);
+        using var vm = new BpfVm();
+        // The target sees the subprogram's r6 (7); the exit pops the caller's frame and restores its r6 (100).
+        Assert.Equal(112UL, Engines.Run(engine, vm, caller, new byte[4]));
+        Assert.Equal(FaultReason.None, vm.LastFault.Reason);
+    }
+
+    [Theory]
+    [InlineData("interp")]
+    [InlineData("jit")]
+    public void Tail_calls_from_bpf_loop_callbacks_share_the_runs_tail_call_budget(string engine)
+    {
+        using var jmp = new ProgArrayMap(new MapDefinition("jmp", bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 1));
+        jmp.SetProgram(0, TestPrograms.Raw("r0 = 0\nexit"));
+        var program = TestPrograms.Raw("""
+            r1 = 40
+            r2 = func(callback) ll
+            r3 = 0
+            r4 = 0
+            call 181
+            exit
+            callback:
+            r2 = map_by_idx(0) ll
+            r3 = 0
+            call 12
+            r0 = 1
+            exit
+            """, jmp);
+        using var vm = new BpfVm();
+        // 33 callbacks tail-call a program returning 0 (continue); the 34th call falls through and stops the loop.
+        Assert.Equal(34UL, Engines.Run(engine, vm, program, new byte[4]));
+        Assert.Equal(FaultReason.None, vm.LastFault.Reason);
     }
 }
