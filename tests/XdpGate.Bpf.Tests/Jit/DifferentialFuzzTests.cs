@@ -20,6 +20,11 @@ namespace XdpGate.Bpf.Tests.Jit;
 /// the fault (reason, pc, address, size), the whole frame, the context, the redirect state and the maps must agree.
 /// XDPGATE_FUZZ_PROGRAMS sets how many programs (default 20,000), XDPGATE_FUZZ_SEED the seed.
 /// </summary>
+/// <remarks>
+/// Not run in parallel with other tests: programs compute map handles (a handle plus one is the next map's), so a
+/// map another test creates or disposes between the two runs would make them disagree for reasons of their own.
+/// </remarks>
+[Collection(nameof(DifferentialFuzzTests))]
 public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
 {
     // Helpers whose results do not depend on time or randomness, so both runs must agree on them.
@@ -40,6 +45,9 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
     [Fact]
     public void Interpreter_and_jit_agree_on_random_programs()
     {
+        // Maps other tests left to the finalizer go now, not between an interpreter run and its JIT run.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var count = int.TryParse(Environment.GetEnvironmentVariable("XDPGATE_FUZZ_PROGRAMS"), CultureInfo.InvariantCulture, out var n) ? n : 20_000;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("XDPGATE_FUZZ_SEED"), CultureInfo.InvariantCulture, out var s) ? s : 20261125;
         var random = new Random(seed);
@@ -261,3 +269,6 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
     private static int CountCombinations(OpcodeRow row) =>
         new[] { row.Src, row.Off, row.Imm }.Aggregate(1, (n, spec) => n * (spec is "reg" or "any" ? 1 : spec.Split('|').Length));
 }
+
+[CollectionDefinition(nameof(DifferentialFuzzTests), DisableParallelization = true)]
+public sealed class DifferentialFuzzCollection;
