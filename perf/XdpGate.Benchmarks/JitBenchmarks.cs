@@ -17,6 +17,7 @@ public class JitBenchmarks
 {
     private BpfVm vm = null!;
     private JitProgram program = null!;
+    private JitProgram trivial = null!;
     private ArrayMap counters = null!;
     private PacketBuffer frame = null!;
     private XdpContext pristine;
@@ -28,6 +29,7 @@ public class JitBenchmarks
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "programs", "xdp_parse_count.s"));
         var loaded = BpfProgram.Load(Assembler.Assemble(text), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [counters] });
         program = JitCompiler.Compile(loaded);
+        trivial = JitCompiler.Compile(BpfProgram.Load(Assembler.Assemble("r0 = 2\nexit"), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP }));
         vm = new BpfVm();
         frame = new PacketBuffer();
         var packet = new byte[60];
@@ -41,6 +43,13 @@ public class JitBenchmarks
     {
         var context = pristine;
         return program.RunXdp(vm, ref context);
+    }
+
+    [Benchmark(Description = "JIT: r0 = 2; exit, the fixed cost of a run (ns/run)")]
+    public xdp_action Trivial()
+    {
+        var context = pristine;
+        return trivial.RunXdp(vm, ref context);
     }
 
     [GlobalCleanup]

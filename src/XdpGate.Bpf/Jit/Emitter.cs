@@ -71,6 +71,8 @@ internal sealed unsafe partial class Emitter
         length = program.Length;
         method = new DynamicMethod($"bpf_jit_{program.Name}", typeof(int),
             [typeof(BpfVm), typeof(ulong*), typeof(int), typeof(int)], typeof(Emitter).Module, skipVisibility: true);
+        // Every local is written before it is read (registers come from the state), so no zeroing prologue.
+        method.InitLocals = false;
         il = method.GetILGenerator();
         for (var i = 0; i < r.Length; i++)
             r[i] = il.DeclareLocal(typeof(ulong));
