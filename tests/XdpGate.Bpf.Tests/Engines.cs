@@ -1,6 +1,7 @@
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Jit;
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Xdp;
 
 namespace XdpGate.Bpf.Tests;
 
@@ -13,6 +14,13 @@ internal static class Engines
     {
         "interp" => vm.Run(program, memory),
         "jit" => JitCompiler.Compile(program).Run(vm, memory),
+        _ => throw new ArgumentException($"unknown engine {engine}", nameof(engine)),
+    };
+
+    public static xdp_action RunXdp(string engine, BpfVm vm, BpfProgram program, ref XdpContext context) => engine switch
+    {
+        "interp" => vm.RunXdp(program, ref context),
+        "jit" => JitCompiler.Compile(program).RunXdp(vm, ref context),
         _ => throw new ArgumentException($"unknown engine {engine}", nameof(engine)),
     };
 }
