@@ -106,6 +106,7 @@ internal sealed unsafe partial class Emitter
         EmitExit();
         EmitEpilogues();
         var body = method.CreateDelegate<JitBody>();
+        Probe(body);
         return new JitProgram(program, body, entries);
     }
 
@@ -136,8 +137,31 @@ internal sealed unsafe partial class Emitter
         return (entry, sites);
     }
 
+    /// <summary>
+    /// Calls the code once with a negative start, which returns at once: RyuJIT compiles a dynamic method on its
+    /// first call, so IL it refuses is reported here, at compile time, and never on a packet.
+    /// </summary>
+    private void Probe(JitBody body)
+    {
+        try
+        {
+            body(null!, null, -1, 0);
+        }
+        catch (InvalidProgramException e)
+        {
+            throw new NotSupportedException($"{program.Name}: the JIT produced code the runtime refuses ({e.Message}); run it on the interpreter", e);
+        }
+    }
+
     private void EmitPrologue()
     {
+        var start = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg, ArgStartPc);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Bge, start);
+        Ld32(-1);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(start);
         for (var i = 0; i < r.Length; i++)
         {
             LoadState(i);

@@ -120,3 +120,23 @@ public sealed class JitRunTests
         Assert.Equal(FaultReason.None, vm.LastFault.Reason);
     }
 }
+
+public sealed class JitLargeProgramTests
+{
+    [Fact]
+    public void A_long_program_with_calls_compiles_and_agrees_with_the_interpreter()
+    {
+        // 8,000 slots: a main that calls a subprogram twice, each a long run of ALU work and forward branches.
+        var text = new System.Text.StringBuilder("r6 = 1\ncall sub\nr6 += r0\ncall sub\nr0 += r6\nexit\nsub:\nr0 = 3\n");
+        for (var i = 0; i < 4000; i++)
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"r0 *= {i % 7 + 1}\nif r0 > {i * 13} goto +0\n");
+        text.Append("exit\n");
+        var program = TestPrograms.Raw(text.ToString());
+        using var vm = new BpfVm();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var jit = JitCompiler.Compile(program);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"compiling took {started.Elapsed}");
+        var expected = vm.Run(program, new byte[4]);
+        Assert.Equal(expected, jit.Run(vm, new byte[4]));
+    }
+}
