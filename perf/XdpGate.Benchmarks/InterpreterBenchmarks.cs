@@ -17,6 +17,7 @@ public class InterpreterBenchmarks
 {
     private BpfVm vm = null!;
     private BpfProgram program = null!;
+    private BpfProgram trivial = null!;
     private ArrayMap counters = null!;
     private PacketBuffer frame = null!;
     private XdpContext pristine;
@@ -27,6 +28,7 @@ public class InterpreterBenchmarks
         counters = new ArrayMap(new MapDefinition("counters", bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4), 2);
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "programs", "xdp_parse_count.s"));
         program = BpfProgram.Load(Assembler.Assemble(text), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [counters] });
+        trivial = BpfProgram.Load(Assembler.Assemble("r0 = 2\nexit"), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP });
         vm = new BpfVm();
         frame = new PacketBuffer();
         var packet = new byte[60];
@@ -40,6 +42,13 @@ public class InterpreterBenchmarks
     {
         var context = pristine;
         return vm.RunXdp(program, ref context);
+    }
+
+    [Benchmark(Description = "interpreter: r0 = 2; exit, the fixed cost of a run (ns/run)")]
+    public xdp_action Trivial()
+    {
+        var context = pristine;
+        return vm.RunXdp(trivial, ref context);
     }
 
     [GlobalCleanup]

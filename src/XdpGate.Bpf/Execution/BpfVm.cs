@@ -78,7 +78,13 @@ public sealed unsafe class BpfVm : IDisposable
     internal int PendingSize;
 
     /// <summary>Runs a program of type BPF_PROG_TYPE_UNSPEC over plain memory: r1 = its address, r2 = its length. Returns r0.</summary>
-    public ulong Run(BpfProgram program, Span<byte> data)
+    public ulong Run(BpfProgram program, Span<byte> data) => Run(program, data, &Interpreter.Execute);
+
+    /// <summary>Runs an XDP program on a frame; helpers may move the frame's pointers, so the context is updated in place.</summary>
+    public xdp_action RunXdp(BpfProgram program, ref XdpContext context) => RunXdp(program, ref context, &Interpreter.Execute);
+
+    // The setup both engines share; engine runs the program from its first instruction with r1, r2 and returns r0.
+    internal ulong Run(BpfProgram program, Span<byte> data, delegate*<BpfVm, BpfProgram, ulong, ulong, ulong> engine)
     {
         ArgumentNullException.ThrowIfNull(program);
         fixed (byte* p = data)
@@ -87,12 +93,11 @@ public sealed unsafe class BpfVm : IDisposable
             PacketLo = (ulong)p;
             PacketSpan = (ulong)data.Length;
             ContextLo = 0;
-            return Execute(program, (ulong)p, (ulong)data.Length);
+            return Execute(program, (ulong)p, (ulong)data.Length, engine);
         }
     }
 
-    /// <summary>Runs an XDP program on a frame; helpers may move the frame's pointers, so the context is updated in place.</summary>
-    public xdp_action RunXdp(BpfProgram program, ref XdpContext context)
+    internal xdp_action RunXdp(BpfProgram program, ref XdpContext context, delegate*<BpfVm, BpfProgram, ulong, ulong, ulong> engine)
     {
         ArgumentNullException.ThrowIfNull(program);
         IsXdp = true;
@@ -105,18 +110,18 @@ public sealed unsafe class BpfVm : IDisposable
         SetPacketFromXdp();
         RedirectIfindex = 0;
         RedirectMap = null;
-        var r0 = Execute(program, ContextLo, 0);
+        var r0 = Execute(program, ContextLo, 0, engine);
         context = Xdp;
         return (xdp_action)(uint)r0;
     }
 
-    private ulong Execute(BpfProgram program, ulong r1, ulong r2)
+    private ulong Execute(BpfProgram program, ulong r1, ulong r2, delegate*<BpfVm, BpfProgram, ulong, ulong, ulong> engine)
     {
         PendingFault = FaultReason.None;
         TailCallCount = 0;
         Running = program;
         Regions = program.Regions;
-        var r0 = Interpreter.Execute(this, program, r1, r2);
+        var r0 = engine(this, program, r1, r2);
         if (PendingFault != FaultReason.None)
             return 0;
         LastFault = default;

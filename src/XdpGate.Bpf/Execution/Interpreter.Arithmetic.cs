@@ -10,7 +10,7 @@ internal static unsafe partial class Interpreter
     // offset 1 selects the signed form (sdiv/smod). Division by zero gives 0; modulo by zero leaves dst unchanged;
     // the one signed overflow (MIN / -1) gives MIN and MIN % -1 gives 0, which C# would otherwise trap on.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Div64(ulong dst, ulong src, int signed)
+    internal static ulong Div64(ulong dst, ulong src, int signed)
     {
         if (src == 0)
             return 0;
@@ -20,7 +20,7 @@ internal static unsafe partial class Interpreter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Mod64(ulong dst, ulong src, int signed)
+    internal static ulong Mod64(ulong dst, ulong src, int signed)
     {
         if (src == 0)
             return dst;
@@ -30,7 +30,7 @@ internal static unsafe partial class Interpreter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Div32(uint dst, uint src, int signed)
+    internal static ulong Div32(uint dst, uint src, int signed)
     {
         if (src == 0)
             return 0;
@@ -40,7 +40,7 @@ internal static unsafe partial class Interpreter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Mod32(uint dst, uint src, int signed)
+    internal static ulong Mod32(uint dst, uint src, int signed)
     {
         if (src == 0)
             return dst;
@@ -49,45 +49,70 @@ internal static unsafe partial class Interpreter
         return (int)src == -1 ? 0 : (uint)((int)dst % (int)src);
     }
 
-    private static void Atomic32(DecodedInsn* i, uint* target, ulong* r)
+    private static void Atomic32(DecodedInsn* i, ulong address, ulong* r)
     {
-        var operand = (uint)r[i->Src];
-        var location = (int*)target;
-        uint old;
-        switch ((int)i->Imm & ~BPF_FETCH)
+        var op = (int)i->Imm;
+        if (op == BPF_CMPXCHG)
         {
-            case BPF_ADD: old = (uint)Interlocked.Add(ref *location, (int)operand) - operand; break;
-            case BPF_OR: old = (uint)Interlocked.Or(ref *location, (int)operand); break;
-            case BPF_AND: old = (uint)Interlocked.And(ref *location, (int)operand); break;
-            case BPF_XOR: old = XorInterlocked(location, (int)operand); break;
-            case BPF_XCHG & ~BPF_FETCH: old = (uint)Interlocked.Exchange(ref *location, (int)operand); break;
-            default: // BPF_CMPXCHG: compare with w0, old value into r0 (zero-extended)
-                r[0] = (uint)Interlocked.CompareExchange(ref *location, (int)operand, (int)(uint)r[0]);
-                return;
+            r[0] = CompareExchange32(address, r[i->Src], r[0]);
+            return;
         }
-        if (((int)i->Imm & BPF_FETCH) != 0)
+        var old = Fetch32(address, r[i->Src], op);
+        if ((op & BPF_FETCH) != 0)
             r[i->Src] = old;
     }
 
-    private static void Atomic64(DecodedInsn* i, ulong* target, ulong* r)
+    private static void Atomic64(DecodedInsn* i, ulong address, ulong* r)
     {
-        var operand = r[i->Src];
-        var location = (long*)target;
-        ulong old;
-        switch ((int)i->Imm & ~BPF_FETCH)
+        var op = (int)i->Imm;
+        if (op == BPF_CMPXCHG)
         {
-            case BPF_ADD: old = (ulong)Interlocked.Add(ref *location, (long)operand) - operand; break;
-            case BPF_OR: old = (ulong)Interlocked.Or(ref *location, (long)operand); break;
-            case BPF_AND: old = (ulong)Interlocked.And(ref *location, (long)operand); break;
-            case BPF_XOR: old = XorInterlocked(location, (long)operand); break;
-            case BPF_XCHG & ~BPF_FETCH: old = (ulong)Interlocked.Exchange(ref *location, (long)operand); break;
-            default: // BPF_CMPXCHG
-                r[0] = (ulong)Interlocked.CompareExchange(ref *location, (long)operand, (long)r[0]);
-                return;
+            r[0] = CompareExchange64(address, r[i->Src], r[0]);
+            return;
         }
-        if (((int)i->Imm & BPF_FETCH) != 0)
+        var old = Fetch64(address, r[i->Src], op);
+        if ((op & BPF_FETCH) != 0)
             r[i->Src] = old;
     }
+
+    // Shared with the JIT. The caller has checked the address (writable, aligned); op is the atomic's imm.
+
+    /// <summary>add/or/and/xor/xchg on a 32-bit word; returns the old value, zero-extended.</summary>
+    internal static ulong Fetch32(ulong address, ulong operandRegister, int op)
+    {
+        var operand = (uint)operandRegister;
+        var location = (int*)address;
+        return (op & ~BPF_FETCH) switch
+        {
+            BPF_ADD => (uint)Interlocked.Add(ref *location, (int)operand) - operand,
+            BPF_OR => (uint)Interlocked.Or(ref *location, (int)operand),
+            BPF_AND => (uint)Interlocked.And(ref *location, (int)operand),
+            BPF_XOR => XorInterlocked(location, (int)operand),
+            _ => (uint)Interlocked.Exchange(ref *location, (int)operand), // BPF_XCHG
+        };
+    }
+
+    /// <summary>add/or/and/xor/xchg on a 64-bit word; returns the old value.</summary>
+    internal static ulong Fetch64(ulong address, ulong operand, int op)
+    {
+        var location = (long*)address;
+        return (op & ~BPF_FETCH) switch
+        {
+            BPF_ADD => (ulong)Interlocked.Add(ref *location, (long)operand) - operand,
+            BPF_OR => (ulong)Interlocked.Or(ref *location, (long)operand),
+            BPF_AND => (ulong)Interlocked.And(ref *location, (long)operand),
+            BPF_XOR => XorInterlocked(location, (long)operand),
+            _ => (ulong)Interlocked.Exchange(ref *location, (long)operand), // BPF_XCHG
+        };
+    }
+
+    /// <summary>BPF_CMPXCHG on a 32-bit word: compares with w0; returns the new r0 (the old value, zero-extended).</summary>
+    internal static ulong CompareExchange32(ulong address, ulong operand, ulong r0) =>
+        (uint)Interlocked.CompareExchange(ref *(int*)address, (int)(uint)operand, (int)(uint)r0);
+
+    /// <summary>BPF_CMPXCHG on a 64-bit word: compares with r0; returns the new r0 (the old value).</summary>
+    internal static ulong CompareExchange64(ulong address, ulong operand, ulong r0) =>
+        (ulong)Interlocked.CompareExchange(ref *(long*)address, (long)operand, (long)r0);
 
     private static uint XorInterlocked(int* location, int operand)
     {

@@ -16,7 +16,7 @@ internal static unsafe partial class Interpreter
     /// nothing and costs nothing; the 34th program in a chain is not entered; a success replaces the running
     /// program in this frame. (The kernel's own interpreter spends the count on empty slots too.)
     /// </summary>
-    private static BpfProgram? TailCall(BpfVm vm, ulong mapHandle, ulong index)
+    internal static BpfProgram? TailCall(BpfVm vm, ulong mapHandle, ulong index)
     {
         if (MapRegistry.FromHandle(mapHandle) is not ProgArrayMap programs)
         {
@@ -38,7 +38,9 @@ internal static unsafe partial class Interpreter
     }
 
     /// <summary>bpf_loop(nr_loops, callback, ctx, flags): calls the callback in a new frame until it returns non-zero.</summary>
-    private static ulong Loop(BpfVm vm, BpfProgram program, int pc, ulong count, ulong callback, ulong context, ulong flags, int depth)
+    /// <remarks>Shared by both engines: <paramref name="body"/> runs one iteration (the engine's own callback entry).</remarks>
+    internal static ulong Loop(BpfVm vm, BpfProgram program, int pc, ulong count, ulong callback, ulong context, ulong flags, int depth,
+        delegate*<BpfVm, BpfProgram, int, ulong, ulong, int, ulong> body)
     {
         if (flags != 0)
             return unchecked((ulong)-Errno.EINVAL);
@@ -58,7 +60,7 @@ internal static unsafe partial class Interpreter
         var iterations = (uint)count;
         for (uint n = 0; n < iterations; n++)
         {
-            var result = Run(vm, program, (int)target, n, context, 0, depth + 1);
+            var result = body(vm, program, (int)target, n, context, depth + 1);
             vm.Running = program;
             vm.Regions = program.Regions;
             if (vm.PendingFault != FaultReason.None)
@@ -69,14 +71,10 @@ internal static unsafe partial class Interpreter
         return iterations;
     }
 
-    /// <summary>LD_ABS / LD_IND: a big-endian load from the packet at imm (+ src); false when out of range.</summary>
-    private static bool LoadPacket(BpfVm vm, DecodedInsn* i, ulong* r, out ulong value)
+    /// <summary>LD_ABS / LD_IND: a big-endian load of <paramref name="size"/> bytes at packet <paramref name="offset"/>; false when out of range.</summary>
+    internal static bool LoadPacket(BpfVm vm, int size, long offset, out ulong value)
     {
         value = 0;
-        var offset = (long)(int)i->Imm;
-        if (Mode(i->Code) == BPF_IND)
-            offset += (int)(uint)r[i->Src];
-        var size = SizeInBytes(Size(i->Code));
         var packetStart = vm.IsXdp ? (ulong)vm.Xdp.Data : vm.PacketLo;
         var packetLength = vm.IsXdp ? (long)(vm.Xdp.DataEnd - vm.Xdp.Data) : (long)vm.PacketSpan;
         if (offset < 0 || offset + size > packetLength)

@@ -20,6 +20,10 @@ internal static unsafe partial class Interpreter
         return Run(vm, program, 0, r1, r2, 0, depth: 0);
     }
 
+    /// <summary>A bpf_loop callback: a new frame at <paramref name="startPc"/> with r1 = the iteration, r2 = the context.</summary>
+    internal static ulong RunCallback(BpfVm vm, BpfProgram program, int startPc, ulong iteration, ulong context, int depth) =>
+        Run(vm, program, startPc, iteration, context, 0, depth);
+
     /// <summary>Runs from <paramref name="startPc"/> in call frame <paramref name="depth"/> until that frame exits.</summary>
     /// <remarks>Compiled fully optimized on first call: the first packets and one-shot runs (`prog run`) should not
     /// pay for tier-0 code.</remarks>
@@ -227,7 +231,7 @@ internal static unsafe partial class Interpreter
                             }
                             break;
                         case bpf_func_id.BPF_FUNC_loop:
-                            r[0] = Loop(vm, program, pc - 1, r[1], r[2], r[3], r[4], depth);
+                            r[0] = Loop(vm, program, pc - 1, r[1], r[2], r[3], r[4], depth, &RunCallback);
                             break;
                         default:
                             vm.CurrentPc = pc - 1;
@@ -268,101 +272,97 @@ internal static unsafe partial class Interpreter
                 case BPF_LD | BPF_IND | BPF_H:
                 case BPF_LD | BPF_IND | BPF_B:
                     // Out-of-range legacy loads end the program with r0 = 0: the kernel's defined behaviour, not a fault.
-                    if (!LoadPacket(vm, i, r, out r[0]))
+                    if (!LoadPacket(vm, SizeInBytes(Size(i->Code)),
+                            (int)i->Imm + (Mode(i->Code) == BPF_IND ? (long)(int)(uint)r[i->Src] : 0), out r[0]))
                         return 0;
                     break;
 
                 // ---- loads ----
                 case BPF_LDX | BPF_MEM | BPF_B:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 1, pc)) return 0;
+                    if (!Readable(vm, address, 1, pc - 1)) return 0;
                     r[i->Dst] = *(byte*)address;
                     break;
                 case BPF_LDX | BPF_MEM | BPF_H:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 2, pc)) return 0;
+                    if (!Readable(vm, address, 2, pc - 1)) return 0;
                     r[i->Dst] = Unsafe.ReadUnaligned<ushort>((void*)address);
                     break;
                 case BPF_LDX | BPF_MEM | BPF_W:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (vm.CanAccess(address, 4, write: false))
-                        r[i->Dst] = Unsafe.ReadUnaligned<uint>((void*)address);
-                    else if (vm.TryLoadContext(address, 4, out var field))
-                        r[i->Dst] = field;
-                    else if (!Readable(vm, address, 4, pc))
-                        return 0;
+                    if (!LoadWord(vm, address, pc - 1, out r[i->Dst])) return 0;
                     break;
                 case BPF_LDX | BPF_MEM | BPF_DW:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 8, pc)) return 0;
+                    if (!Readable(vm, address, 8, pc - 1)) return 0;
                     r[i->Dst] = Unsafe.ReadUnaligned<ulong>((void*)address);
                     break;
                 case BPF_LDX | BPF_MEMSX | BPF_B:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 1, pc)) return 0;
+                    if (!Readable(vm, address, 1, pc - 1)) return 0;
                     r[i->Dst] = (ulong)(long)*(sbyte*)address;
                     break;
                 case BPF_LDX | BPF_MEMSX | BPF_H:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 2, pc)) return 0;
+                    if (!Readable(vm, address, 2, pc - 1)) return 0;
                     r[i->Dst] = (ulong)(long)Unsafe.ReadUnaligned<short>((void*)address);
                     break;
                 case BPF_LDX | BPF_MEMSX | BPF_W:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 4, pc)) return 0;
+                    if (!Readable(vm, address, 4, pc - 1)) return 0;
                     r[i->Dst] = (ulong)(long)Unsafe.ReadUnaligned<int>((void*)address);
                     break;
 
                 // ---- stores ----
                 case BPF_ST | BPF_MEM | BPF_B:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 1, pc)) return 0;
+                    if (!Writable(vm, address, 1, pc - 1)) return 0;
                     *(byte*)address = (byte)i->Imm;
                     break;
                 case BPF_ST | BPF_MEM | BPF_H:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 2, pc)) return 0;
+                    if (!Writable(vm, address, 2, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, (ushort)i->Imm);
                     break;
                 case BPF_ST | BPF_MEM | BPF_W:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 4, pc)) return 0;
+                    if (!Writable(vm, address, 4, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, (uint)i->Imm);
                     break;
                 case BPF_ST | BPF_MEM | BPF_DW:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 8, pc)) return 0;
+                    if (!Writable(vm, address, 8, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, (ulong)i->Imm);
                     break;
                 case BPF_STX | BPF_MEM | BPF_B:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 1, pc)) return 0;
+                    if (!Writable(vm, address, 1, pc - 1)) return 0;
                     *(byte*)address = (byte)r[i->Src];
                     break;
                 case BPF_STX | BPF_MEM | BPF_H:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 2, pc)) return 0;
+                    if (!Writable(vm, address, 2, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, (ushort)r[i->Src]);
                     break;
                 case BPF_STX | BPF_MEM | BPF_W:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 4, pc)) return 0;
+                    if (!Writable(vm, address, 4, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, (uint)r[i->Src]);
                     break;
                 case BPF_STX | BPF_MEM | BPF_DW:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 8, pc)) return 0;
+                    if (!Writable(vm, address, 8, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, r[i->Src]);
                     break;
                 case BPF_STX | BPF_ATOMIC | BPF_W:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!AtomicTarget(vm, address, 4, pc)) return 0;
-                    Atomic32(i, (uint*)address, r);
+                    if (!AtomicTarget(vm, address, 4, pc - 1)) return 0;
+                    Atomic32(i, address, r);
                     break;
                 case BPF_STX | BPF_ATOMIC | BPF_DW:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!AtomicTarget(vm, address, 8, pc)) return 0;
-                    Atomic64(i, (ulong*)address, r);
+                    if (!AtomicTarget(vm, address, 8, pc - 1)) return 0;
+                    Atomic64(i, address, r);
                     break;
 
                 default:
@@ -374,7 +374,7 @@ internal static unsafe partial class Interpreter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong FramePointer(BpfVm vm, int depth) => (ulong)(vm.StackBase + (depth + 1) * MAX_BPF_STACK);
+    internal static ulong FramePointer(BpfVm vm, int depth) => (ulong)(vm.StackBase + (depth + 1) * MAX_BPF_STACK);
 
     /// <summary>Takes a jump; backward jumps spend the run's budget so that a loop without an exit is stopped.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -389,33 +389,55 @@ internal static unsafe partial class Interpreter
         return true;
     }
 
+    // The checks below are shared with the JIT, so both engines fault alike; pc is the faulting instruction's index.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Readable(BpfVm vm, ulong address, int size, int pc)
+    internal static bool Readable(BpfVm vm, ulong address, int size, int pc)
     {
         if (vm.CanAccess(address, size, write: false))
             return true;
-        vm.RaiseFault(vm.IsContextPointer(address & ~7UL) || (vm.IsXdp && address - vm.ContextLo < 24)
-            ? FaultReason.InvalidContextAccess : FaultReason.InvalidRead, pc - 1, address, size);
+        ReadFault(vm, address, size, pc);
         return false;
     }
 
+    private static void ReadFault(BpfVm vm, ulong address, int size, int pc) =>
+        vm.RaiseFault(vm.IsContextPointer(address & ~7UL) || (vm.IsXdp && address - vm.ContextLo < 24)
+            ? FaultReason.InvalidContextAccess : FaultReason.InvalidRead, pc, address, size);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Writable(BpfVm vm, ulong address, int size, int pc)
+    internal static bool Writable(BpfVm vm, ulong address, int size, int pc)
     {
         if (vm.CanAccess(address, size, write: true))
             return true;
-        vm.RaiseFault(vm.IsXdp && address - vm.ContextLo < 24 ? FaultReason.InvalidContextAccess : FaultReason.InvalidWrite,
-            pc - 1, address, size);
+        WriteFault(vm, address, size, pc);
         return false;
     }
 
-    private static bool AtomicTarget(BpfVm vm, ulong address, int size, int pc)
+    private static void WriteFault(BpfVm vm, ulong address, int size, int pc) =>
+        vm.RaiseFault(vm.IsXdp && address - vm.ContextLo < 24 ? FaultReason.InvalidContextAccess : FaultReason.InvalidWrite,
+            pc, address, size);
+
+    internal static bool AtomicTarget(BpfVm vm, ulong address, int size, int pc)
     {
         if (!Writable(vm, address, size, pc))
             return false;
         if ((address & (ulong)(size - 1)) == 0)
             return true;
-        vm.RaiseFault(FaultReason.MisalignedAtomic, pc - 1, address, size);
+        vm.RaiseFault(FaultReason.MisalignedAtomic, pc, address, size);
         return false;
+    }
+
+    /// <summary>A 4-byte load: memory, else an xdp_md field (see <see cref="BpfVm.TryLoadContext"/>), else a fault.</summary>
+    /// <remarks>The context block lies outside every region CanAccess admits, so trying it first changes no result;
+    /// it saves the region walk on the loads of data and data_end every XDP program starts with.</remarks>
+    internal static bool LoadWord(BpfVm vm, ulong address, int pc, out ulong value)
+    {
+        if (vm.TryLoadContext(address, 4, out value))
+            return true;
+        if (vm.CanAccess(address, 4, write: false))
+        {
+            value = Unsafe.ReadUnaligned<uint>((void*)address);
+            return true;
+        }
+        return Readable(vm, address, 4, pc);
     }
 }

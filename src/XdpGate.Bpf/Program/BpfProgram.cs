@@ -91,6 +91,9 @@ public sealed unsafe class BpfProgram
 
     internal int Length => decoded.Length;
 
+    /// <summary>The JIT's code for this program, compiled on first use (see <see cref="Jit.JitCompiler"/>).</summary>
+    internal Jit.JitProgram? Jitted;
+
     public static BpfProgram Load(ReadOnlySpan<byte> bytecode, ProgramOptions? options = null) =>
         Load(bpf_insn.FromBytes(bytecode), options);
 

@@ -23,6 +23,17 @@ public sealed class CorpusAgreementTests
         return data;
     }
 
+    public static TheoryData<string, string> ProgramsOnEngines()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var name in Programs())
+        {
+            foreach (var engine in Engines.Names)
+                data.Add(name, engine);
+        }
+        return data;
+    }
+
     [Fact]
     public void The_corpus_covers_every_program_with_frames() => Assert.True(Programs().Count >= 16);
 
@@ -62,11 +73,11 @@ public sealed class CorpusAgreementTests
     /// record_kernel.py as root): runs everywhere, without root, and covers objects the live runner cannot load.
     /// </summary>
     [Theory]
-    [MemberData(nameof(Programs))]
-    public void Corpus_program_gives_the_recorded_kernel_results_on_every_frame(string name)
+    [MemberData(nameof(ProgramsOnEngines))]
+    public void Corpus_program_gives_the_recorded_kernel_results_on_every_frame(string name, string engineName)
     {
         var obj = BpfObject.Open(Path.Combine(Directory, name + ".o"));
-        using var engine = new EngineObject([.. obj.Maps.Select(m => m.Definition)], KernelObject.PossibleCpuCount);
+        using var engine = new EngineObject([.. obj.Maps.Select(m => m.Definition)], KernelObject.PossibleCpuCount, engineName);
         Prepare(engine, obj, name);
         var expected = RecordedFrames(Path.Combine(Directory, name + ".kernel.txt"));
         var actual = Frames(name, obj).Select(f =>
@@ -75,7 +86,7 @@ public sealed class CorpusAgreementTests
             var meta = run.Metadata.Length == 0 ? "-" : Convert.ToHexStringLower(run.Metadata);
             return $"retval {run.Retval} meta {meta} data {Convert.ToHexStringLower(run.Packet)}";
         }).ToList();
-        Agreement.Compare(name + " (recorded)", expected, actual);
+        Agreement.Compare($"{name} (recorded, {engineName})", expected, actual);
     }
 
     private static List<string> RecordedFrames(string path)

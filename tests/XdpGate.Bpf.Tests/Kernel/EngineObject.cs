@@ -6,7 +6,10 @@ using XdpGate.Bpf.Xdp;
 
 namespace XdpGate.Bpf.Tests.Kernel;
 
-/// <summary>The same object in our engine: maps from MapFactory, programs from BpfProgram.Load, runs on a VM for CPU 0.</summary>
+/// <summary>
+/// The same object in our engine: maps from MapFactory, programs from BpfProgram.Load, runs on a VM for CPU 0 with
+/// the named engine (see <see cref="Engines"/>).
+/// </summary>
 internal sealed unsafe class EngineObject : IXdpTarget
 {
     private readonly BpfMap[] maps;
@@ -14,8 +17,11 @@ internal sealed unsafe class EngineObject : IXdpTarget
     private readonly BpfVm vm = new(cpu: 0);
     private readonly PacketBuffer frame = new();
 
-    public EngineObject(IReadOnlyList<MapDefinition> definitions, int possibleCpus)
+    private readonly string engine;
+
+    public EngineObject(IReadOnlyList<MapDefinition> definitions, int possibleCpus, string engine = "interp")
     {
+        this.engine = engine;
         Maps = definitions;
         maps = definitions.Select(d => MapFactory.Create(d, possibleCpus)).ToArray();
     }
@@ -48,7 +54,7 @@ internal sealed unsafe class EngineObject : IXdpTarget
         // Metadata sits right in front of data, taken from the headroom as the kernel's test run does.
         frame.Context.DataMeta = frame.Context.Data - metadata.Length;
         metadata.CopyTo(new Span<byte>(frame.Context.DataMeta, metadata.Length));
-        var verdict = vm.RunXdp(programs[program], ref frame.Context);
+        var verdict = Engines.RunXdp(engine, vm, programs[program], ref frame.Context);
         var fault = vm.LastFault.Reason == FaultReason.None ? null : vm.LastFault.ToString();
         return new XdpRun((uint)verdict, frame.Context.Metadata.ToArray(), frame.Context.Packet.ToArray(), fault);
     }

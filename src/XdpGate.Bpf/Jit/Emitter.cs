@@ -1,0 +1,341 @@
+using System.Buffers.Binary;
+using System.Reflection;
+using System.Reflection.Emit;
+using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Helpers;
+using XdpGate.Bpf.Program;
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Jit;
+
+/// <summary>Emits the IL of one program; see <see cref="JitCompiler"/> for the design.</summary>
+internal sealed unsafe partial class Emitter
+{
+    private const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance;
+
+    private static readonly FieldInfo StackBase = Field(typeof(BpfVm), nameof(BpfVm.StackBase));
+    private static readonly FieldInfo CallFrames = Field(typeof(BpfVm), nameof(BpfVm.CallFrames));
+    private static readonly FieldInfo Running = Field(typeof(BpfVm), nameof(BpfVm.Running));
+    private static readonly FieldInfo PendingFault = Field(typeof(BpfVm), nameof(BpfVm.PendingFault));
+    private static readonly FieldInfo CurrentPc = Field(typeof(BpfVm), nameof(BpfVm.CurrentPc));
+    private static readonly MethodInfo RaiseFault = Method(typeof(BpfVm), nameof(BpfVm.RaiseFault));
+    private static readonly FieldInfo FrameProgram = Field(typeof(BpfVm.CallFrame), nameof(BpfVm.CallFrame.Program));
+    private static readonly FieldInfo FrameReturnPc = Field(typeof(BpfVm.CallFrame), nameof(BpfVm.CallFrame.ReturnPc));
+    private static readonly FieldInfo[] FrameSaved =
+    [
+        Field(typeof(BpfVm.CallFrame), nameof(BpfVm.CallFrame.R6)), Field(typeof(BpfVm.CallFrame), nameof(BpfVm.CallFrame.R7)),
+        Field(typeof(BpfVm.CallFrame), nameof(BpfVm.CallFrame.R8)), Field(typeof(BpfVm.CallFrame), nameof(BpfVm.CallFrame.R9)),
+    ];
+
+    private static readonly MethodInfo Readable = Method(typeof(Interpreter), nameof(Interpreter.Readable));
+    private static readonly MethodInfo Writable = Method(typeof(Interpreter), nameof(Interpreter.Writable));
+    private static readonly MethodInfo AtomicTarget = Method(typeof(Interpreter), nameof(Interpreter.AtomicTarget));
+    private static readonly MethodInfo LoadWord = Method(typeof(Interpreter), nameof(Interpreter.LoadWord));
+    private static readonly MethodInfo LoadPacket = Method(typeof(Interpreter), nameof(Interpreter.LoadPacket));
+    private static readonly MethodInfo TailCall = Method(typeof(Interpreter), nameof(Interpreter.TailCall));
+    private static readonly MethodInfo Div64 = Method(typeof(Interpreter), nameof(Interpreter.Div64));
+    private static readonly MethodInfo Mod64 = Method(typeof(Interpreter), nameof(Interpreter.Mod64));
+    private static readonly MethodInfo Div32 = Method(typeof(Interpreter), nameof(Interpreter.Div32));
+    private static readonly MethodInfo Mod32 = Method(typeof(Interpreter), nameof(Interpreter.Mod32));
+    private static readonly MethodInfo Fetch32 = Method(typeof(Interpreter), nameof(Interpreter.Fetch32));
+    private static readonly MethodInfo Fetch64 = Method(typeof(Interpreter), nameof(Interpreter.Fetch64));
+    private static readonly MethodInfo CompareExchange32 = Method(typeof(Interpreter), nameof(Interpreter.CompareExchange32));
+    private static readonly MethodInfo CompareExchange64 = Method(typeof(Interpreter), nameof(Interpreter.CompareExchange64));
+    private static readonly MethodInfo Loop = Method(typeof(JitRuntime), nameof(JitRuntime.Loop));
+    private static readonly MethodInfo BackwardJump = Method(typeof(JitRuntime), nameof(JitRuntime.BackwardJump));
+    private static readonly MethodInfo Swap16 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ushort)])!;
+    private static readonly MethodInfo Swap32 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(uint)])!;
+    private static readonly MethodInfo Swap64 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ulong)])!;
+    private static readonly Type[] HelperParameters = [typeof(BpfVm), typeof(ulong), typeof(ulong), typeof(ulong), typeof(ulong), typeof(ulong)];
+
+    private readonly BpfProgram program;
+    private readonly DecodedInsn* code;
+    private readonly int length;
+    private readonly DynamicMethod method;
+    private readonly ILGenerator il;
+    private readonly LocalBuilder[] r = new LocalBuilder[MAX_BPF_REG];
+    private readonly LocalBuilder depth, address, scratch, status, frame, returnPc;
+    private readonly Label[] labels;
+    private readonly Label fault, save, exit, badEntry;
+    private readonly bool[] entries;
+    private readonly bool[] returnSites;
+    private readonly List<(Label Stub, int Pc, int Target)> backwardStubs = [];
+
+    // Arguments of the emitted method.
+    private const short ArgVm = 0, ArgState = 1, ArgStartPc = 2, ArgEntryDepth = 3;
+
+    public Emitter(BpfProgram program)
+    {
+        this.program = program;
+        code = program.Code;
+        length = program.Length;
+        method = new DynamicMethod($"bpf_jit_{program.Name}", typeof(int),
+            [typeof(BpfVm), typeof(ulong*), typeof(int), typeof(int)], typeof(Emitter).Module, skipVisibility: true);
+        // Every local is written before it is read (registers come from the state), so no zeroing prologue.
+        method.InitLocals = false;
+        il = method.GetILGenerator();
+        for (var i = 0; i < r.Length; i++)
+            r[i] = il.DeclareLocal(typeof(ulong));
+        depth = il.DeclareLocal(typeof(int));
+        address = il.DeclareLocal(typeof(ulong));
+        scratch = il.DeclareLocal(typeof(ulong));
+        status = il.DeclareLocal(typeof(int));
+        frame = il.DeclareLocal(typeof(BpfVm.CallFrame).MakeByRefType());
+        returnPc = il.DeclareLocal(typeof(int));
+        labels = new Label[length];
+        for (var i = 0; i < length; i++)
+            labels[i] = il.DefineLabel();
+        fault = il.DefineLabel();
+        save = il.DefineLabel();
+        exit = il.DefineLabel();
+        badEntry = il.DefineLabel();
+        (entries, returnSites) = FindEntries();
+    }
+
+    public JitProgram Compile()
+    {
+        EmitPrologue();
+        for (var pc = 0; pc < length; pc++)
+        {
+            il.MarkLabel(labels[pc]);
+            EmitInstruction(pc, code + pc);
+        }
+        // Running off the end cannot happen in a validated program; fault rather than run on.
+        RaiseAndFault(FaultReason.InvalidInstruction, length);
+        EmitBackwardStubs();
+        EmitExit();
+        EmitEpilogues();
+        var body = method.CreateDelegate<JitBody>();
+        Probe(body);
+        return new JitProgram(program, body, entries);
+    }
+
+    /// <summary>Where code may be entered from outside: the start, the return site of every call, every lddw'd callback.</summary>
+    private (bool[] Entries, bool[] ReturnSites) FindEntries()
+    {
+        var entry = new bool[length];
+        var sites = new bool[length];
+        if (length > 0)
+            entry[0] = true;
+        for (var pc = 0; pc < length; pc++)
+        {
+            var i = code + pc;
+            if (i->Code == (BPF_JMP | BPF_CALL) && i->Src == BPF_PSEUDO_CALL)
+            {
+                if ((ulong)i->Imm >= (ulong)length)
+                    throw new NotSupportedException($"{program.Name}: insn {pc}: call target {i->Imm} is outside the program");
+                if (pc + 1 < length)
+                    entry[pc + 1] = sites[pc + 1] = true;
+            }
+            else if (i->Code == (BPF_LD | BPF_IMM | BPF_DW) && i->Src == BPF_PSEUDO_FUNC)
+            {
+                var target = (ulong)i->Imm ^ BpfProgram.CodeAddressTag;
+                if (target < (ulong)length)
+                    entry[target] = true;
+            }
+        }
+        return (entry, sites);
+    }
+
+    /// <summary>
+    /// Calls the code once with a negative start, which returns at once: RyuJIT compiles a dynamic method on its
+    /// first call, so IL it refuses is reported here, at compile time, and never on a packet.
+    /// </summary>
+    private void Probe(JitBody body)
+    {
+        try
+        {
+            body(null!, null, -1, 0);
+        }
+        catch (InvalidProgramException e)
+        {
+            throw new NotSupportedException($"{program.Name}: the JIT produced code the runtime refuses ({e.Message}); run it on the interpreter", e);
+        }
+    }
+
+    private void EmitPrologue()
+    {
+        var start = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg, ArgStartPc);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Bge, start);
+        Ld32(-1);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(start);
+        for (var i = 0; i < r.Length; i++)
+        {
+            LoadState(i);
+            il.Emit(OpCodes.Stloc, r[i]);
+        }
+        LoadState(JitRuntime.DepthSlot);
+        il.Emit(OpCodes.Conv_I4);
+        il.Emit(OpCodes.Stloc, depth);
+        il.Emit(OpCodes.Ldarg, ArgStartPc);
+        il.Emit(OpCodes.Brfalse, length > 0 ? labels[0] : badEntry);
+        il.Emit(OpCodes.Ldarg, ArgStartPc);
+        il.Emit(OpCodes.Switch, Table(entries));
+        il.Emit(OpCodes.Br, badEntry);
+    }
+
+    private Label[] Table(bool[] which)
+    {
+        var table = new Label[length];
+        for (var pc = 0; pc < length; pc++)
+            table[pc] = which[pc] ? labels[pc] : badEntry;
+        return table;
+    }
+
+    private void LoadState(int slot)
+    {
+        il.Emit(OpCodes.Ldarg, ArgState);
+        il.Emit(OpCodes.Ldc_I4, slot * sizeof(ulong));
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Ldind_I8);
+    }
+
+    /// <summary>exit: return from the entry frame, or pop a call frame like the interpreter.</summary>
+    private void EmitExit()
+    {
+        il.MarkLabel(exit);
+        var pop = il.DefineLabel();
+        var cross = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, depth);
+        il.Emit(OpCodes.Ldarg, ArgEntryDepth);
+        il.Emit(OpCodes.Bne_Un, pop);
+        Leave(JitStatus.Exit);
+
+        il.MarkLabel(pop);
+        FrameAt();
+        il.Emit(OpCodes.Ldloc, frame);
+        il.Emit(OpCodes.Ldfld, FrameProgram);
+        il.Emit(OpCodes.Ldarg, ArgVm);
+        il.Emit(OpCodes.Ldfld, Running);
+        il.Emit(OpCodes.Bne_Un, cross);
+        for (var k = 0; k < 4; k++)
+        {
+            il.Emit(OpCodes.Ldloc, frame);
+            il.Emit(OpCodes.Ldfld, FrameSaved[k]);
+            il.Emit(OpCodes.Stloc, r[6 + k]);
+        }
+        il.Emit(OpCodes.Ldloc, frame);
+        il.Emit(OpCodes.Ldfld, FrameReturnPc);
+        il.Emit(OpCodes.Stloc, returnPc);
+        il.Emit(OpCodes.Ldloc, depth);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Stloc, depth);
+        SetFramePointer();
+        il.Emit(OpCodes.Ldloc, returnPc);
+        il.Emit(OpCodes.Switch, Table(returnSites));
+        il.Emit(OpCodes.Br, badEntry);
+
+        // The frame was pushed by another program (this code was entered by a tail call): the driver returns into it.
+        il.MarkLabel(cross);
+        Leave(JitStatus.Return);
+    }
+
+    private void EmitEpilogues()
+    {
+        il.MarkLabel(badEntry);
+        il.Emit(OpCodes.Ldarg, ArgVm);
+        il.Emit(OpCodes.Ldc_I4, (int)FaultReason.InvalidInstruction);
+        il.Emit(OpCodes.Ldarg, ArgStartPc);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Call, RaiseFault);
+
+        il.MarkLabel(fault);
+        il.Emit(OpCodes.Ldc_I4, (int)JitStatus.Fault);
+        il.Emit(OpCodes.Ret);
+
+        il.MarkLabel(save);
+        for (var i = 0; i < r.Length; i++)
+        {
+            StoreStateAddress(i);
+            il.Emit(OpCodes.Ldloc, r[i]);
+            il.Emit(OpCodes.Stind_I8);
+        }
+        StoreStateAddress(JitRuntime.DepthSlot);
+        il.Emit(OpCodes.Ldloc, depth);
+        il.Emit(OpCodes.Conv_I8);
+        il.Emit(OpCodes.Stind_I8);
+        il.Emit(OpCodes.Ldloc, status);
+        il.Emit(OpCodes.Ret);
+    }
+
+    private void StoreStateAddress(int slot)
+    {
+        il.Emit(OpCodes.Ldarg, ArgState);
+        il.Emit(OpCodes.Ldc_I4, slot * sizeof(ulong));
+        il.Emit(OpCodes.Add);
+    }
+
+    /// <summary>Saves the registers into the state and returns <paramref name="why"/> to the driver.</summary>
+    private void Leave(JitStatus why)
+    {
+        il.Emit(OpCodes.Ldc_I4, (int)why);
+        il.Emit(OpCodes.Stloc, status);
+        il.Emit(OpCodes.Br, save);
+    }
+
+    private void RaiseAndFault(FaultReason reason, int pc)
+    {
+        il.Emit(OpCodes.Ldarg, ArgVm);
+        il.Emit(OpCodes.Ldc_I4, (int)reason);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Call, RaiseFault);
+        il.Emit(OpCodes.Br, fault);
+    }
+
+    /// <summary>frame = ref vm.CallFrames[depth]</summary>
+    private void FrameAt()
+    {
+        il.Emit(OpCodes.Ldarg, ArgVm);
+        il.Emit(OpCodes.Ldfld, CallFrames);
+        il.Emit(OpCodes.Ldloc, depth);
+        il.Emit(OpCodes.Ldelema, typeof(BpfVm.CallFrame));
+        il.Emit(OpCodes.Stloc, frame);
+    }
+
+    /// <summary>r10 = vm.StackBase + (depth + 1) * MAX_BPF_STACK, as Interpreter.FramePointer.</summary>
+    private void SetFramePointer()
+    {
+        il.Emit(OpCodes.Ldarg, ArgVm);
+        il.Emit(OpCodes.Ldfld, StackBase);
+        il.Emit(OpCodes.Conv_U8);
+        il.Emit(OpCodes.Ldloc, depth);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Ldc_I4, MAX_BPF_STACK);
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Conv_I8);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stloc, r[BPF_REG_FP]);
+    }
+
+    private void EmitBackwardStubs()
+    {
+        foreach (var (stub, pc, target) in backwardStubs)
+        {
+            il.MarkLabel(stub);
+            EmitBudget(pc);
+            il.Emit(OpCodes.Br, labels[target]);
+        }
+    }
+
+    private void EmitBudget(int pc)
+    {
+        il.Emit(OpCodes.Ldarg, ArgVm);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Call, BackwardJump);
+        il.Emit(OpCodes.Brfalse, fault);
+    }
+
+    private static FieldInfo Field(Type type, string name) =>
+        type.GetField(name, Any) ?? throw new MissingFieldException(type.Name, name);
+
+    private static MethodInfo Method(Type type, string name) =>
+        type.GetMethod(name, Any) ?? throw new MissingMethodException(type.Name, name);
+}

@@ -1,0 +1,36 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Program;
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Jit;
+
+/// <summary>
+/// Translates a loaded program into IL in a DynamicMethod, which RyuJIT compiles to machine code: one method per
+/// program, registers in IL locals, one label per instruction, helpers called directly, every memory access
+/// checked exactly as the interpreter checks it (there is no verifier yet to prove any check redundant).
+/// </summary>
+/// <remarks>
+/// BPF-to-BPF calls stay inside the method: a call pushes the interpreter's own call frame (vm.CallFrames) and
+/// branches; an exit pops it and dispatches on the return pc. So r0-r5 flow through calls, r6-r9 are restored and
+/// faults report the same pc as in the interpreter. Tail calls and exits into another program's frame return to
+/// the driver (<see cref="JitRuntime"/>), which continues in the other program's compiled code.
+/// </remarks>
+public static partial class JitCompiler
+{
+    /// <summary>Compiles <paramref name="program"/> (once; the code is cached on the program).</summary>
+    public static JitProgram Compile(BpfProgram program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        return CodeFor(program);
+    }
+
+    internal static JitProgram CodeFor(BpfProgram program)
+    {
+        if (program.Jitted is { } compiled)
+            return compiled;
+        var fresh = new Emitter(program).Compile();
+        return Interlocked.CompareExchange(ref program.Jitted, fresh, null) ?? fresh;
+    }
+}

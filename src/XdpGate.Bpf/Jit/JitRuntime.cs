@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Program;
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Jit;
+
+/// <summary>
+/// Runs compiled code: the driver loop that moves between programs (tail calls, returns into a caller's program)
+/// and the bpf_loop callback entry. Everything else happens inside the compiled code.
+/// </summary>
+internal static unsafe class JitRuntime
+{
+    /// <summary>r0-r10, then the call depth.</summary>
+    internal const int StateSlots = MAX_BPF_REG + 1;
+    internal const int DepthSlot = MAX_BPF_REG;
+
+    /// <summary>The engine entry for <see cref="BpfVm"/>: like Interpreter.Execute.</summary>
+    internal static ulong Execute(BpfVm vm, BpfProgram program, ulong r1, ulong r2)
+    {
+        vm.BackwardJumpsLeft = vm.BackwardJumpLimit;
+        var state = stackalloc ulong[StateSlots];
+        new Span<ulong>(state, StateSlots).Clear();
+        state[1] = r1;
+        state[2] = r2;
+        state[BPF_REG_FP] = Interpreter.FramePointer(vm, 0);
+        return Drive(vm, program, 0, state, 0);
+    }
+
+    /// <summary>A bpf_loop callback in a new frame, as Interpreter.RunCallback.</summary>
+    internal static ulong RunCallback(BpfVm vm, BpfProgram program, int startPc, ulong iteration, ulong context, int depth)
+    {
+        // Callbacks named by lddw are entry points; a computed code address is not, and the interpreter runs it.
+        if (!JitCompiler.CodeFor(program).IsEntry(startPc))
+            return Interpreter.RunCallback(vm, program, startPc, iteration, context, depth);
+        var state = stackalloc ulong[StateSlots];
+        new Span<ulong>(state, StateSlots).Clear();
+        state[1] = iteration;
+        state[2] = context;
+        state[BPF_REG_FP] = Interpreter.FramePointer(vm, depth);
+        state[DepthSlot] = (ulong)depth;
+        return Drive(vm, program, startPc, state, depth);
+    }
+
+    /// <summary>bpf_loop from compiled code: the interpreter's checks, iterations run by <see cref="RunCallback"/>.</summary>
+    internal static ulong Loop(BpfVm vm, int pc, ulong count, ulong callback, ulong context, ulong flags, int depth) =>
+        Interpreter.Loop(vm, vm.Running!, pc, count, callback, context, flags, depth, &RunCallback);
+
+    /// <summary>Takes a backward jump: spends the run's budget like Interpreter.Jump.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool BackwardJump(BpfVm vm, int pc)
+    {
+        if (--vm.BackwardJumpsLeft >= 0)
+            return true;
+        vm.RaiseFault(FaultReason.InstructionLimit, pc);
+        return false;
+    }
+
+    private static ulong Drive(BpfVm vm, BpfProgram program, int pc, ulong* state, int entryDepth)
+    {
+        while (true)
+        {
+            var status = (JitStatus)JitCompiler.CodeFor(program).Body(vm, state, pc, entryDepth);
+            switch (status)
+            {
+                case JitStatus.Exit:
+                    return state[0];
+                case JitStatus.TailCall:
+                    program = vm.Running!;
+                    pc = 0;
+                    break;
+                case JitStatus.Return:
+                {
+                    var depth = (int)state[DepthSlot];
+                    ref var frame = ref vm.CallFrames[depth];
+                    program = frame.Program;
+                    vm.Regions = program.Regions;
+                    vm.Running = program;
+                    pc = frame.ReturnPc;
+                    state[6] = frame.R6;
+                    state[7] = frame.R7;
+                    state[8] = frame.R8;
+                    state[9] = frame.R9;
+                    depth--;
+                    state[DepthSlot] = (ulong)depth;
+                    state[BPF_REG_FP] = Interpreter.FramePointer(vm, depth);
+                    break;
+                }
+                default:
+                    return 0;
+            }
+        }
+    }
+}
