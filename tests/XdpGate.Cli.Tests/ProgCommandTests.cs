@@ -38,20 +38,22 @@ public sealed class ProgCommandTests : IDisposable
         Assert.Contains("    0: r6 = r1", output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Prog_run_prints_bpftools_line_and_json_with_data_out()
+    [Theory]
+    [InlineData("interp")]
+    [InlineData("jit")]
+    public void Prog_run_prints_bpftools_line_and_json_with_data_out(string engine)
     {
         var packet = Temp("syn");
         File.WriteAllBytes(packet, TcpSyn());
         var mapsInit = Path.Combine(Programs, "xdp_tailcall.maps.json");
         var (exit, output, _) = CliRunner.Run("", "prog", "run", Object("xdp_tailcall"), "--prog", "xdp_dispatch",
-            "--data-in", packet, "--maps-init", mapsInit, "--repeat", "10");
+            "--data-in", packet, "--maps-init", mapsInit, "--repeat", "10", "--engine", engine);
         Assert.Equal(0, exit);
         Assert.Matches(@"^Return value: 2, duration \(average\): \d+ns$", output.Trim());
 
         var dataOut = Temp("out");
         var (_, json, _) = CliRunner.Run("", "prog", "run", Object("xdp_tailcall"), "--prog", "xdp_dispatch",
-            "--data-in", packet, "--maps-init", mapsInit, "--data-out", dataOut, "-j");
+            "--data-in", packet, "--maps-init", mapsInit, "--data-out", dataOut, "-j", "--engine", engine);
         using var document = JsonDocument.Parse(json);
         Assert.Equal(2, document.RootElement.GetProperty("retval").GetInt32());
         Assert.Equal(Convert.ToHexStringLower(TcpSyn()), document.RootElement.GetProperty("data_out").GetString());

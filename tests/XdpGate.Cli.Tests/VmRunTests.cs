@@ -12,11 +12,14 @@ public sealed class VmRunTests
         Assert.Equal("0x2a\n", output.ReplaceLineEndings("\n"));
     }
 
-    [Fact]
-    public void Vm_run_gives_r1_the_memory_and_r2_its_length()
+    [Theory]
+    [InlineData("interp")]
+    [InlineData("jit")]
+    public void Vm_run_gives_r1_the_memory_and_r2_its_length_on_every_engine(string engine)
     {
         // r0 = *(u8 *)(r1 + 1); r0 += r2; exit
-        var (exit, output, _) = CliRunner.Run("71 10 01 00 00 00 00 00 0f 20 00 00 00 00 00 00 95 00 00 00 00 00 00 00", "vm", "run", "--mem", "00 05 00");
+        var (exit, output, _) = CliRunner.Run("71 10 01 00 00 00 00 00 0f 20 00 00 00 00 00 00 95 00 00 00 00 00 00 00",
+            "vm", "run", "--mem", "00 05 00", "--engine", engine);
         Assert.Equal(0, exit);
         Assert.Equal("0x8", output.Trim());
     }

@@ -15,17 +15,18 @@ public sealed record ReplayedPacket(long Index, uint ReturnValue, byte[] DataOut
 public static class PcapReplay
 {
     public static async Task<IReadOnlyList<ReplayedPacket>> RunAsync(BpfVm vm, BpfProgram program, Stream input, string inputName,
-        PcapWriter? transmitted, CancellationToken cancellation = default)
+        PcapWriter? transmitted, ExecutionEngine engine = ExecutionEngine.Interpreter, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(vm);
         ArgumentNullException.ThrowIfNull(program);
         var results = new List<ReplayedPacket>();
+        engine.Prepare(program);
         using var frame = new PacketBuffer();
         await foreach (var record in PcapReader.ReadAsync(input, inputName, cancellation).ConfigureAwait(false))
         {
             TestRun.CheckFrameLength(record.Data.Length, $"{inputName}: record {record.Index}");
             frame.Reset(record.Data);
-            var verdict = vm.RunXdp(program, ref frame.Context);
+            var verdict = engine.RunXdp(vm, program, ref frame.Context);
             results.Add(new ReplayedPacket(record.Index, (uint)verdict, frame.ToArrayWithMetadata(), vm.LastFault));
             if (verdict is xdp_action.XDP_TX or xdp_action.XDP_REDIRECT)
                 transmitted?.Write(record.Timestamp, frame.Context.Packet);

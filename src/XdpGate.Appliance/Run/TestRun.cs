@@ -15,7 +15,8 @@ public sealed record TestRunResult(uint ReturnValue, double AverageNanoseconds, 
 /// </summary>
 public static class TestRun
 {
-    public static TestRunResult Run(BpfVm vm, BpfProgram program, ReadOnlySpan<byte> packet, int repeat = 1)
+    public static TestRunResult Run(BpfVm vm, BpfProgram program, ReadOnlySpan<byte> packet, int repeat = 1,
+        ExecutionEngine engine = ExecutionEngine.Interpreter)
     {
         ArgumentNullException.ThrowIfNull(vm);
         ArgumentNullException.ThrowIfNull(program);
@@ -23,13 +24,13 @@ public static class TestRun
         CheckFrameLength(packet.Length, "the packet");
         using var frame = new PacketBuffer();
         frame.Reset(packet);
-        Warmup.Prepare(program);
+        engine.Prepare(program);
         var verdict = xdp_action.XDP_ABORTED;
         var fault = default(Fault);
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < repeat; i++)
         {
-            verdict = vm.RunXdp(program, ref frame.Context);
+            verdict = engine.RunXdp(vm, program, ref frame.Context);
             if (vm.LastFault.Reason != FaultReason.None)
                 fault = vm.LastFault;
         }

@@ -1,22 +1,17 @@
 using System.CommandLine;
+using XdpGate.Bpf.Execution;
 
 namespace XdpGate.Cli.Commands;
 
-/// <summary>`--engine`: which execution engine runs the program. The interpreter is the reference and, for now, the only one.</summary>
+/// <summary>`--engine interp|jit`: which execution engine runs the program. The interpreter is the reference and the default until the verifier lands.</summary>
 internal static class EngineOption
 {
-    public static readonly string[] Engines = ["interp"];
-
     public static Option<string> Create()
     {
-        var option = new Option<string>("--engine") { Description = "Execution engine: interp", DefaultValueFactory = _ => "interp" };
-        option.AcceptOnlyFromAmong(Engines);
+        var option = new Option<string>("--engine") { Description = "Execution engine: interp (reference) or jit", DefaultValueFactory = _ => "interp" };
+        option.AcceptOnlyFromAmong([.. ExecutionEngines.Names]);
         return option;
     }
 
-    public static void Require(string? engine)
-    {
-        if (engine is not null && !Engines.Contains(engine))
-            throw new CliInputException($"--engine {engine}: not available; choose one of {string.Join(", ", Engines)}");
-    }
+    public static ExecutionEngine Parse(string? name) => ExecutionEngines.Parse(name ?? "interp");
 }

@@ -141,7 +141,7 @@ internal static class ProgCommands
         var command = new Command("run", "Run a program on one packet, like bpftool prog run") { obj, name, dataIn, dataOut, repeat, engine, mapsInit, json };
         command.SetAction(parsed =>
         {
-            EngineOption.Require(parsed.GetValue(engine));
+            var executionEngine = EngineOption.Parse(parsed.GetValue(engine));
             if (parsed.GetValue(repeat) < 1)
                 throw new CliInputException("--repeat must be at least 1");
             using var loaded = ObjectFiles.Open(parsed.GetValue(obj)!).Load(Environment.ProcessorCount);
@@ -149,7 +149,7 @@ internal static class ProgCommands
             var program = ObjectFiles.Select(loaded, parsed.GetValue(name));
             using var vm = new BpfVm();
             vm.Trace = io.Error.WriteLine;
-            var result = TestRun.Run(vm, program, ReadFile(parsed.GetValue(dataIn)!), parsed.GetValue(repeat));
+            var result = TestRun.Run(vm, program, ReadFile(parsed.GetValue(dataIn)!), parsed.GetValue(repeat), executionEngine);
             if (result.Fault.Reason != FaultReason.None)
                 io.Error.WriteLine($"fault: {Describe(program, result.Fault)}");
             if (parsed.GetValue(dataOut) is { } outPath)
@@ -188,7 +188,7 @@ internal static class ProgCommands
             { obj, name, pcap, outPcap, engine, mapsInit, json };
         command.SetAction(async (parsed, cancellation) =>
         {
-            EngineOption.Require(parsed.GetValue(engine));
+            var executionEngine = EngineOption.Parse(parsed.GetValue(engine));
             using var loaded = ObjectFiles.Open(parsed.GetValue(obj)!).Load(Environment.ProcessorCount);
             ApplyMapsInit(loaded, parsed.GetValue(mapsInit));
             var program = ObjectFiles.Select(loaded, parsed.GetValue(name));
@@ -198,7 +198,7 @@ internal static class ProgCommands
             using var writer = output is null ? null : new PcapWriter(output);
             using var vm = new BpfVm();
             vm.Trace = io.Error.WriteLine;
-            var packets = await PcapReplay.RunAsync(vm, program, input, inputPath, writer, cancellation).ConfigureAwait(false);
+            var packets = await PcapReplay.RunAsync(vm, program, input, inputPath, writer, executionEngine, cancellation).ConfigureAwait(false);
             foreach (var packet in packets.Where(p => p.Fault.Reason != FaultReason.None))
                 io.Error.WriteLine($"packet {packet.Index}: fault: {Describe(program, packet.Fault)}");
             WriteJson(io, json =>

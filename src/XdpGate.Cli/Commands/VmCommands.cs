@@ -15,12 +15,12 @@ internal static class VmCommands
         var run = new Command("run", "Run a program given on stdin as hex bytecode; prints r0 as 0x...") { memory, engine };
         run.SetAction(parsed =>
         {
-            EngineOption.Require(parsed.GetValue(engine));
+            var executionEngine = EngineOption.Parse(parsed.GetValue(engine));
             var program = BpfProgram.Load(HexText.Parse(io.In.ReadToEnd(), "program on stdin"), new ProgramOptions { Name = "stdin" });
             var data = HexText.Parse(parsed.GetValue(memory) ?? "", "--mem");
             using var vm = new BpfVm();
             vm.Trace = io.Error.WriteLine;
-            var r0 = vm.Run(program, data);
+            var r0 = executionEngine.Run(vm, program, data);
             if (vm.LastFault.Reason != FaultReason.None)
             {
                 io.Error.WriteLine($"error: {vm.LastFault}");

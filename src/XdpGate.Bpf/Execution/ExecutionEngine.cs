@@ -1,0 +1,47 @@
+using XdpGate.Bpf.Jit;
+using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Xdp;
+
+namespace XdpGate.Bpf.Execution;
+
+/// <summary>What executes a program: the reference interpreter, or the JIT (IL compiled by RyuJIT).</summary>
+public enum ExecutionEngine
+{
+    Interpreter,
+    Jit,
+}
+
+/// <summary>One entry point for either engine, so callers (CLI, replay, tests) do not branch on it themselves.</summary>
+public static class ExecutionEngines
+{
+    /// <summary>The names commands accept, as in `--engine interp|jit`.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["interp", "jit"];
+
+    public static ExecutionEngine Parse(string name) => name switch
+    {
+        "interp" => ExecutionEngine.Interpreter,
+        "jit" => ExecutionEngine.Jit,
+        _ => throw new ArgumentException($"unknown engine '{name}'; choose one of {string.Join(", ", Names)}", nameof(name)),
+    };
+
+    /// <summary>Does the one-time work before the first run (JIT compilation, or compiling the interpreter's paths), so no run pays for it.</summary>
+    public static void Prepare(this ExecutionEngine engine, BpfProgram program)
+    {
+        if (engine == ExecutionEngine.Jit)
+            JitCompiler.Compile(program);
+        else
+            Warmup.Prepare(program);
+    }
+
+    public static ulong Run(this ExecutionEngine engine, BpfVm vm, BpfProgram program, Span<byte> memory) => engine switch
+    {
+        ExecutionEngine.Jit => JitCompiler.Compile(program).Run(vm, memory),
+        _ => vm.Run(program, memory),
+    };
+
+    public static xdp_action RunXdp(this ExecutionEngine engine, BpfVm vm, BpfProgram program, ref XdpContext context) => engine switch
+    {
+        ExecutionEngine.Jit => JitCompiler.Compile(program).RunXdp(vm, ref context),
+        _ => vm.RunXdp(program, ref context),
+    };
+}
