@@ -1,3 +1,5 @@
+using XdpGate.Linux.Bpf;
+
 namespace XdpGate.Bpf.Maps;
 
 /// <summary>Map types with the numbers of the kernel's <c>enum bpf_map_type</c> (uapi/linux/bpf.h).</summary>
@@ -37,11 +39,11 @@ public enum bpf_map_type : uint
 /// <summary>Flags of map creation and element updates, with the kernel's values.</summary>
 public static class MapFlags
 {
-    // Update flags (bpf_map_update_elem).
-    public const ulong BPF_ANY = 0;
-    public const ulong BPF_NOEXIST = 1;
-    public const ulong BPF_EXIST = 2;
-    public const ulong BPF_F_LOCK = 4;
+    // Update flags (bpf_map_update_elem): the syscall ABI's values, from the one place they are written down.
+    public const ulong BPF_ANY = bpf_defines.BPF_ANY;
+    public const ulong BPF_NOEXIST = bpf_defines.BPF_NOEXIST;
+    public const ulong BPF_EXIST = bpf_defines.BPF_EXIST;
+    public const ulong BPF_F_LOCK = bpf_defines.BPF_F_LOCK;
 
     // Creation flags (map_flags).
     public const uint BPF_F_NO_PREALLOC = 1u << 0;
