@@ -27,10 +27,10 @@ public static class ExecutionEngines
     /// <summary>Does the one-time work before the first run (JIT compilation, or compiling the interpreter's paths), so no run pays for it.</summary>
     public static void Prepare(this ExecutionEngine engine, BpfProgram program)
     {
+        // Both engines share the run setup, helpers and map code that Warmup compiles.
+        Warmup.Prepare(program);
         if (engine == ExecutionEngine.Jit)
             JitCompiler.Compile(program);
-        else
-            Warmup.Prepare(program);
     }
 
     public static ulong Run(this ExecutionEngine engine, BpfVm vm, BpfProgram program, Span<byte> memory) => engine switch
