@@ -29,17 +29,14 @@ public class EngineBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        counters = new ArrayMap(new MapDefinition("counters", bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4), 2);
-        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "programs", "xdp_parse_count.s"));
-        program = BpfProgram.Load(Assembler.Assemble(text), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [counters] });
+        counters = new ArrayMap(ParseCountFixture.Counters, 2);
+        program = BpfProgram.Load(ParseCountFixture.Instructions(), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [counters] });
         trivial = BpfProgram.Load(Assembler.Assemble("r0 = 2\nexit"), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP });
         Engine.Prepare(program);
         Engine.Prepare(trivial);
         vm = new BpfVm();
         frame = new PacketBuffer();
-        var packet = new byte[60];
-        packet[12] = 0x08; packet[14] = 0x45; packet[23] = 17; packet[36] = 0x1f; packet[37] = 0x90;
-        frame.Reset(packet);
+        frame.Reset(ParseCountFixture.Packet());
         pristine = frame.Context;
     }
 

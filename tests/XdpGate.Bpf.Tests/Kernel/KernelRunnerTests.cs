@@ -1,5 +1,6 @@
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Program;
 using Xunit;
 using static XdpGate.Bpf.Isa.Opcodes;
 

@@ -1,14 +1,15 @@
 using XdpGate.Bpf.Isa;
 using static XdpGate.Bpf.Isa.Opcodes;
 
-namespace XdpGate.Bpf.Tests.Kernel;
+namespace XdpGate.Bpf.Program;
 
 /// <summary>
 /// Binds a program's map references to kernel maps: our loader's lddw forms that index the object's maps
 /// (BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE) become the forms that name a map fd (BPF_PSEUDO_MAP_FD,
 /// BPF_PSEUDO_MAP_VALUE), whose imm the kernel reads as the fd. The value offset stays in the second slot's imm.
+/// Used wherever the same program also runs in the kernel: agreement tests and the kernel baseline benchmark.
 /// </summary>
-internal static class KernelRelocation
+public static class KernelRelocation
 {
     public static bpf_insn[] BindMapFds(IReadOnlyList<bpf_insn> instructions, IReadOnlyList<int> mapFds)
     {
