@@ -13,8 +13,11 @@ namespace XdpGate.Bpf.Elf;
 /// </summary>
 public sealed class BpfObject
 {
-    private BpfObject(string license, ObjectProgram[] programs, ObjectMap[] maps, ObjectVariable[] variables)
+    private readonly byte[]? kernelBtf;
+
+    private BpfObject(string license, ObjectProgram[] programs, ObjectMap[] maps, ObjectVariable[] variables, byte[]? kernelBtf)
     {
+        this.kernelBtf = kernelBtf;
         License = license;
         Programs = programs;
         Maps = maps;
@@ -32,6 +35,12 @@ public sealed class BpfObject
 
     /// <summary>Global variables of the data sections (static ones excepted, as in a skeleton).</summary>
     public IReadOnlyList<ObjectVariable> Variables { get; }
+
+    /// <summary>
+    /// The object's .BTF as the kernel takes it (BPF_BTF_LOAD), data sections' sizes and variable offsets filled
+    /// in; null when the object has no BTF. Each call returns a new copy.
+    /// </summary>
+    public byte[]? KernelBtf() => kernelBtf?.ToArray();
 
     /// <summary>Opens the object in file <paramref name="path"/>; errors start with the path.</summary>
     public static BpfObject Open(string path)
@@ -51,7 +60,8 @@ public sealed class BpfObject
     public static BpfObject Open(ReadOnlySpan<byte> elf)
     {
         var file = ElfFile.Parse(elf.ToArray());
-        var btf = file.FindSection(".BTF") is { } btfSection ? Btf.Parse(btfSection.Data.Span) : null;
+        var btfSection = file.FindSection(".BTF");
+        var btf = btfSection is not null ? Btf.Parse(btfSection.Data.Span) : null;
         var ext = btf is not null && file.FindSection(".BTF.ext") is { } extSection ? BtfExt.Parse(extSection.Data.Span, btf) : null;
 
         var code = CodeSections.Read(file);
@@ -65,7 +75,13 @@ public sealed class BpfObject
         CodeRelocations.Read(file, code, maps);
 
         var programs = code.Programs.Select(p => ProgramLinker.Link(p, code, ext)).ToArray();
-        return new BpfObject(ReadLicense(file), programs, [.. maps.Maps], [.. GlobalData.Variables(file, btf, maps)]);
+        if (btf is not null)
+        {
+            foreach (var program in programs)
+                program.FuncInfo = Elf.KernelBtf.FuncInfo(btf, program.Functions);
+        }
+        var kernelBtf = btf is null ? null : Elf.KernelBtf.Fix(btfSection!.Data.Span, btf, file);
+        return new BpfObject(ReadLicense(file), programs, [.. maps.Maps], [.. GlobalData.Variables(file, btf, maps)], kernelBtf);
     }
 
     /// <summary>

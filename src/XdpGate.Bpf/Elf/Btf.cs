@@ -15,8 +15,15 @@ internal sealed class Btf
 
     private readonly byte[] strings;
     private BtfType[] types = [];
+    private int[] typeStarts = [];
 
     private Btf(byte[] strings) => this.strings = strings;
+
+    /// <summary>Where the type section starts in the blob (hdr_len + type_off).</summary>
+    public int TypeSectionStart { get; private init; }
+
+    /// <summary>Where type <paramref name="id"/>'s struct btf_type starts in the blob (not for id 0, void).</summary>
+    public int TypeStart(uint id) => TypeSectionStart + typeStarts[id];
 
     /// <summary>Types by id; entry 0 stands for void.</summary>
     public IReadOnlyList<BtfType> Types => types;
@@ -44,8 +51,8 @@ internal sealed class Btf
         if (stringBytes.Length == 0 || stringBytes[0] != 0 || stringBytes[^1] != 0)
             throw new BpfLoadException($"'{sectionName}': the string section must start and end with a NUL byte");
 
-        var btf = new Btf(stringBytes.ToArray());
-        btf.types = btf.ParseTypes(typeBytes, sectionName);
+        var btf = new Btf(stringBytes.ToArray()) { TypeSectionStart = (int)(hdrLen + typeOff) };
+        btf.types = btf.ParseTypes(typeBytes, sectionName, out btf.typeStarts);
         return btf;
     }
 
@@ -56,13 +63,15 @@ internal sealed class Btf
         return body.Slice((int)offset, (int)length);
     }
 
-    private BtfType[] ParseTypes(ReadOnlySpan<byte> data, string sectionName)
+    private BtfType[] ParseTypes(ReadOnlySpan<byte> data, string sectionName, out int[] starts)
     {
         var list = new List<BtfType> { new() { Id = 0, Kind = BTF_KIND_UNKN, Name = "void", Vlen = 0, KindFlag = false, SizeOrType = 0 } };
+        var startList = new List<int> { -1 };
         var position = 0;
         while (position < data.Length)
         {
             var id = (uint)list.Count;
+            startList.Add(position);
             if (data.Length - position < TypeHeaderSize)
                 throw new BpfLoadException($"'{sectionName}': type [{id}] at byte {position} of the type section is cut short ({data.Length - position} of {TypeHeaderSize} bytes)");
             var nameOff = BinaryPrimitives.ReadUInt32LittleEndian(data[position..]);
@@ -114,6 +123,7 @@ internal sealed class Btf
             };
             list.Add(type);
         }
+        starts = [.. startList];
         return [.. list];
     }
 

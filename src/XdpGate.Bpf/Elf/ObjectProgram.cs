@@ -6,6 +6,9 @@ namespace XdpGate.Bpf.Elf;
 /// <summary>A function of a linked program: its name and the instruction where it starts (0 for the program itself).</summary>
 public readonly record struct ObjectFunction(int InstructionIndex, string Name);
 
+/// <summary>A <c>struct bpf_func_info</c> of a linked program: where a function starts and its BTF FUNC type id.</summary>
+public readonly record struct ObjectFuncInfo(int InstructionIndex, uint TypeId);
+
 /// <summary>
 /// A program of an object, linked as libbpf links it: the .text subprograms it calls (directly or through callback
 /// addresses) appended after it, calls and <c>lddw</c> of functions pointing at them, maps and global data bound
@@ -54,6 +57,12 @@ public sealed class ObjectProgram
 
     /// <summary>The program and each subprogram linked into it, by start instruction.</summary>
     public IReadOnlyList<ObjectFunction> Functions { get; }
+
+    /// <summary>
+    /// The func_info the kernel takes with <see cref="BpfObject.KernelBtf"/>: one record per function of
+    /// <see cref="Functions"/>; empty when the object has no BTF.
+    /// </summary>
+    public IReadOnlyList<ObjectFuncInfo> FuncInfo { get; internal set; } = [];
 
     public override string ToString() => $"{Name} (section '{Section}', {Type}, {InstructionCount} insns)";
 }

@@ -93,3 +93,14 @@ public sealed class BpfProgFd : BpfFd
 
     public override string ToString() => $"program '{Name}' (fd {Fd}, type {ProgType})";
 }
+
+/// <summary>Type information loaded by BPF_BTF_LOAD, for BPF_PROG_LOAD's prog_btf_fd.</summary>
+public sealed class BpfBtfFd : BpfFd
+{
+    internal BpfBtfFd(int fd, int size) : base(fd) => Size = size;
+
+    /// <summary>Bytes of the blob that was loaded.</summary>
+    public int Size { get; }
+
+    public override string ToString() => $"BTF (fd {Fd}, {Size} bytes)";
+}

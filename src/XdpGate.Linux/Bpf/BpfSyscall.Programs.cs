@@ -14,21 +14,28 @@ public static unsafe partial class BpfSyscall
     /// log was asked for, the load is tried once more with log_level 1 so the exception can quote the verifier.
     /// </summary>
     /// <param name="fdArray">The descriptors that BPF_PSEUDO_MAP_IDX and BPF_PSEUDO_MAP_IDX_VALUE index, if any.</param>
+    /// <param name="btf">prog_btf_fd: the type information that <paramref name="funcInfo"/> refers to.</param>
+    /// <param name="funcInfo">One record per function of the program, by start instruction (needs <paramref name="btf"/>).</param>
     public static BpfProgFd ProgLoad(uint progType, ReadOnlySpan<byte> insns, string license = "GPL", string? name = null,
-        uint expectedAttachType = 0, uint progFlags = 0, uint logLevel = 0, int logSize = RetryLogSize, ReadOnlySpan<int> fdArray = default)
+        uint expectedAttachType = 0, uint progFlags = 0, uint logLevel = 0, int logSize = RetryLogSize, ReadOnlySpan<int> fdArray = default,
+        BpfBtfFd? btf = null, ReadOnlySpan<bpf_func_info> funcInfo = default)
     {
         ArgumentNullException.ThrowIfNull(license);
         name ??= "";
         if (insns.Length == 0 || insns.Length % BPF_INSN_SIZE != 0)
             throw new ArgumentException($"program '{name}' is {insns.Length} bytes, not a non-zero multiple of {BPF_INSN_SIZE}", nameof(insns));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(logSize);
+        if (!funcInfo.IsEmpty && btf is null)
+            throw new ArgumentException($"program '{name}': func_info needs the BTF it refers to", nameof(btf));
 
-        var result = TryProgLoad(progType, insns, license, name, expectedAttachType, progFlags, logLevel, logLevel == 0 ? 0 : logSize, fdArray, out var log);
+        using var btfLease = btf is null ? default : btf.Use();
+        var load = new BtfArgs(btf is null ? 0 : (uint)btfLease.Fd, funcInfo);
+        var result = TryProgLoad(progType, insns, license, name, expectedAttachType, progFlags, logLevel, logLevel == 0 ? 0 : logSize, fdArray, load, out var log);
         if (result >= 0)
             return new BpfProgFd(result, progType, name, log);
         if (logLevel == 0)
         {
-            var retry = TryProgLoad(progType, insns, license, name, expectedAttachType, progFlags, 1, logSize, fdArray, out log);
+            var retry = TryProgLoad(progType, insns, license, name, expectedAttachType, progFlags, 1, logSize, fdArray, load, out log);
             // The kernel accepted it this time (it should not, but the program is loaded): give it to the caller.
             if (retry >= 0)
                 return new BpfProgFd(retry, progType, name, "");
@@ -37,8 +44,14 @@ public static unsafe partial class BpfSyscall
             $"program '{name}' (prog_type {progType}, {insns.Length / BPF_INSN_SIZE} insns)", log);
     }
 
+    private readonly ref struct BtfArgs(uint fd, ReadOnlySpan<bpf_func_info> funcInfo)
+    {
+        public uint Fd { get; } = fd;
+        public ReadOnlySpan<bpf_func_info> FuncInfo { get; } = funcInfo;
+    }
+
     private static int TryProgLoad(uint progType, ReadOnlySpan<byte> insns, string license, string name, uint expectedAttachType,
-        uint progFlags, uint logLevel, int logSize, ReadOnlySpan<int> fdArray, out string log)
+        uint progFlags, uint logLevel, int logSize, ReadOnlySpan<int> fdArray, BtfArgs btf, out string log)
     {
         var licenseBytes = Encoding.ASCII.GetBytes(license + "\0");
         var logBuffer = logSize > 0 ? new byte[logSize] : null;
@@ -50,6 +63,9 @@ public static unsafe partial class BpfSyscall
             log_size = (uint)(logBuffer?.Length ?? 0),
             prog_flags = progFlags,
             expected_attach_type = expectedAttachType,
+            prog_btf_fd = btf.Fd,
+            func_info_rec_size = btf.FuncInfo.IsEmpty ? 0 : (uint)sizeof(bpf_func_info),
+            func_info_cnt = (uint)btf.FuncInfo.Length,
         };
         CopyName(name, attr.prog_name, nameof(name));
         int result;
@@ -57,7 +73,9 @@ public static unsafe partial class BpfSyscall
         fixed (byte* l = licenseBytes)
         fixed (byte* b = logBuffer)
         fixed (int* f = fdArray)
+        fixed (bpf_func_info* fi = btf.FuncInfo)
         {
+            attr.func_info = btf.FuncInfo.IsEmpty ? 0 : (ulong)fi;
             attr.insns = (ulong)i;
             attr.license = (ulong)l;
             attr.log_buf = (ulong)b;

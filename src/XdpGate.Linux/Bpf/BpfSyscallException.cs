@@ -16,7 +16,7 @@ public sealed class BpfSyscallException : Exception
     /// <summary>The positive errno the kernel returned.</summary>
     public int Errno { get; }
 
-    /// <summary>The whole verifier log of a failed BPF_PROG_LOAD; empty for other commands.</summary>
+    /// <summary>The whole verifier log of a failed BPF_PROG_LOAD (or BTF verifier log of a failed BPF_BTF_LOAD); empty for other commands.</summary>
     public string VerifierLog { get; }
 
     /// <summary>Lines of the verifier log the message ends with: the verifier states its reason last.</summary>

@@ -74,6 +74,28 @@ public unsafe struct bpf_attr_prog_load
     [FieldOffset(136)] public uint core_relo_rec_size;
 }
 
+/// <summary>The anonymous struct used by BPF_BTF_LOAD (the 6.1 fields; later kernels append log_true_size, flags, token fd).</summary>
+[StructLayout(LayoutKind.Explicit, Size = 32)]
+public struct bpf_attr_btf_load
+{
+    [FieldOffset(0)] public ulong btf;
+    [FieldOffset(8)] public ulong btf_log_buf;
+    [FieldOffset(16)] public uint btf_size;
+    [FieldOffset(20)] public uint btf_log_size;
+    [FieldOffset(24)] public uint btf_log_level;
+}
+
+/// <summary>
+/// <c>struct bpf_func_info</c>, the record BPF_PROG_LOAD's func_info points at: the instruction where a function
+/// starts and its BTF FUNC type id.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct bpf_func_info
+{
+    public uint insn_off;
+    public uint type_id;
+}
+
 /// <summary>The struct <c>test</c>, used by BPF_PROG_TEST_RUN (BPF_PROG_RUN).</summary>
 [StructLayout(LayoutKind.Explicit, Size = 80)]
 public struct bpf_attr_test

@@ -1,3 +1,4 @@
+using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
@@ -26,6 +27,12 @@ internal sealed class KernelAndEngine : IXdpSetup, IDisposable
     {
         Kernel.Load(name, instructions, type);
         Engine.Load(name, instructions, type);
+    }
+
+    public void Load(BpfObject obj, ObjectProgram program)
+    {
+        Kernel.Load(obj, program);
+        ((IXdpSetup)Engine).Load(obj, program);
     }
 
     public void Update(int map, byte[] key, byte[] value)

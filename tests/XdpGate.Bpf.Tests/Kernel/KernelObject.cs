@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
@@ -26,6 +27,7 @@ internal sealed class KernelObject : IXdpTarget
 
     private readonly List<BpfMapFd> maps = [];
     private readonly Dictionary<string, BpfProgFd> programs = new(StringComparer.Ordinal);
+    private readonly Dictionary<BpfObject, BpfBtfFd> btfs = [];
 
     public KernelObject(IReadOnlyList<MapDefinition> definitions)
     {
@@ -64,6 +66,25 @@ internal sealed class KernelObject : IXdpTarget
     {
         var bound = KernelRelocation.BindMapFds(instructions, maps.Select(m => m.Fd).ToList());
         programs.Add(name, BpfSyscall.ProgLoad((uint)type, bpf_insn.ToBytes(bound), "GPL", KernelName(name)));
+    }
+
+    /// <summary>
+    /// Loads a linked program with the object's BTF (loaded once per object) and the program's func_info, as libbpf
+    /// does; an object without BTF loads bare.
+    /// </summary>
+    public void Load(BpfObject obj, ObjectProgram program)
+    {
+        if (obj.KernelBtf() is not { } blob || program.FuncInfo.Count == 0)
+        {
+            Load(program.Name, [.. program.Instructions], program.Type);
+            return;
+        }
+        if (!btfs.TryGetValue(obj, out var btf))
+            btfs.Add(obj, btf = BpfSyscall.BtfLoad(blob));
+        var funcInfo = program.FuncInfo.Select(f => new bpf_func_info { insn_off = (uint)f.InstructionIndex, type_id = f.TypeId }).ToArray();
+        var bound = KernelRelocation.BindMapFds([.. program.Instructions], maps.Select(m => m.Fd).ToList());
+        programs.Add(program.Name, BpfSyscall.ProgLoad((uint)program.Type, bpf_insn.ToBytes(bound), "GPL", KernelName(program.Name),
+            btf: btf, funcInfo: funcInfo));
     }
 
     /// <summary>A program array's value is the program's fd on update (its id on lookup).</summary>
@@ -117,6 +138,9 @@ internal sealed class KernelObject : IXdpTarget
         foreach (var program in programs.Values)
             program.Dispose();
         programs.Clear();
+        foreach (var btf in btfs.Values)
+            btf.Dispose();
+        btfs.Clear();
         foreach (var map in maps)
             map.Dispose();
         maps.Clear();

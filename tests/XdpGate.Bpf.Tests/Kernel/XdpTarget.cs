@@ -1,3 +1,4 @@
+using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
@@ -31,6 +32,12 @@ internal interface IXdpSetup
 
     /// <summary>Loads a program whose lddw pseudo instructions index the object's maps.</summary>
     void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP);
+
+    /// <summary>
+    /// Loads a linked program of <paramref name="obj"/>; the kernel also gets the object's BTF and the program's
+    /// func_info, which it needs to verify global subprograms on their own.
+    /// </summary>
+    void Load(BpfObject obj, ObjectProgram program) => Load(program.Name, [.. program.Instructions], program.Type);
 
     /// <summary>Puts a loaded program in a program array's slot.</summary>
     void SetTailCall(int map, uint slot, string program);

@@ -25,6 +25,7 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
         (typeof(bpf_attr_map_elem), ""),
         (typeof(bpf_attr_prog_load), ""),
         (typeof(bpf_attr_test), "test."),
+        (typeof(bpf_attr_btf_load), ""),
     ];
 
     // (variant, field, offset, size) as in the 6.1 header (the layout is ABI: later kernels only append).
@@ -90,6 +91,11 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
         { nameof(bpf_attr_test), "flags", 64, 4 },
         { nameof(bpf_attr_test), "cpu", 68, 4 },
         { nameof(bpf_attr_test), "batch_size", 72, 4 },
+        { nameof(bpf_attr_btf_load), "btf", 0, 8 },
+        { nameof(bpf_attr_btf_load), "btf_log_buf", 8, 8 },
+        { nameof(bpf_attr_btf_load), "btf_size", 16, 4 },
+        { nameof(bpf_attr_btf_load), "btf_log_size", 20, 4 },
+        { nameof(bpf_attr_btf_load), "btf_log_level", 24, 4 },
     };
 
     [Theory]
@@ -117,6 +123,7 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
     [InlineData(typeof(bpf_attr_map_elem), 32)]
     [InlineData(typeof(bpf_attr_prog_load), 144)]
     [InlineData(typeof(bpf_attr_test), 80)]
+    [InlineData(typeof(bpf_attr_btf_load), 32)]
     public void Variant_has_the_header_size(Type type, int size)
     {
         Assert.Equal(size, Marshal.SizeOf(type));
@@ -132,6 +139,7 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
     [InlineData(bpf_cmd.BPF_PROG_LOAD, 5)]
     [InlineData(bpf_cmd.BPF_PROG_TEST_RUN, 10)]
     [InlineData(bpf_cmd.BPF_OBJ_GET_INFO_BY_FD, 15)]
+    [InlineData(bpf_cmd.BPF_BTF_LOAD, 18)]
     [InlineData(bpf_cmd.BPF_PROG_BIND_MAP, 35)]
     public void Commands_have_the_header_numbers(bpf_cmd command, int number) => Assert.Equal(number, (int)command);
 

@@ -155,4 +155,52 @@ public sealed class BpfSyscallTests
 
     [Fact]
     public void Malformed_cpu_lists_are_refused() => Assert.Throws<FormatException>(() => PossibleCpus.Parse("3-1"));
+
+    /// <summary>A BTF blob of one type, INT 'int' (4 bytes, signed, 32 bits), built by hand.</summary>
+    private static byte[] IntBtf(uint bits = 32)
+    {
+        byte[] strings = [0, (byte)'i', (byte)'n', (byte)'t', 0];
+        var blob = new byte[24 + 16 + strings.Length];
+        var span = blob.AsSpan();
+        BinaryPrimitives.WriteUInt16LittleEndian(span, 0xeb9f);
+        span[2] = 1;                                          // version
+        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], 24); // hdr_len
+        BinaryPrimitives.WriteUInt32LittleEndian(span[8..], 0);  // type_off
+        BinaryPrimitives.WriteUInt32LittleEndian(span[12..], 16); // type_len
+        BinaryPrimitives.WriteUInt32LittleEndian(span[16..], 16); // str_off
+        BinaryPrimitives.WriteUInt32LittleEndian(span[20..], (uint)strings.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[24..], 1);       // name_off "int"
+        BinaryPrimitives.WriteUInt32LittleEndian(span[28..], 1u << 24); // info: BTF_KIND_INT
+        BinaryPrimitives.WriteUInt32LittleEndian(span[32..], 4);       // size
+        BinaryPrimitives.WriteUInt32LittleEndian(span[36..], (1u << 24) | bits); // BTF_INT_SIGNED, nr_bits
+        strings.CopyTo(span[40..]);
+        return blob;
+    }
+
+    [SkippableFact]
+    public void Btf_of_one_int_loads()
+    {
+        RequireKernel();
+        using var btf = BpfSyscall.BtfLoad(IntBtf());
+        Assert.True(btf.Fd >= 0);
+        Assert.Equal(45, btf.Size);
+    }
+
+    [SkippableFact]
+    public void Btf_the_kernel_refuses_is_reported_with_its_log()
+    {
+        RequireKernel();
+        // An int of 33 bits does not fit its 4 bytes.
+        var e = Assert.Throws<BpfSyscallException>(() => BpfSyscall.BtfLoad(IntBtf(33)));
+        Assert.Equal(bpf_cmd.BPF_BTF_LOAD, e.Command);
+        Assert.Equal(22, e.Errno);
+        Assert.NotEmpty(e.VerifierLog);
+    }
+
+    [Fact]
+    public void Func_info_without_btf_is_refused_before_the_kernel_sees_it()
+    {
+        var e = Assert.Throws<ArgumentException>(() => BpfSyscall.ProgLoad(BPF_PROG_TYPE_XDP, ReturnPass, name: "t", funcInfo: new bpf_func_info[1]));
+        Assert.Equal("btf", e.ParamName);
+    }
 }
