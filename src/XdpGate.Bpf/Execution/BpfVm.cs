@@ -195,6 +195,9 @@ public sealed unsafe class BpfVm : IDisposable
 
     internal bool IsContextPointer(ulong value) => IsXdp && value == ContextLo;
 
+    /// <summary>Whether an address falls inside the XDP context block (xdp_md), so a fault there is a context fault.</summary>
+    internal bool InContextBlock(ulong address) => IsXdp && address - ContextLo < (ulong)sizeof(xdp_md);
+
     internal uint NextRandom()
     {
         // xorshift64*: fast, allocation-free and good enough for bpf_get_prandom_u32 (which is not cryptographic either).

@@ -244,20 +244,8 @@ internal static unsafe partial class Interpreter
                 case BPF_JMP | BPF_EXIT:
                     if (depth == entryDepth)
                         return r[0];
-                    {
-                        ref var frame = ref vm.CallFrames[depth];
-                        program = frame.Program;
-                        code = program.Code;
-                        vm.Regions = program.Regions;
-                        vm.Running = program;
-                        pc = frame.ReturnPc;
-                        r[6] = frame.R6;
-                        r[7] = frame.R7;
-                        r[8] = frame.R8;
-                        r[9] = frame.R9;
-                        depth--;
-                        r[BPF_REG_FP] = FramePointer(vm, depth);
-                    }
+                    program = ReturnFromCall(vm, r, ref depth, out pc);
+                    code = program.Code;
                     break;
 
                 // ---- 64-bit immediate and legacy packet loads ----
@@ -374,6 +362,26 @@ internal static unsafe partial class Interpreter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// Exit from a BPF-to-BPF call, for both engines: pops frame <paramref name="depth"/>, restoring the caller's
+    /// program (and its map regions), r6-r9 and r10 in <paramref name="registers"/>; returns the caller's program.
+    /// </summary>
+    internal static BpfProgram ReturnFromCall(BpfVm vm, ulong* registers, ref int depth, out int returnPc)
+    {
+        ref var frame = ref vm.CallFrames[depth];
+        var program = frame.Program;
+        vm.Regions = program.Regions;
+        vm.Running = program;
+        returnPc = frame.ReturnPc;
+        registers[6] = frame.R6;
+        registers[7] = frame.R7;
+        registers[8] = frame.R8;
+        registers[9] = frame.R9;
+        depth--;
+        registers[BPF_REG_FP] = FramePointer(vm, depth);
+        return program;
+    }
+
     internal static ulong FramePointer(BpfVm vm, int depth) => (ulong)(vm.StackBase + (depth + 1) * MAX_BPF_STACK);
 
     /// <summary>Takes a jump; backward jumps spend the run's budget so that a loop without an exit is stopped.</summary>
@@ -400,8 +408,7 @@ internal static unsafe partial class Interpreter
     }
 
     private static void ReadFault(BpfVm vm, ulong address, int size, int pc) =>
-        vm.RaiseFault(vm.IsContextPointer(address & ~7UL) || (vm.IsXdp && address - vm.ContextLo < 24)
-            ? FaultReason.InvalidContextAccess : FaultReason.InvalidRead, pc, address, size);
+        vm.RaiseFault(vm.InContextBlock(address) ? FaultReason.InvalidContextAccess : FaultReason.InvalidRead, pc, address, size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool Writable(BpfVm vm, ulong address, int size, int pc)
@@ -413,8 +420,7 @@ internal static unsafe partial class Interpreter
     }
 
     private static void WriteFault(BpfVm vm, ulong address, int size, int pc) =>
-        vm.RaiseFault(vm.IsXdp && address - vm.ContextLo < 24 ? FaultReason.InvalidContextAccess : FaultReason.InvalidWrite,
-            pc, address, size);
+        vm.RaiseFault(vm.InContextBlock(address) ? FaultReason.InvalidContextAccess : FaultReason.InvalidWrite, pc, address, size);
 
     internal static bool AtomicTarget(BpfVm vm, ulong address, int size, int pc)
     {

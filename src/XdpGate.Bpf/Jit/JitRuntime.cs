@@ -72,18 +72,8 @@ internal static unsafe class JitRuntime
                 case JitStatus.Return:
                 {
                     var depth = (int)state[DepthSlot];
-                    ref var frame = ref vm.CallFrames[depth];
-                    program = frame.Program;
-                    vm.Regions = program.Regions;
-                    vm.Running = program;
-                    pc = frame.ReturnPc;
-                    state[6] = frame.R6;
-                    state[7] = frame.R7;
-                    state[8] = frame.R8;
-                    state[9] = frame.R9;
-                    depth--;
+                    program = Interpreter.ReturnFromCall(vm, state, ref depth, out pc);
                     state[DepthSlot] = (ulong)depth;
-                    state[BPF_REG_FP] = Interpreter.FramePointer(vm, depth);
                     break;
                 }
                 default:

@@ -107,8 +107,7 @@ public abstract unsafe class BpfMap : IDisposable
     /// <summary>Checks the sizes of a control-plane call; throws naming the map and the wrong size.</summary>
     protected void CheckSizes(ReadOnlySpan<byte> key, int valueLength)
     {
-        if (key.Length != KeySize)
-            throw new ArgumentException($"map '{Name}': key is {key.Length} bytes, the map's key_size is {KeySize}", nameof(key));
+        CheckKeySize(key);
         if (valueLength != UserValueSize)
             throw new ArgumentException($"map '{Name}': value is {valueLength} bytes, expected {UserValueSize}", "value");
     }
