@@ -34,7 +34,7 @@ internal static class AsmCommands
         command.SetAction(parsed =>
         {
             var path = parsed.GetValue(file)!;
-            var content = path == "-" ? System.Text.Encoding.Latin1.GetBytes(io.In.ReadToEnd()) : ReadBytes(path);
+            var content = path == "-" ? System.Text.Encoding.Latin1.GetBytes(io.In.ReadToEnd()) : InputFiles.ReadBytes(path);
             var bytes = HexText.LooksLikeHex(content) ? HexText.Parse(System.Text.Encoding.Latin1.GetString(content), path) : content;
             io.Out.Write(Disassembler.FormatProgram(bpf_insn.FromBytes(bytes)));
             return ExitCode.Success;
@@ -42,10 +42,5 @@ internal static class AsmCommands
         return command;
     }
 
-    private static string ReadText(CliIo io, string path) => path == "-" ? io.In.ReadToEnd() : File.ReadAllText(RequireFile(path));
-
-    private static byte[] ReadBytes(string path) => File.ReadAllBytes(RequireFile(path));
-
-    private static string RequireFile(string path) =>
-        File.Exists(path) ? path : throw new CliInputException($"{path}: no such file");
+    private static string ReadText(CliIo io, string path) => path == "-" ? io.In.ReadToEnd() : File.ReadAllText(InputFiles.Require(path));
 }

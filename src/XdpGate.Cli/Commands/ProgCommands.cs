@@ -149,7 +149,7 @@ internal static class ProgCommands
             var program = ObjectFiles.Select(loaded, parsed.GetValue(name));
             using var vm = new BpfVm();
             vm.Trace = io.Error.WriteLine;
-            var result = TestRun.Run(vm, program, ReadFile(parsed.GetValue(dataIn)!), parsed.GetValue(repeat), executionEngine);
+            var result = TestRun.Run(vm, program, InputFiles.ReadBytes(parsed.GetValue(dataIn)!), parsed.GetValue(repeat), executionEngine);
             if (result.Fault.Reason != FaultReason.None)
                 io.Error.WriteLine($"fault: {Describe(program, result.Fault)}");
             if (parsed.GetValue(dataOut) is { } outPath)
@@ -193,7 +193,7 @@ internal static class ProgCommands
             ApplyMapsInit(loaded, parsed.GetValue(mapsInit));
             var program = ObjectFiles.Select(loaded, parsed.GetValue(name));
             var inputPath = parsed.GetValue(pcap)!;
-            await using var input = File.OpenRead(RequireFile(inputPath));
+            await using var input = File.OpenRead(InputFiles.Require(inputPath));
             await using var output = parsed.GetValue(outPcap) is { } outPath ? File.Create(outPath) : null;
             using var writer = output is null ? null : new PcapWriter(output);
             using var vm = new BpfVm();
@@ -228,7 +228,7 @@ internal static class ProgCommands
             return;
         try
         {
-            MapsInit.Apply(File.ReadAllText(RequireFile(path)), path, loaded.Maps, loaded.Programs);
+            MapsInit.Apply(File.ReadAllText(InputFiles.Require(path)), path, loaded.Maps, loaded.Programs);
         }
         catch (FormatException e)
         {
@@ -239,11 +239,6 @@ internal static class ProgCommands
     /// <summary>A fault with its C source line when the object carries line info.</summary>
     private static string Describe(BpfProgram program, Fault fault) =>
         program.LineAt(fault.Pc) is { } line ? $"{line.Location}: {fault}" : fault.ToString();
-
-    private static byte[] ReadFile(string path) => File.ReadAllBytes(RequireFile(path));
-
-    private static string RequireFile(string path) =>
-        File.Exists(path) ? path : throw new CliInputException($"{path}: no such file");
 
     private static void WriteJson(CliIo io, Action<Utf8JsonWriter> write)
     {
