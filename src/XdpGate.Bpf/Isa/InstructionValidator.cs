@@ -1,3 +1,4 @@
+using XdpGate.Bpf.Verifier;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Isa;
@@ -35,7 +36,7 @@ public static partial class InstructionValidator
             if (FieldProblem(insns, pc, out var at) is { } problem)
                 throw Fail(at, insns[at], problem);
             if (Refusal(insn) is { } refusal)
-                throw Fail(pc, insn, refusal);
+                throw insn.dst_reg == BPF_REG_FP ? Fail(pc, insn, refusal, VerifierRule.FramePointerWrite) : Fail(pc, insn, refusal);
             if (IsPseudoCall(insn) || IsPseudoFunc(insn))
             {
                 var target = pc + 1 + insn.imm;
@@ -85,9 +86,9 @@ public static partial class InstructionValidator
     private static void CheckTarget(ReadOnlySpan<bpf_insn> insns, bool[] isSecondHalf, int pc, bpf_insn insn, int target)
     {
         if (target < 0 || target >= insns.Length)
-            throw Fail(pc, insn, $"jump target {target} is outside the program (0..{insns.Length - 1})");
+            throw Fail(pc, insn, $"jump target {target} is outside the program (0..{insns.Length - 1})", VerifierRule.JumpOutOfRange);
         if (isSecondHalf[target])
-            throw Fail(pc, insn, $"jump target {target} is the middle of an lddw instruction");
+            throw Fail(pc, insn, $"jump target {target} is the middle of an lddw instruction", VerifierRule.JumpIntoLddw);
     }
 
     private static void CheckSubprograms(ReadOnlySpan<bpf_insn> insns, bool[] isSecondHalf, SortedSet<int> starts)
@@ -105,7 +106,7 @@ public static partial class InstructionValidator
                     continue;
                 CheckTarget(insns, isSecondHalf, pc, insns[pc], target);
                 if (target < start || target >= end)
-                    throw Fail(pc, insns[pc], $"jump to {target} leaves its subprogram ({start}..{end - 1})");
+                    throw Fail(pc, insns[pc], $"jump to {target} leaves its subprogram ({start}..{end - 1})", VerifierRule.JumpOutOfRange);
             }
             var last = isSecondHalf[end - 1] ? end - 2 : end - 1;
             var lastInsn = insns[last];
@@ -113,10 +114,14 @@ public static partial class InstructionValidator
             if (!isExitOrJump)
                 throw Fail(last, lastInsn, end == insns.Length && start == 0 && bounds.Length == 1
                     ? "program does not end with exit: execution would run past the last instruction"
-                    : $"subprogram at {start} does not end with exit or jump");
+                    : $"subprogram at {start} does not end with exit or jump", VerifierRule.FallsOffEnd);
         }
     }
 
     public static BpfLoadException Fail(int pc, bpf_insn insn, string message) =>
         new($"insn {pc}: {Disassembler.Format([insn], 0)}: {message}");
+
+    /// <summary>A structural refusal the verifier contract names a rule for (jumps, falling off the end, writing r10).</summary>
+    public static VerifierException Fail(int pc, bpf_insn insn, string message, VerifierRule rule) =>
+        new(rule, pc, $"insn {pc}: {Disassembler.Format([insn], 0)}: {message}");
 }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using XdpGate.Bpf.Helpers;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Verifier;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Program;
@@ -19,8 +20,9 @@ public sealed unsafe class BpfProgram
     private readonly DecodedInsn[] decoded;
 
     private BpfProgram(string name, bpf_prog_type type, bpf_insn[] instructions, BpfMap[] maps, DecodedInsn[] decoded, MemoryRegion[] regions,
-        BpfLineInfo[] lineInfo)
+        BpfLineInfo[] lineInfo, BpfMap?[] mapAt)
     {
+        this.mapAt = mapAt;
         Name = name;
         Type = type;
         Instructions = instructions;
@@ -83,6 +85,14 @@ public sealed unsafe class BpfProgram
         return found;
     }
 
+    private readonly BpfMap?[] mapAt;
+
+    /// <summary>The map an lddw at <paramref name="pc"/> refers to (its handle or one of its values), or null.</summary>
+    internal BpfMap? MapAt(int pc) => mapAt[pc];
+
+    /// <summary>What verification proved and what it took; <see cref="VerificationResult.NotVerified"/> for programs loaded with <see cref="VerificationLevel.None"/>.</summary>
+    public VerificationResult Verification { get; private set; } = VerificationResult.NotVerified;
+
     /// <summary>Map memory this program may touch through pointers (map values, ring buffer records).</summary>
     internal MemoryRegion[] Regions { get; }
 
@@ -97,7 +107,10 @@ public sealed unsafe class BpfProgram
     public static BpfProgram Load(ReadOnlySpan<byte> bytecode, ProgramOptions? options = null) =>
         Load(bpf_insn.FromBytes(bytecode), options);
 
-    /// <summary>Validates and links <paramref name="instructions"/>; throws <see cref="BpfLoadException"/> naming what is wrong.</summary>
+    /// <summary>
+    /// Validates, links and verifies <paramref name="instructions"/>; throws <see cref="BpfLoadException"/> naming what is
+    /// wrong, a <see cref="VerifierException"/> when the verifier refuses the program.
+    /// </summary>
     public static BpfProgram Load(ReadOnlySpan<bpf_insn> instructions, ProgramOptions? options = null)
     {
         options ??= new ProgramOptions();
@@ -105,6 +118,7 @@ public sealed unsafe class BpfProgram
 
         var decoded = GC.AllocateArray<DecodedInsn>(instructions.Length, pinned: true);
         var maps = new List<BpfMap>();
+        var mapAt = new BpfMap?[instructions.Length];
         for (var pc = 0; pc < instructions.Length; pc++)
         {
             var insn = instructions[pc];
@@ -136,7 +150,7 @@ public sealed unsafe class BpfProgram
             else if (InstructionValidator.IsWide(insn))
             {
                 var next = instructions[pc + 1];
-                d.Imm = ResolveWide(options, maps, pc, insn, next);
+                d.Imm = ResolveWide(options, maps, pc, insn, next, out mapAt[pc]);
                 decoded[pc + 1] = default;
                 pc++;
             }
@@ -144,7 +158,9 @@ public sealed unsafe class BpfProgram
 
         var lineInfo = CheckLineInfo(instructions, options.LineInfo);
         var regions = maps.Select(m => m.ValueRegion).Where(r => r.Length > 0).ToArray();
-        return new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions, lineInfo);
+        var program = new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions, lineInfo, mapAt);
+        program.Verification = BpfVerifier.Verify(program, options.Verification, options.VerboseLog);
+        return program;
     }
 
     /// <summary>The kernel's check_btf_line rules: strictly increasing, inside the program, never on an lddw's second slot.</summary>
@@ -184,11 +200,13 @@ public sealed unsafe class BpfProgram
             return;
         var size = SizeInBytes(Size(insn.code));
         if (insn.off < -MAX_BPF_STACK || insn.off + size > 0)
-            throw InstructionValidator.Fail(pc, insn, $"stack access of {size} bytes at r10{insn.off:+0;-0} is outside the {MAX_BPF_STACK}-byte frame below r10");
+            throw InstructionValidator.Fail(pc, insn, $"stack access of {size} bytes at r10{insn.off:+0;-0} is outside the {MAX_BPF_STACK}-byte frame below r10",
+                VerifierRule.InvalidStackAccess);
     }
 
-    private static long ResolveWide(ProgramOptions options, List<BpfMap> maps, int pc, bpf_insn insn, bpf_insn next)
+    private static long ResolveWide(ProgramOptions options, List<BpfMap> maps, int pc, bpf_insn insn, bpf_insn next, out BpfMap? resolved)
     {
+        resolved = null;
         switch (insn.src_reg)
         {
             case 0:
@@ -208,6 +226,7 @@ public sealed unsafe class BpfProgram
                 : $"no open map has id (fd) {insn.imm}");
         if (!maps.Contains(map))
             maps.Add(map);
+        resolved = map;
 
         if (insn.src_reg is BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_IDX)
             return (long)map.Handle;

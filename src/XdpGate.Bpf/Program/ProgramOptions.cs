@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Bpf.Program;
 
@@ -14,4 +15,10 @@ public sealed record ProgramOptions
     /// increasing instruction indexes, each inside the program and on the first slot of an instruction.
     /// </summary>
     public IReadOnlyList<BpfLineInfo> LineInfo { get; init; } = [];
+
+    /// <summary>How the program is verified before it may run: the kernel's privileged rules unless asked otherwise.</summary>
+    public VerificationLevel Verification { get; init; } = VerificationLevel.Privileged;
+
+    /// <summary>Whether verification keeps a path log (<see cref="VerificationResult.Log"/>, or <see cref="VerifierException.Log"/> on refusal).</summary>
+    public bool VerboseLog { get; init; }
 }

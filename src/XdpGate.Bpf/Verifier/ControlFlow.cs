@@ -1,0 +1,110 @@
+using XdpGate.Bpf.Isa;
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Verifier;
+
+/// <summary>
+/// The kernel's check_subprogs and check_cfg, after <see cref="InstructionValidator"/> has proven jumps in range: where
+/// subprograms start, that every instruction is reachable from instruction 0 (through jumps, calls and callback
+/// addresses), and where exploration may compare states (prune points: jump targets, conditional jumps, calls).
+/// </summary>
+internal sealed class ControlFlow
+{
+    private ControlFlow(int[] subprogramStarts, bool[] prunePoints, bool[] secondHalf)
+    {
+        SubprogramStarts = subprogramStarts;
+        PrunePoints = prunePoints;
+        SecondHalf = secondHalf;
+    }
+
+    /// <summary>Sorted first instructions of the main program (0) and every subprogram.</summary>
+    public int[] SubprogramStarts { get; }
+
+    public bool[] PrunePoints { get; }
+
+    /// <summary>True for the second slot of each lddw.</summary>
+    public bool[] SecondHalf { get; }
+
+    /// <summary>The index in <see cref="SubprogramStarts"/> of the subprogram holding <paramref name="pc"/>.</summary>
+    public int SubprogramOf(int pc)
+    {
+        var i = Array.BinarySearch(SubprogramStarts, pc);
+        return i >= 0 ? i : ~i - 1;
+    }
+
+    public int SubprogramEnd(int subprogram, int length) =>
+        subprogram + 1 < SubprogramStarts.Length ? SubprogramStarts[subprogram + 1] : length;
+
+    public static ControlFlow Analyze(ReadOnlySpan<bpf_insn> insns, Func<int, string, VerifierRule, Exception> fail)
+    {
+        var n = insns.Length;
+        var secondHalf = new bool[n];
+        var starts = new SortedSet<int> { 0 };
+        for (var pc = 0; pc < n; pc++)
+        {
+            if (InstructionValidator.IsPseudoCall(insns[pc]) || InstructionValidator.IsPseudoFunc(insns[pc]))
+                starts.Add(pc + 1 + insns[pc].imm);
+            if (InstructionValidator.IsWide(insns[pc]))
+                secondHalf[++pc] = true;
+        }
+
+        var prune = new bool[n];
+        var seen = new bool[n];
+        var work = new Stack<int>();
+        work.Push(0);
+        seen[0] = true;
+        void Visit(int target)
+        {
+            if (!seen[target])
+            {
+                seen[target] = true;
+                work.Push(target);
+            }
+        }
+
+        while (work.Count > 0)
+        {
+            var pc = work.Pop();
+            var insn = insns[pc];
+            var cls = Class(insn.code);
+            var op = Op(insn.code);
+            var next = pc + (InstructionValidator.IsWide(insn) ? 2 : 1);
+            if (InstructionValidator.IsPseudoFunc(insn))
+                Visit(pc + 1 + insn.imm);
+            if (cls is BPF_JMP or BPF_JMP32 && op == BPF_EXIT)
+                continue;
+            if (cls is BPF_JMP or BPF_JMP32 && op == BPF_CALL)
+            {
+                if (insn.src_reg == BPF_PSEUDO_CALL)
+                {
+                    prune[pc] = true;
+                    Visit(pc + 1 + insn.imm);
+                }
+                else if (insn.imm == (int)Helpers.bpf_func_id.BPF_FUNC_loop)
+                {
+                    prune[pc] = true;
+                }
+                if (next < n)
+                    prune[next] = true;
+            }
+            else if (InstructionValidator.JumpTarget(insn, pc) is { } target)
+            {
+                prune[target] = true;
+                Visit(target);
+                if (op == BPF_JA)
+                    continue;
+                prune[pc] = true;
+            }
+            if (next >= n)
+                throw fail(pc, "last insn is not an exit or jmp", VerifierRule.FallsOffEnd);
+            Visit(next);
+        }
+
+        for (var pc = 0; pc < n; pc++)
+        {
+            if (!seen[pc] && !secondHalf[pc])
+                throw fail(pc, $"unreachable insn {pc}", VerifierRule.UnreachableInstruction);
+        }
+        return new ControlFlow([.. starts], prune, secondHalf);
+    }
+}

@@ -1,0 +1,142 @@
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Verifier;
+
+/// <summary>
+/// Stack accesses (the kernel's check_stack_read/write with fixed and variable offsets): spills and fills of whole
+/// registers in 8-byte slots, byte-by-byte tracking of what was written, and reads of bytes never written.
+/// </summary>
+internal sealed partial class Exploration
+{
+    private Reg StackAccess(int b, in Reg ptr, int off, int size, bool write, Reg value, bool signed)
+    {
+        var frame = cur.Frames[ptr.Frame];
+        var start = (long)ptr.Off + off;
+        var verb = write ? "write to" : "read from";
+        if (!ptr.Var.IsConst)
+        {
+            var low = start + ptr.Var.SMin;
+            var high = start + ptr.Var.SMax + size;
+            if (low < -MAX_BPF_STACK || high > 0 || ptr.Var.SMin == long.MinValue || ptr.Var.SMax == long.MaxValue)
+                throw Fail(VerifierRule.InvalidStackAccess, $"invalid variable-offset {(write ? "write to" : "read from")} stack R{b} off={start} size={size}", b);
+            NoteDepth(frame, (int)low);
+            return VariableStackAccess(b, frame, (int)low, (int)high, write, value);
+        }
+        start += (long)ptr.Var.ConstValue;
+        if (start < -MAX_BPF_STACK || start + size > 0)
+            throw Fail(VerifierRule.InvalidStackAccess, $"invalid {verb} stack R{b} off={start} size={size}", b);
+        NoteDepth(frame, (int)start);
+        var index = MAX_BPF_STACK + (int)start;
+        if (write)
+        {
+            if (value.Kind == RegKind.Stack && value.Frame > ptr.Frame)
+                throw Fail(VerifierRule.InvalidStackAccess, "cannot spill pointers to stack into stack frame of the caller", b);
+            WriteStack(frame, index, size, value);
+            return default;
+        }
+        return ReadStack(b, frame, index, size, signed);
+    }
+
+    private void NoteDepth(FrameState frame, int lowest) =>
+        stackDepth[frame.Subprogram] = Math.Max(stackDepth[frame.Subprogram], -lowest);
+
+    private void WriteStack(FrameState frame, int index, int size, in Reg value)
+    {
+        if (value.IsPointer && size != 8)
+            throw Fail(VerifierRule.InvalidStackAccess, "invalid size of register spill");
+        ScrubSpills(frame, index, index + size);
+        var slot = index / 8;
+        if (size == 8 && index % 8 == 0 && !value.IsConstScalar(0))
+        {
+            frame.Spills[slot] = value;
+            frame.Bytes.AsSpan(index, 8).Fill(SlotKind.Spill);
+            return;
+        }
+        frame.Bytes.AsSpan(index, size).Fill(value.IsConstScalar(0) ? SlotKind.Zero : SlotKind.Misc);
+    }
+
+    /// <summary>A write into part of a spilled register leaves the rest of its slot as unknown bytes.</summary>
+    private static void ScrubSpills(FrameState frame, int from, int to)
+    {
+        for (var slot = from / 8; slot * 8 < to; slot++)
+        {
+            if (frame.Bytes[slot * 8] == SlotKind.Spill)
+            {
+                frame.Bytes.AsSpan(slot * 8, 8).Fill(SlotKind.Misc);
+                frame.Spills[slot] = default;
+            }
+        }
+    }
+
+    private Reg ReadStack(int b, FrameState frame, int index, int size, bool signed)
+    {
+        var slot = index / 8;
+        if (frame.Bytes[index] == SlotKind.Spill)
+        {
+            var spilled = frame.Spills[slot];
+            if (size == 8 && index % 8 == 0)
+                return spilled;
+            if (spilled.IsPointer)
+            {
+                if (Strict)
+                    throw Fail(VerifierRule.PointerLeak, $"leaking pointer from stack off {index - MAX_BPF_STACK}", b);
+                return Reg.Unknown;
+            }
+            // The low bytes of a spilled constant are known (little-endian); anything else is just a number of that size.
+            if (index % 8 == 0 && spilled.Var.IsConst)
+            {
+                var bits = size * 8;
+                var low = spilled.Var.ConstValue & ((1UL << bits) - 1);
+                return Reg.Const(signed ? (ulong)((long)(low << (64 - bits)) >> (64 - bits)) : low);
+            }
+            return Reg.Of(LoadedValue(size, signed));
+        }
+        return ReadBytes(b, frame, index, index + size, size, signed);
+    }
+
+    /// <summary>Reads bytes that are not one whole spill: zeros give 0, unwritten bytes are refused in strict mode.</summary>
+    private Reg ReadBytes(int b, FrameState frame, int from, int to, int size, bool signed)
+    {
+        var allZero = true;
+        for (var i = from; i < to; i++)
+        {
+            var kind = frame.Bytes[i];
+            if (kind == SlotKind.Invalid && Strict)
+                throw Fail(VerifierRule.UninitializedStackRead, $"invalid read from stack R{b} off {from - MAX_BPF_STACK}+{i - from} size {to - from}", b);
+            if (kind == SlotKind.Spill && frame.Spills[i / 8].IsPointer && Strict)
+                throw Fail(VerifierRule.PointerLeak, $"leaking pointer from stack off {i - MAX_BPF_STACK}", b);
+            allZero &= kind == SlotKind.Zero || (kind == SlotKind.Spill && frame.Spills[i / 8].IsConstScalar(0));
+        }
+        return allZero ? Reg.Const(0) : Reg.Of(LoadedValue(size, signed));
+    }
+
+    private Reg VariableStackAccess(int b, FrameState frame, int low, int high, bool write, in Reg value)
+    {
+        var from = MAX_BPF_STACK + low;
+        var to = MAX_BPF_STACK + high;
+        if (!write)
+            return ReadBytes(b, frame, from, to, Math.Min(8, to - from), signed: false) is { Kind: RegKind.Scalar, Var.IsConst: true } zero
+                ? zero
+                : Reg.Unknown;
+        if (value.IsPointer)
+            throw Fail(VerifierRule.InvalidStackAccess, "spilled ptr in range of var-offset stack write", b);
+        // Any byte in the range may have been written: each becomes unknown (zero stays zero when zero is written).
+        ScrubSpills(frame, from, to);
+        for (var i = from; i < to; i++)
+            frame.Bytes[i] = value.IsConstScalar(0) && frame.Bytes[i] == SlotKind.Zero ? SlotKind.Zero : SlotKind.Misc;
+        return default;
+    }
+
+    /// <summary>Stack memory a helper reads (key, value, buffer): every byte in range, and written first in strict mode.</summary>
+    private void HelperStackRead(int r, FrameState frame, int low, int high) =>
+        ReadBytes(r, frame, MAX_BPF_STACK + low, MAX_BPF_STACK + high, Math.Min(8, high - low), signed: false);
+
+    /// <summary>Stack memory a helper fills: whatever was there becomes unknown bytes.</summary>
+    private static void HelperStackWrite(FrameState frame, int low, int high)
+    {
+        var from = MAX_BPF_STACK + low;
+        var to = MAX_BPF_STACK + high;
+        ScrubSpills(frame, from, to);
+        frame.Bytes.AsSpan(from, to - from).Fill(SlotKind.Misc);
+    }
+}

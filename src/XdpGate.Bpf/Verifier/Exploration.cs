@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using XdpGate.Bpf.Isa;
+using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Verifier.Scalars;
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Verifier;
+
+/// <summary>
+/// The kernel's do_check: a depth-first walk of every path through the program over abstract register and stack
+/// state, one instruction at a time, with the other side of each undecided branch kept for later, and with state
+/// pruning at prune points. One refusal ends it with a <see cref="VerifierException"/>.
+/// </summary>
+internal sealed partial class Exploration
+{
+    /// <summary>The kernel's BPF_MAX_VAR_OFF: pointer offsets beyond it are refused outright.</summary>
+    private const long MaxVarOff = 1 << 29;
+
+    private readonly BpfProgram program;
+    private readonly bpf_insn[] insns;
+    private readonly VerificationLevel level;
+    private readonly ControlFlow flow;
+    private readonly Liveness liveness;
+    private readonly VerifierLog log;
+    private readonly Stack<(VerifierState State, int Pc)> pending = new();
+    private readonly PcStates?[] visited;
+    private readonly int[] stackDepth;
+    private VerifierState cur;
+    private int pc;
+    private int processed, jumps, ids, peakStates, totalStates;
+
+    private Exploration(BpfProgram program, VerificationLevel level, bool verbose)
+    {
+        this.program = program;
+        insns = [.. program.Instructions];
+        this.level = level;
+        log = new VerifierLog(insns, program.LineAt, verbose);
+        flow = ControlFlow.Analyze(insns, (at, what, rule) => new VerifierException(rule, at, log.Refusal(at, what, null)));
+        liveness = Liveness.Compute(insns, flow);
+        visited = new PcStates?[insns.Length];
+        stackDepth = new int[flow.SubprogramStarts.Length];
+        cur = new VerifierState();
+        var main = new FrameState();
+        main.Regs[1] = Reg.Pointer(RegKind.Ctx);
+        main.Regs[BPF_REG_FP] = Reg.Pointer(RegKind.Stack);
+        cur.Frames.Add(main);
+    }
+
+    private bool Strict => level == VerificationLevel.Strict;
+
+    public static VerificationResult Verify(BpfProgram program, VerificationLevel level, bool verbose)
+    {
+        var clock = Stopwatch.StartNew();
+        var exploration = new Exploration(program, level, verbose);
+        try
+        {
+            exploration.Run();
+        }
+        catch (VerifierException e) when (verbose)
+        {
+            throw new VerifierException(e.Rule, e.Pc, e.Message) { Log = exploration.log.Text };
+        }
+        return new VerificationResult(level, exploration.processed, exploration.peakStates, exploration.totalStates, clock.Elapsed, exploration.log.Text);
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            if (!Step())
+            {
+                Finish(cur.Parent);
+                if (!pending.TryPop(out var next))
+                    break;
+                (cur, pc) = next;
+                log.Note($"from branch to {pc}:");
+            }
+        }
+        CheckStackDepth();
+    }
+
+    /// <summary>Runs the instruction at pc; false when the path ended (exit from the main program, or pruned).</summary>
+    private bool Step()
+    {
+        if (++processed > BPF_COMPLEXITY_LIMIT_INSNS)
+            throw Fail(VerifierRule.ComplexityLimit, $"BPF program is too large. Processed {processed} insn");
+        if (flow.PrunePoints[pc] && Visit())
+            return false;
+        var insn = insns[pc];
+        log.Step(pc, cur.Frames.Count - 1, cur.Regs);
+        switch (Class(insn.code))
+        {
+            case BPF_ALU:
+            case BPF_ALU64:
+                Alu(insn);
+                pc++;
+                return true;
+            case BPF_LDX:
+                Load(insn);
+                pc++;
+                return true;
+            case BPF_ST:
+            case BPF_STX:
+                Store(insn);
+                pc++;
+                return true;
+            case BPF_LD:
+                LoadImmediate(insn);
+                return true;
+            default:
+                return Jump(insn);
+        }
+    }
+
+    /// <summary>Whether the register is readable; refuses a read of one never written.</summary>
+    private Reg Read(int r)
+    {
+        var reg = cur.Regs[r];
+        if (reg.Kind == RegKind.NotInit)
+            throw Fail(VerifierRule.UninitializedRegister, $"R{r} !read_ok", -1);
+        return reg;
+    }
+
+    private void Set(int r, Reg value)
+    {
+        if (r == BPF_REG_FP)
+            throw Fail(VerifierRule.FramePointerWrite, "frame pointer is read only");
+        cur.Regs[r] = value;
+    }
+
+    private int NewId() => ++ids;
+
+    private VerifierException Fail(VerifierRule rule, string what, params int[] regs) =>
+        new(rule, pc, log.Refusal(pc, what, cur.Regs, regs));
+
+    /// <summary>Keeps the current state as the other side of a branch, to explore from <paramref name="target"/> later.</summary>
+    private void Push(VerifierState state, int target)
+    {
+        if (state.Parent is { } parent)
+            parent.Branches++;
+        pending.Push((state, target));
+        peakStates = Math.Max(peakStates, totalStates + pending.Count);
+    }
+
+    /// <summary>A path ended: every checkpoint whose last open path it was is now fully explored.</summary>
+    private void Finish(Checkpoint? checkpoint)
+    {
+        while (checkpoint is not null && --checkpoint.Branches == 0)
+        {
+            visited[checkpoint.Pc]!.Complete(checkpoint);
+            checkpoint = checkpoint.Parent;
+        }
+    }
+
+    /// <summary>
+    /// The kernel's is_state_visited: prunes the path when a fully explored state at this instruction covers it;
+    /// refuses it when it repeats a state still open on the path (an infinite loop); otherwise maybe keeps a checkpoint.
+    /// </summary>
+    private bool Visit()
+    {
+        var live = (ushort)(liveness.Live[pc] | (1 << BPF_REG_FP));
+        var precise = liveness.Precise[pc];
+        var states = visited[pc] ??= new PcStates();
+        var hash = StatePruning.Hash(cur, live);
+        var callbackCall = IsLoopCall(insns[pc]);
+        foreach (var done in states.Done)
+        {
+            if (StatePruning.Covers(done.State, cur, live, precise))
+            {
+                log.Note($"{pc}: safe (pruned)");
+                return true;
+            }
+        }
+        var looping = false;
+        foreach (var open in states.Open)
+        {
+            // A bpf_loop call is reached again after each callback run; like the kernel, states there converge rather than loop.
+            if (callbackCall && StatePruning.Covers(open.State, cur, live, precise))
+                return true;
+            if (open.Hash == hash && StatePruning.Same(open.State, cur, live))
+                throw Fail(VerifierRule.InfiniteLoop, $"infinite loop detected at insn {pc}");
+            looping = true;
+        }
+
+        var jumpsSince = jumps - cur.JumpsAtCheckpoint;
+        var insnsSince = processed - cur.InsnsAtCheckpoint;
+        var add = callbackCall || (jumpsSince >= 2 && insnsSince >= 8) || (states.Done.Count == 0 && states.Open.Count == 0);
+        if (looping && !callbackCall && jumpsSince < 20 && insnsSince < 100)
+            add = false;
+        if (add)
+        {
+            var checkpoint = new Checkpoint(cur.Clone(), pc, hash, cur.Parent);
+            states.Open.Add(checkpoint);
+            cur.Parent = checkpoint;
+            cur.JumpsAtCheckpoint = jumps;
+            cur.InsnsAtCheckpoint = processed;
+            totalStates++;
+            peakStates = Math.Max(peakStates, totalStates + pending.Count);
+        }
+        return false;
+    }
+
+    private static bool IsLoopCall(bpf_insn insn) =>
+        insn.code == (BPF_JMP | BPF_CALL) && insn.src_reg == 0 && insn.imm == (int)Helpers.bpf_func_id.BPF_FUNC_loop;
+
+    /// <summary>The kernel's check_max_stack_depth: the frames of every chain of calls together fit in 512 bytes.</summary>
+    private void CheckStackDepth()
+    {
+        var starts = flow.SubprogramStarts;
+        int Depth(int subprogram, int frames, int total)
+        {
+            // The kernel rounds each frame up to 16 bytes when the program is JIT-compiled, as it is on x86-64.
+            total += (stackDepth[subprogram] + 15) & ~15;
+            if (total > MAX_BPF_STACK)
+            {
+                pc = starts[subprogram];
+                throw Fail(VerifierRule.StackTooLarge, $"combined stack size of {frames} calls is {total}. Too large");
+            }
+            var max = total;
+            var end = flow.SubprogramEnd(subprogram, insns.Length);
+            for (var at = starts[subprogram]; at < end; at++)
+            {
+                if ((InstructionValidator.IsPseudoCall(insns[at]) || InstructionValidator.IsPseudoFunc(insns[at])) && frames < MAX_CALL_FRAMES)
+                    max = Math.Max(max, Depth(flow.SubprogramOf(at + 1 + insns[at].imm), frames + 1, total));
+            }
+            return max;
+        }
+        Depth(0, 1, 0);
+    }
+
+    /// <summary>Checkpoints at one instruction: those with paths still open, and those fully explored.</summary>
+    private sealed class PcStates
+    {
+        public readonly HashSet<Checkpoint> Open = [];
+        public readonly List<Checkpoint> Done = [];
+
+        public void Complete(Checkpoint checkpoint)
+        {
+            Open.Remove(checkpoint);
+            Done.Add(checkpoint);
+        }
+    }
+
+    /// <summary>A scalar for an lddw of a plain 64-bit value, or an ALU immediate: sign-extended to 64 bits, or zero-extended from 32.</summary>
+    private static Reg Immediate(int imm, bool is64) => Reg.Const(is64 ? (ulong)(long)imm : (uint)imm);
+
+    private static Scalar LoadedValue(int size, bool signed) => signed ? ScalarAlu.LoadSigned(size) : ScalarAlu.Load(size);
+}

@@ -1,0 +1,139 @@
+using XdpGate.Bpf.Isa;
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Verifier;
+
+/// <summary>
+/// Static stand-ins for the kernel's register liveness and precision tracking, which let state pruning ignore what
+/// cannot matter. <see cref="Live"/>: registers some path from an instruction may read before writing. <see cref="Precise"/>:
+/// scalar registers whose value may reach something safety depends on (a conditional jump, pointer arithmetic, a helper
+/// argument, a store, a return to a caller). A scalar that is live but not precise only has to be a scalar in both
+/// states, as the kernel treats imprecise scalars; both sets over-approximate, which keeps pruning sound.
+/// </summary>
+internal sealed class Liveness
+{
+    private const ushort Args = 0b11_1110;        // r1-r5
+    private const ushort Caller = 0b11_1111;      // r0-r5: written or clobbered by a call
+
+    private Liveness(ushort[] live, ushort[] precise)
+    {
+        Live = live;
+        Precise = precise;
+    }
+
+    /// <summary>Registers live on entry to each instruction (bit r).</summary>
+    public ushort[] Live { get; }
+
+    /// <summary>Scalar registers whose value matters on entry to each instruction (bit r).</summary>
+    public ushort[] Precise { get; }
+
+    public static Liveness Compute(ReadOnlySpan<bpf_insn> insns, ControlFlow flow)
+    {
+        var n = insns.Length;
+        var live = new ushort[n];
+        var precise = new ushort[n];
+        // Backward data flow to a fixed point; programs are small and loops rare, so a few sweeps suffice.
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            for (var pc = n - 1; pc >= 0; pc--)
+            {
+                if (flow.SecondHalf[pc])
+                    continue;
+                var insn = insns[pc];
+                ushort liveOut = 0, preciseOut = 0;
+                foreach (var next in Successors(insns, pc))
+                {
+                    liveOut |= live[next];
+                    preciseOut |= precise[next];
+                }
+                var (l, p) = Transfer(insn, liveOut, preciseOut, flow.SubprogramOf(pc) != 0);
+                if (l != live[pc] || p != precise[pc])
+                {
+                    live[pc] = l;
+                    precise[pc] = p;
+                    changed = true;
+                }
+            }
+        }
+        return new Liveness(live, precise);
+    }
+
+    private static IEnumerable<int> Successors(ReadOnlySpan<bpf_insn> insns, int pc)
+    {
+        var insn = insns[pc];
+        var cls = Class(insn.code);
+        var op = Op(insn.code);
+        var next = pc + (InstructionValidator.IsWide(insn) ? 2 : 1);
+        if (cls is BPF_JMP or BPF_JMP32 && op == BPF_EXIT)
+            return [];
+        if (cls is BPF_JMP or BPF_JMP32 && op != BPF_CALL && InstructionValidator.JumpTarget(insn, pc) is { } target)
+            return op == BPF_JA ? [target] : next < insns.Length ? [target, next] : [target];
+        return next < insns.Length ? [next] : [];
+    }
+
+    private static ushort Bit(int r) => (ushort)(1 << r);
+
+    private static (ushort Live, ushort Precise) Transfer(bpf_insn insn, ushort liveOut, ushort preciseOut, bool inSubprogram)
+    {
+        var dst = Bit(insn.dst_reg);
+        var src = Bit(insn.src_reg);
+        var cls = Class(insn.code);
+        var op = Op(insn.code);
+        var isX = Source(insn.code) == BPF_X;
+        switch (cls)
+        {
+            case BPF_ALU:
+            case BPF_ALU64:
+            {
+                var needDst = (preciseOut & dst) != 0;
+                if (op == BPF_MOV)
+                {
+                    var l = (ushort)(liveOut & ~dst);
+                    var p = (ushort)(preciseOut & ~dst);
+                    return isX ? ((ushort)(l | src), needDst ? (ushort)(p | src) : p) : (l, p);
+                }
+                var liveIn = (ushort)(liveOut | dst | (isX ? src : 0));
+                // Either operand of add/sub may be a pointer, whose offset both values become.
+                if (isX && op is BPF_ADD or BPF_SUB)
+                    return (liveIn, (ushort)(preciseOut | dst | src));
+                return (liveIn, needDst && isX ? (ushort)(preciseOut | src) : preciseOut);
+            }
+            case BPF_LDX:
+                return ((ushort)((liveOut & ~dst) | src), (ushort)((preciseOut & ~dst) | src));
+            case BPF_ST:
+                return ((ushort)(liveOut | dst), (ushort)(preciseOut | dst));
+            case BPF_STX:
+            {
+                var uses = (ushort)(dst | src);
+                if (Mode(insn.code) == BPF_ATOMIC && insn.imm == BPF_CMPXCHG)
+                    uses |= 1;
+                return ((ushort)(liveOut | uses), (ushort)(preciseOut | uses));
+            }
+            case BPF_LD:
+                if (InstructionValidator.IsWide(insn))
+                    return ((ushort)(liveOut & ~dst), (ushort)(preciseOut & ~dst));
+                // LD_ABS / LD_IND: read the context in r6 (and src), write r0, clobber r1-r5.
+                var ldUses = (ushort)(Bit(6) | (Mode(insn.code) == BPF_IND ? src : 0));
+                return ((ushort)((liveOut & ~Caller) | ldUses), (ushort)((preciseOut & ~Caller) | ldUses));
+            default:
+                if (op == BPF_EXIT)
+                    return (1, inSubprogram ? (ushort)1 : (ushort)0);
+                if (op == BPF_CALL)
+                {
+                    var uses = insn.src_reg == BPF_PSEUDO_CALL ? Args : ArgsOf(insn.imm);
+                    return ((ushort)((liveOut & ~Caller) | uses), (ushort)((preciseOut & ~Caller) | uses));
+                }
+                if (op == BPF_JA)
+                    return (liveOut, preciseOut);
+                var jumpUses = (ushort)(dst | (isX ? src : 0));
+                return ((ushort)(liveOut | jumpUses), (ushort)(preciseOut | jumpUses));
+        }
+    }
+
+    private static ushort ArgsOf(int helper)
+    {
+        var count = HelperPrototypes.Get(helper)?.Args.Length ?? 5;
+        return (ushort)(((1 << count) - 1) << 1);
+    }
+}

@@ -1,0 +1,161 @@
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Verifier;
+
+/// <summary>
+/// A state kept at a prune point (the kernel's bpf_verifier_state_list entry). While <see cref="Branches"/> is above zero
+/// some path from it is still being explored, so it can only reveal a loop; once zero, every path from it has been
+/// verified, so a later state it covers needs no exploring.
+/// </summary>
+internal sealed class Checkpoint(VerifierState state, int pc, int hash, Checkpoint? parent)
+{
+    public readonly VerifierState State = state;
+    public readonly int Pc = pc;
+    public readonly int Hash = hash;
+    public readonly Checkpoint? Parent = parent;
+    public int Branches = 1;
+}
+
+/// <summary>The kernel's states_equal, with the static liveness and precision of <see cref="Liveness"/>.</summary>
+internal static class StatePruning
+{
+    /// <summary>A cheap hash of the live registers of the current frame, so loop checks compare few states in full.</summary>
+    public static int Hash(VerifierState state, ushort live)
+    {
+        var hash = new HashCode();
+        hash.Add(state.Frames.Count);
+        var regs = state.Regs;
+        for (var r = 0; r < MAX_BPF_REG; r++)
+        {
+            if ((live & (1 << r)) != 0)
+                hash.Add(regs[r]);
+        }
+        return hash.ToHashCode();
+    }
+
+    /// <summary>Whether the two states are the same in every live register and every stack byte: the path has looped to where it was.</summary>
+    public static bool Same(VerifierState old, VerifierState cur, ushort live)
+    {
+        if (old.Frames.Count != cur.Frames.Count || old.References.Count != cur.References.Count)
+            return false;
+        for (var f = 0; f < cur.Frames.Count; f++)
+        {
+            var a = old.Frames[f];
+            var b = cur.Frames[f];
+            if (a.CallSite != b.CallSite)
+                return false;
+            var mask = f == cur.Frames.Count - 1 ? live : ushort.MaxValue;
+            for (var r = 0; r < MAX_BPF_REG; r++)
+            {
+                if ((mask & (1 << r)) != 0 && !a.Regs[r].Equals(b.Regs[r]))
+                    return false;
+            }
+            if (!a.Bytes.AsSpan().SequenceEqual(b.Bytes))
+                return false;
+            for (var s = 0; s < FrameState.Slots; s++)
+            {
+                if (a.Bytes[s * 8] == SlotKind.Spill && !a.Spills[s].Equals(b.Spills[s]))
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Whether every concrete state <paramref name="cur"/> stands for is one <paramref name="old"/> stands for (as far as the rest of the program can tell).</summary>
+    public static bool Covers(VerifierState old, VerifierState cur, ushort live, ushort precise)
+    {
+        if (old.Frames.Count != cur.Frames.Count || old.References.Count != cur.References.Count)
+            return false;
+        var ids = new IdMap();
+        for (var i = 0; i < old.References.Count; i++)
+        {
+            if (!ids.Match(old.References[i], cur.References[i]))
+                return false;
+        }
+        for (var f = 0; f < cur.Frames.Count; f++)
+        {
+            var a = old.Frames[f];
+            var b = cur.Frames[f];
+            if (a.CallSite != b.CallSite || a.IsCallback != b.IsCallback)
+                return false;
+            // Frames below the current one resume later with everything they hold; compare them whole.
+            var top = f == cur.Frames.Count - 1;
+            for (var r = 0; r < MAX_BPF_REG; r++)
+            {
+                var bit = 1 << r;
+                if (top && (live & bit) == 0)
+                    continue;
+                if (!RegCovers(a.Regs[r], b.Regs[r], !top || (precise & bit) != 0, ids))
+                    return false;
+            }
+            if (!StackCovers(a, b, ids))
+                return false;
+        }
+        return true;
+    }
+
+    private static bool StackCovers(FrameState a, FrameState b, IdMap ids)
+    {
+        for (var i = 0; i < a.Bytes.Length; i++)
+        {
+            var old = a.Bytes[i];
+            var cur = b.Bytes[i];
+            switch (old)
+            {
+                case SlotKind.Invalid:
+                    continue;
+                case SlotKind.Misc:
+                    if (cur is SlotKind.Misc or SlotKind.Zero || (cur == SlotKind.Spill && b.Spills[i / 8].Kind == RegKind.Scalar))
+                        continue;
+                    return false;
+                case SlotKind.Zero:
+                    if (cur == SlotKind.Zero || (cur == SlotKind.Spill && b.Spills[i / 8].IsConstScalar(0)))
+                        continue;
+                    return false;
+                default:
+                    if (cur != SlotKind.Spill)
+                        return false;
+                    if (i % 8 == 0 && !RegCovers(a.Spills[i / 8], b.Spills[i / 8], true, ids))
+                        return false;
+                    continue;
+            }
+        }
+        return true;
+    }
+
+    private static bool RegCovers(in Reg old, in Reg cur, bool precise, IdMap ids)
+    {
+        if (old.Kind == RegKind.NotInit)
+            return true;
+        if (old.Kind != cur.Kind)
+            return false;
+        if (old.Kind == RegKind.Scalar)
+            return !precise || (cur.Var.IsWithin(old.Var) && (old.Id == 0 || ids.Match(old.Id, cur.Id)));
+        if (old.Off != cur.Off || !ReferenceEquals(old.Map, cur.Map) || old.MemSize != cur.MemSize || old.Frame != cur.Frame
+            || !cur.Var.IsWithin(old.Var))
+            return false;
+        if (old.RefId != 0 && !ids.Match(old.RefId, cur.RefId))
+            return false;
+        if (old.IsPacket)
+            return cur.Range >= old.Range && ids.Match(old.Id, cur.Id);
+        return !old.MaybeNull || ids.Match(old.Id, cur.Id);
+    }
+
+    /// <summary>The kernel's check_ids: ids in the old state must map one-to-one onto ids in the new one.</summary>
+    private sealed class IdMap
+    {
+        private readonly Dictionary<int, int> forward = [];
+        private readonly Dictionary<int, int> backward = [];
+
+        public bool Match(int old, int cur)
+        {
+            if (forward.TryGetValue(old, out var mapped))
+                return mapped == cur;
+            if (backward.TryGetValue(cur, out var reverse))
+                return reverse == old;
+            forward[old] = cur;
+            backward[cur] = old;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace XdpGate.Bpf.Verifier;
+
+/// <summary>What verifying a program took, as `xdpgate prog verify` reports it; the log only when asked for.</summary>
+public sealed record VerificationResult(
+    VerificationLevel Level,
+    int InstructionsProcessed,
+    int PeakStates,
+    int TotalStates,
+    TimeSpan Elapsed,
+    string Log)
+{
+    /// <summary>The result for a program loaded without verification.</summary>
+    public static VerificationResult NotVerified { get; } = new(VerificationLevel.None, 0, 0, 0, TimeSpan.Zero, "");
+}

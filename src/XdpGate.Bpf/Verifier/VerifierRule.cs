@@ -1,0 +1,59 @@
+namespace XdpGate.Bpf.Verifier;
+
+/// <summary>
+/// Why the verifier refused a program: one rule per kind of kernel verifier refusal. Case files spell these in
+/// kebab-case (<see cref="VerifierRules.Name"/>).
+/// </summary>
+public enum VerifierRule
+{
+    JumpOutOfRange,
+    JumpIntoLddw,
+    UnreachableInstruction,
+    FallsOffEnd,
+    InfiniteLoop,
+    ComplexityLimit,
+    CallDepth,
+    StackTooLarge,
+    UninitializedRegister,
+    FramePointerWrite,
+    InvalidPacketAccess,
+    InvalidMapValueAccess,
+    PossiblyNullPointer,
+    InvalidStackAccess,
+    UninitializedStackRead,
+    ScalarDereference,
+    InvalidContextAccess,
+    PointerArithmetic,
+    PointerComparison,
+    PointerLeak,
+    HelperArgument,
+    WrongMapType,
+    InvalidReturnValue,
+    /// <summary>A ring buffer reservation (a reference) not submitted or discarded on some path (kernel: "Unreleased reference").</summary>
+    UnreleasedReference,
+    /// <summary>An instruction the kernel refuses for what it is (division by constant zero, shift by the width or more).</summary>
+    InvalidInstruction,
+}
+
+public static class VerifierRules
+{
+    /// <summary>The kebab-case name case files use: InvalidPacketAccess is invalid-packet-access.</summary>
+    public static string Name(this VerifierRule rule)
+    {
+        var text = rule.ToString();
+        var name = new System.Text.StringBuilder(text.Length + 4);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsUpper(text[i]) && i > 0)
+                name.Append('-');
+            name.Append(char.ToLowerInvariant(text[i]));
+        }
+        return name.ToString();
+    }
+
+    /// <summary>The rule a kebab-case name stands for; throws naming the unknown name.</summary>
+    public static VerifierRule Parse(string name) =>
+        Enum.GetValues<VerifierRule>().FirstOrDefault(r => r.Name() == name.Trim(), (VerifierRule)(-1)) is var rule && rule >= 0
+            ? rule
+            : throw new ArgumentException($"unknown verifier rule '{name}'; known: {string.Join(", ", Enum.GetValues<VerifierRule>().Select(r => r.Name()))}", nameof(name));
+}

@@ -1,0 +1,86 @@
+using static XdpGate.Bpf.Isa.Opcodes;
+
+namespace XdpGate.Bpf.Verifier;
+
+/// <summary>What the kernel's stack slot_type records per byte.</summary>
+internal enum SlotKind : byte
+{
+    /// <summary>Never written (STACK_INVALID).</summary>
+    Invalid,
+    /// <summary>Written with something unknown (STACK_MISC).</summary>
+    Misc,
+    /// <summary>Known to be zero (STACK_ZERO).</summary>
+    Zero,
+    /// <summary>Part of a spilled 8-byte register (STACK_SPILL), whose state is kept whole.</summary>
+    Spill,
+}
+
+/// <summary>One call frame (the kernel's bpf_func_state): registers and the 512-byte stack, byte by byte.</summary>
+internal sealed class FrameState
+{
+    public const int Slots = MAX_BPF_STACK / 8;
+
+    public readonly Reg[] Regs = new Reg[MAX_BPF_REG];
+    /// <summary>Indexed by MAX_BPF_STACK + offset from r10 (offsets -512..-1).</summary>
+    public readonly SlotKind[] Bytes = new SlotKind[MAX_BPF_STACK];
+    /// <summary>The register spilled in each 8-byte slot, indexed like <see cref="Bytes"/> / 8.</summary>
+    public readonly Reg[] Spills = new Reg[Slots];
+
+    /// <summary>The instruction that called this frame (-1 for the main program).</summary>
+    public int CallSite = -1;
+    /// <summary>The index of the subprogram running in this frame.</summary>
+    public int Subprogram;
+    /// <summary>Whether this frame runs a bpf_loop callback (returns to the helper call, not after it).</summary>
+    public bool IsCallback;
+
+    public FrameState Clone()
+    {
+        var copy = new FrameState { CallSite = CallSite, Subprogram = Subprogram, IsCallback = IsCallback };
+        Regs.CopyTo(copy.Regs, 0);
+        Bytes.CopyTo(copy.Bytes, 0);
+        Spills.CopyTo(copy.Spills, 0);
+        return copy;
+    }
+}
+
+/// <summary>The whole abstract state of one path: its frames, the references it holds, and its place in the exploration tree.</summary>
+internal sealed class VerifierState
+{
+    public readonly List<FrameState> Frames = [];
+    /// <summary>Ring buffer records reserved and not yet released, by reference id.</summary>
+    public readonly List<int> References = [];
+    /// <summary>The latest checkpoint this path passed (the kernel's parent state).</summary>
+    public Checkpoint? Parent;
+    /// <summary>Jumps and instructions processed when the last checkpoint was taken, for the kernel's checkpoint heuristic.</summary>
+    public int JumpsAtCheckpoint, InsnsAtCheckpoint;
+
+    public FrameState Current => Frames[^1];
+
+    public Reg[] Regs => Frames[^1].Regs;
+
+    public VerifierState Clone()
+    {
+        var copy = new VerifierState { Parent = Parent, JumpsAtCheckpoint = JumpsAtCheckpoint, InsnsAtCheckpoint = InsnsAtCheckpoint };
+        foreach (var frame in Frames)
+            copy.Frames.Add(frame.Clone());
+        copy.References.AddRange(References);
+        return copy;
+    }
+
+    /// <summary>Every register and spilled register in every frame, for updates that reach all copies (null checks, packet ranges).</summary>
+    public void ForEachReg(RefAction action)
+    {
+        foreach (var frame in Frames)
+        {
+            for (var r = 0; r < frame.Regs.Length; r++)
+                action(ref frame.Regs[r]);
+            for (var s = 0; s < FrameState.Slots; s++)
+            {
+                if (frame.Bytes[s * 8] == SlotKind.Spill)
+                    action(ref frame.Spills[s]);
+            }
+        }
+    }
+
+    public delegate void RefAction(ref Reg reg);
+}
