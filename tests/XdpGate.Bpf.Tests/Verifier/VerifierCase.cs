@@ -53,13 +53,13 @@ public sealed class VerifierCase
     /// <summary>What the kernel's verifier log contains when it refuses; null when it accepts.</summary>
     public required string? KernelLogSubstring { get; init; }
 
-    /// <summary>Every case file of the checked subdirectories, as "subdir/name" without the extension.</summary>
-    public static IEnumerable<string> All() =>
+    /// <summary>Every case file of the checked subdirectories of <paramref name="root"/> (by default the test's copy), as "subdir/name" without the extension.</summary>
+    public static IEnumerable<string> All(string? root = null) =>
         Subdirectories
-            .Select(sub => Path.Combine(DataDirectory, sub))
+            .Select(sub => Path.Combine(root ?? DataDirectory, sub))
             .Where(Directory.Exists)
             .SelectMany(dir => Directory.GetFiles(dir, "*.data"))
-            .Select(file => Path.GetRelativePath(DataDirectory, file)[..^".data".Length].Replace(Path.DirectorySeparatorChar, '/'))
+            .Select(file => Path.GetRelativePath(root ?? DataDirectory, file)[..^".data".Length].Replace(Path.DirectorySeparatorChar, '/'))
             .Order(StringComparer.Ordinal);
 
     public static VerifierCase Load(string name) => Parse(name, File.ReadAllText(Path.Combine(DataDirectory, name + ".data")));
