@@ -1,6 +1,7 @@
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Bpf.Tests;
 
@@ -10,8 +11,9 @@ internal static class TestPrograms
     public static BpfProgram Xdp(string asm, params BpfMap[] maps) =>
         BpfProgram.Load(Assembler.Assemble(asm), new ProgramOptions { Name = "test", Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = maps });
 
+    /// <summary>A BPF_PROG_TYPE_UNSPEC program over raw memory, which has no kernel rules to verify against.</summary>
     public static BpfProgram Raw(string asm, params BpfMap[] maps) =>
-        BpfProgram.Load(Assembler.Assemble(asm), new ProgramOptions { Name = "test", Maps = maps });
+        BpfProgram.Load(Assembler.Assemble(asm), new ProgramOptions { Name = "test", Maps = maps, Verification = VerificationLevel.None });
 
     public static string DataFile(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "data", .. parts]);
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using XdpGate.Linux;
+using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Bpf.Elf;
 
@@ -117,7 +118,9 @@ public sealed class BpfObject
     /// <summary>Creates the maps and loads every program; see <see cref="LoadedObject"/>.</summary>
     /// <param name="possibleCpus">CPU slots of per-CPU maps.</param>
     /// <param name="rodata">Read-only globals to set for this load only, by variable name.</param>
-    public LoadedObject Load(int possibleCpus = 1, IReadOnlyDictionary<string, byte[]>? rodata = null)
+    /// <param name="verification">How every program is verified before it may run.</param>
+    public LoadedObject Load(int possibleCpus = 1, IReadOnlyDictionary<string, byte[]>? rodata = null,
+        VerificationLevel verification = VerificationLevel.Privileged)
     {
         var initialData = Maps.Select(m => m.InitialData.ToArray()).ToArray();
         foreach (var (name, value) in rodata ?? new Dictionary<string, byte[]>())
@@ -125,7 +128,7 @@ public sealed class BpfObject
             var (map, found) = FindRodata(name, value.Length);
             value.CopyTo(initialData[map].AsSpan(found.Offset));
         }
-        return LoadedObject.Create(this, possibleCpus, initialData);
+        return LoadedObject.Create(this, possibleCpus, initialData, verification);
     }
 
     /// <summary>The variable and the index of its map; throws naming the variable when it is not a read-only global of that size.</summary>

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Bpf.Elf;
 
@@ -28,7 +29,7 @@ public sealed partial class LoadedObject : IDisposable
     /// <summary>Programs by C function name.</summary>
     public IReadOnlyDictionary<string, BpfProgram> Programs { get; }
 
-    internal static LoadedObject Create(BpfObject source, int possibleCpus, byte[][] initialData)
+    internal static LoadedObject Create(BpfObject source, int possibleCpus, byte[][] initialData, VerificationLevel verification)
     {
         var maps = new List<BpfMap>();
         var zeroKey = new byte[4];
@@ -58,6 +59,7 @@ public sealed partial class LoadedObject : IDisposable
                         Type = program.Type,
                         Maps = maps,
                         LineInfo = program.LineInfo,
+                        Verification = verification,
                     });
                 }
                 catch (BpfLoadException e)

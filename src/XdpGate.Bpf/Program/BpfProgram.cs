@@ -119,6 +119,7 @@ public sealed unsafe class BpfProgram
         var decoded = GC.AllocateArray<DecodedInsn>(instructions.Length, pinned: true);
         var maps = new List<BpfMap>();
         var mapAt = new BpfMap?[instructions.Length];
+        BpfLoadException? unavailable = null;
         for (var pc = 0; pc < instructions.Length; pc++)
         {
             var insn = instructions[pc];
@@ -138,7 +139,7 @@ public sealed unsafe class BpfProgram
                 if (insn.src_reg == BPF_PSEUDO_CALL)
                     d.Imm = pc + 1 + insn.imm;
                 else if (!HelperTable.IsAvailable(insn.imm, options.Type))
-                    throw InstructionValidator.Fail(pc, insn, HelperTable.Describe(insn.imm) is { } known
+                    unavailable ??= InstructionValidator.Fail(pc, insn, HelperTable.Describe(insn.imm) is { } known
                         ? $"helper {known} is not available to {options.Type} programs"
                         : $"unknown helper id {insn.imm}");
             }
@@ -159,8 +160,9 @@ public sealed unsafe class BpfProgram
         var lineInfo = CheckLineInfo(instructions, options.LineInfo);
         var regions = maps.Select(m => m.ValueRegion).Where(r => r.Length > 0).ToArray();
         var program = new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions, lineInfo, mapAt);
+        // A call of a helper we lack is refused after verification, so that what the kernel's verifier says first is said first.
         program.Verification = BpfVerifier.Verify(program, options.Verification, options.VerboseLog);
-        return program;
+        return unavailable is null ? program : throw unavailable;
     }
 
     /// <summary>The kernel's check_btf_line rules: strictly increasing, inside the program, never on an lddw's second slot.</summary>

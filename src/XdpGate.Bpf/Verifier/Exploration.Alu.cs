@@ -139,8 +139,6 @@ internal sealed partial class Exploration
             throw Fail(VerifierRule.PointerArithmetic, $"math between {kind} pointer and register with unbounded min value is not allowed", d, s);
         if (v.SMin >= MaxVarOff || v.SMin <= -MaxVarOff)
             throw Fail(VerifierRule.PointerArithmetic, $"value {v.SMin} makes {kind} pointer be out of bounds", d, s);
-        if (ptr.Kind == RegKind.Stack && Strict)
-            throw Fail(VerifierRule.InvalidStackAccess, $"R{d} variable stack access prohibited for !root", d, s);
         ptr.Var = ScalarAlu.Apply(op, ptr.Var, v, true);
         if (ptr.Var.SMin == long.MinValue || ptr.Var.SMin <= -MaxVarOff || ptr.Var.SMin >= MaxVarOff)
             throw Fail(VerifierRule.PointerArithmetic, $"math between {kind} pointer and register with unbounded min value is not allowed", d, s);

@@ -12,8 +12,9 @@ internal sealed partial class Exploration
 
     private void HelperCall(int id)
     {
-        var proto = HelperPrototypes.Get(id)
-            ?? throw Fail(VerifierRule.HelperArgument, $"unknown func {HelperTable.Describe(id) ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        var proto = HelperPrototypes.Get(id);
+        if (proto is null || (proto.Provided && !HelperTable.IsAvailable(id, program.Type)))
+            throw Fail(VerifierRule.HelperArgument, $"unknown func {proto?.Name ?? "#" + id.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         BpfMap? map = null;
         var allocSize = 0;
         var releaseRef = 0;
@@ -38,7 +39,8 @@ internal sealed partial class Exploration
                     HelperMemory(r, reg, map!.KeySize, write: false);
                     break;
                 case ArgKind.MapValue:
-                    HelperMemory(r, reg, map!.ValueSize, write: false);
+                case ArgKind.WriteMapValue:
+                    HelperMemory(r, reg, map!.ValueSize, write: proto.Args[i] == ArgKind.WriteMapValue);
                     break;
                 case ArgKind.ReadMem:
                 case ArgKind.WriteMem:
@@ -93,6 +95,7 @@ internal sealed partial class Exploration
             InvalidatePacketPointers();
         var key = fn == BPF_FUNC_map_lookup_elem ? ConstantKey(cur.Regs[2], map!.KeySize) : null;
         ClobberCallerSaved();
+        pc++;
         cur.Regs[0] = proto.Ret switch
         {
             RetKind.Void => Reg.NotInit,

@@ -68,7 +68,10 @@ internal sealed partial class Exploration
         }
 
         var packets = PacketComparison(dst, src, is32);
-        if (!packets && Strict)
+        // Packet pointers compared with each other reveal lengths, never addresses.
+        // Null checks of what a lookup or reservation returned are habit even where the result cannot be null.
+        var lookupNullCheck = nullCheck && dst.Kind is RegKind.MapValue or RegKind.Mem;
+        if (!(IsPacketFamily(dst) && IsPacketFamily(src)) && !lookupNullCheck && Strict)
             throw Fail(VerifierRule.PointerComparison, $"R{(dst.IsPointer ? d : s)} pointer comparison prohibited", d, s);
         if (nullCheck && dst.IsPointer)
         {
@@ -138,6 +141,8 @@ internal sealed partial class Exploration
     /// <summary>Whether this compares a packet pointer with its bound: pkt with pkt_end, or pkt_meta with pkt.</summary>
     private static bool PacketComparison(in Reg dst, in Reg src, bool is32) =>
         !is32 && (IsBoundedBy(dst, src) || IsBoundedBy(src, dst));
+
+    private static bool IsPacketFamily(in Reg reg) => reg.Kind is RegKind.Packet or RegKind.PacketMeta or RegKind.PacketEnd;
 
     private static bool IsBoundedBy(in Reg ptr, in Reg bound) =>
         (ptr.Kind == RegKind.Packet && bound.Kind == RegKind.PacketEnd) || (ptr.Kind == RegKind.PacketMeta && bound.Kind == RegKind.Packet);

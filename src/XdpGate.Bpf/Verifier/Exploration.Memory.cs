@@ -21,8 +21,6 @@ internal sealed partial class Exploration
         var target = Read(d);
         if (Class(insn.code) == BPF_ST)
         {
-            if (target.Kind == RegKind.Ctx)
-                throw Fail(VerifierRule.InvalidContextAccess, $"BPF_ST stores into R{d} ctx is not allowed", d);
             Access(d, insn.off, size, write: true, Immediate(insn.imm, true), signed: false);
             return;
         }

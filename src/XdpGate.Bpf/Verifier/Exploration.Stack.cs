@@ -46,10 +46,12 @@ internal sealed partial class Exploration
             throw Fail(VerifierRule.InvalidStackAccess, "invalid size of register spill");
         ScrubSpills(frame, index, index + size);
         var slot = index / 8;
-        if (size == 8 && index % 8 == 0 && !value.IsConstScalar(0))
+        // Like the kernel for a capable loader: any write at the start of a slot keeps what was written (a scalar of
+        // any width, or a whole pointer), so fills and constant map keys see it again.
+        if (index % 8 == 0)
         {
-            frame.Spills[slot] = value;
-            frame.Bytes.AsSpan(index, 8).Fill(SlotKind.Spill);
+            frame.Spills[slot] = value.Kind == RegKind.Scalar && size < 8 ? Reg.Of(value.Var) : value;
+            frame.Bytes.AsSpan(index, size).Fill(SlotKind.Spill);
             return;
         }
         frame.Bytes.AsSpan(index, size).Fill(value.IsConstScalar(0) ? SlotKind.Zero : SlotKind.Misc);
@@ -71,11 +73,11 @@ internal sealed partial class Exploration
     private Reg ReadStack(int b, FrameState frame, int index, int size, bool signed)
     {
         var slot = index / 8;
-        if (frame.Bytes[index] == SlotKind.Spill)
+        if (frame.Bytes[index] == SlotKind.Spill && index % 8 == 0 && size <= SpillSize(frame, slot))
         {
             var spilled = frame.Spills[slot];
-            if (size == 8 && index % 8 == 0)
-                return spilled;
+            if (size == SpillSize(frame, slot) && (size == 8 || spilled.Var.UMax < 1UL << (size * 8)) && !signed)
+                return spilled.Kind == RegKind.Scalar && size < 8 ? Reg.Of(spilled.Var) : spilled;
             if (spilled.IsPointer)
             {
                 if (Strict)
@@ -92,6 +94,14 @@ internal sealed partial class Exploration
             return Reg.Of(LoadedValue(size, signed));
         }
         return ReadBytes(b, frame, index, index + size, size, signed);
+    }
+
+    private static int SpillSize(FrameState frame, int slot)
+    {
+        var size = 0;
+        while (size < 8 && frame.Bytes[slot * 8 + size] == SlotKind.Spill)
+            size++;
+        return size;
     }
 
     /// <summary>Reads bytes that are not one whole spill: zeros give 0, unwritten bytes are refused in strict mode.</summary>

@@ -220,8 +220,14 @@ internal sealed partial class Exploration
             var end = flow.SubprogramEnd(subprogram, insns.Length);
             for (var at = starts[subprogram]; at < end; at++)
             {
-                if ((InstructionValidator.IsPseudoCall(insns[at]) || InstructionValidator.IsPseudoFunc(insns[at])) && frames < MAX_CALL_FRAMES)
-                    max = Math.Max(max, Depth(flow.SubprogramOf(at + 1 + insns[at].imm), frames + 1, total));
+                if (!InstructionValidator.IsPseudoCall(insns[at]) && !InstructionValidator.IsPseudoFunc(insns[at]))
+                    continue;
+                if (frames >= MAX_CALL_FRAMES)
+                {
+                    pc = at;
+                    throw Fail(VerifierRule.CallDepth, $"the call stack of {frames + 1} frames is too deep");
+                }
+                max = Math.Max(max, Depth(flow.SubprogramOf(at + 1 + insns[at].imm), frames + 1, total));
             }
             return max;
         }

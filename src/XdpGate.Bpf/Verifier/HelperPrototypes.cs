@@ -11,6 +11,8 @@ internal enum ArgKind : byte
     ConstMapPtr,
     MapKey,
     MapValue,
+    /// <summary>A map value the helper fills (ARG_PTR_TO_MAP_VALUE | MEM_UNINIT).</summary>
+    WriteMapValue,
     /// <summary>Memory the helper reads, sized by the next argument (ARG_PTR_TO_MEM | MEM_RDONLY).</summary>
     ReadMem,
     /// <summary>Memory the helper may read or be given null (csum_diff's buffers).</summary>
@@ -38,7 +40,11 @@ internal enum RetKind : byte
 }
 
 /// <summary>A helper's kernel prototype (struct bpf_func_proto): argument kinds, return kind, and whether it moves packet data.</summary>
-internal sealed record HelperPrototype(string Name, RetKind Ret, ArgKind[] Args, bool ChangesPacket = false);
+internal sealed record HelperPrototype(string Name, RetKind Ret, ArgKind[] Args, bool ChangesPacket = false)
+{
+    /// <summary>False for kernel helpers this engine does not provide (their calls are refused after verification).</summary>
+    public bool Provided { get; init; } = true;
+}
 
 /// <summary>The prototypes of the helpers in <see cref="Helpers.HelperTable"/>, as the kernel declares them.</summary>
 internal static class HelperPrototypes
@@ -48,6 +54,10 @@ internal static class HelperPrototypes
         [(int)BPF_FUNC_map_lookup_elem] = new("bpf_map_lookup_elem", RetKind.MapValueOrNull, [ArgKind.ConstMapPtr, ArgKind.MapKey]),
         [(int)BPF_FUNC_map_update_elem] = new("bpf_map_update_elem", RetKind.Integer, [ArgKind.ConstMapPtr, ArgKind.MapKey, ArgKind.MapValue, ArgKind.Anything]),
         [(int)BPF_FUNC_map_delete_elem] = new("bpf_map_delete_elem", RetKind.Integer, [ArgKind.ConstMapPtr, ArgKind.MapKey]),
+        // Known to the kernel but not provided here: prototypes kept so their map checks refuse as the kernel does.
+        [87] = new("bpf_map_push_elem", RetKind.Integer, [ArgKind.ConstMapPtr, ArgKind.MapValue, ArgKind.Anything]) { Provided = false },
+        [88] = new("bpf_map_pop_elem", RetKind.Integer, [ArgKind.ConstMapPtr, ArgKind.WriteMapValue]) { Provided = false },
+        [89] = new("bpf_map_peek_elem", RetKind.Integer, [ArgKind.ConstMapPtr, ArgKind.WriteMapValue]) { Provided = false },
         [(int)BPF_FUNC_ktime_get_ns] = new("bpf_ktime_get_ns", RetKind.Integer, []),
         [(int)BPF_FUNC_trace_printk] = new("bpf_trace_printk", RetKind.Integer, [ArgKind.ReadMem, ArgKind.ConstSize]),
         [(int)BPF_FUNC_get_prandom_u32] = new("bpf_get_prandom_u32", RetKind.Integer, []),
@@ -82,11 +92,13 @@ internal static class HelperPrototypes
         var fn = (Helpers.bpf_func_id)helper;
         var isRingbufHelper = fn is BPF_FUNC_ringbuf_output or BPF_FUNC_ringbuf_reserve;
         var isDevMap = map is bpf_map_type.BPF_MAP_TYPE_DEVMAP or bpf_map_type.BPF_MAP_TYPE_DEVMAP_HASH;
+        var isQueueHelper = helper is 87 or 88 or 89;
         var mapSide = map switch
         {
             bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY => fn == BPF_FUNC_tail_call,
             bpf_map_type.BPF_MAP_TYPE_RINGBUF => isRingbufHelper,
             _ when isDevMap => fn is BPF_FUNC_redirect_map or BPF_FUNC_map_lookup_elem,
+            bpf_map_type.BPF_MAP_TYPE_QUEUE or bpf_map_type.BPF_MAP_TYPE_STACK => isQueueHelper,
             _ => true,
         };
         var helperSide = fn switch
@@ -94,6 +106,7 @@ internal static class HelperPrototypes
             BPF_FUNC_tail_call => map == bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY,
             BPF_FUNC_redirect_map => isDevMap,
             _ when isRingbufHelper => map == bpf_map_type.BPF_MAP_TYPE_RINGBUF,
+            _ when isQueueHelper => map is bpf_map_type.BPF_MAP_TYPE_QUEUE or bpf_map_type.BPF_MAP_TYPE_STACK,
             _ => true,
         };
         return mapSide && helperSide;

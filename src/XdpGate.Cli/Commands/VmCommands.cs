@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Cli.Commands;
 
@@ -16,7 +17,7 @@ internal static class VmCommands
         run.SetAction(parsed =>
         {
             var executionEngine = EngineOption.Parse(parsed.GetValue(engine));
-            var program = BpfProgram.Load(HexText.Parse(io.In.ReadToEnd(), "program on stdin"), new ProgramOptions { Name = "stdin" });
+            var program = BpfProgram.Load(HexText.Parse(io.In.ReadToEnd(), "program on stdin"), new ProgramOptions { Name = "stdin", Verification = VerificationLevel.None });
             var data = HexText.Parse(parsed.GetValue(memory) ?? "", "--mem");
             using var vm = new BpfVm();
             vm.Trace = io.Error.WriteLine;

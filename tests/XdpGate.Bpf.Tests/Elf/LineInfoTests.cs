@@ -2,6 +2,7 @@ using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Verifier;
 using XdpGate.Bpf.Xdp;
 using Xunit;
 
@@ -78,7 +79,7 @@ public sealed class LineInfoTests
     {
         var insns = Assembler.Assemble("r0 = 1 ll\nexit");
         BpfLineInfo At(int index) => new(index, "f.c", 1, 1, "x");
-        BpfProgram Load(params BpfLineInfo[] lines) => BpfProgram.Load(insns, new ProgramOptions { LineInfo = lines });
+        BpfProgram Load(params BpfLineInfo[] lines) => BpfProgram.Load(insns, new ProgramOptions { LineInfo = lines, Verification = VerificationLevel.None });
 
         Assert.Equal(2, Load(At(0), At(2)).LineInfo.Count);
         Assert.Contains("must come after instruction 2", Assert.Throws<BpfLoadException>(() => Load(At(2), At(0))).Message, StringComparison.Ordinal);
