@@ -225,6 +225,7 @@ internal sealed partial class Exploration
         cur.Regs[0] = Reg.Unknown;
         cur = saved;
         Push(done, pc + 1);
+        cur.CallbackRuns++;
         var callbackArgs = new[] { Reg.Unknown, cur.Regs[3], Reg.NotInit, Reg.NotInit, Reg.NotInit };
         EnterFrame(cur.Regs[2].Off, callSite: pc, isCallback: true, args: callbackArgs);
     }

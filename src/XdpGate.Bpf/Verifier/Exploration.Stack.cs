@@ -20,7 +20,7 @@ internal sealed partial class Exploration
             if (low < -MAX_BPF_STACK || high > 0 || ptr.Var.SMin == long.MinValue || ptr.Var.SMax == long.MaxValue)
                 throw Fail(VerifierRule.InvalidStackAccess, $"invalid variable-offset {(write ? "write to" : "read from")} stack R{b} off={start} size={size}", b);
             NoteDepth(frame, (int)low);
-            return VariableStackAccess(b, frame, (int)low, (int)high, write, value);
+            return VariableStackAccess(b, frame, (int)low, (int)high, size, write, value);
         }
         start += (long)ptr.Var.ConstValue;
         if (start < -MAX_BPF_STACK || start + size > 0)
@@ -120,12 +120,12 @@ internal sealed partial class Exploration
         return allZero ? Reg.Const(0) : Reg.Of(LoadedValue(size, signed));
     }
 
-    private Reg VariableStackAccess(int b, FrameState frame, int low, int high, bool write, in Reg value)
+    private Reg VariableStackAccess(int b, FrameState frame, int low, int high, int size, bool write, in Reg value)
     {
         var from = MAX_BPF_STACK + low;
         var to = MAX_BPF_STACK + high;
         if (!write)
-            return ReadBytes(b, frame, from, to, Math.Min(8, to - from), signed: false) is { Kind: RegKind.Scalar, Var.IsConst: true } zero
+            return ReadBytes(b, frame, from, to, size, signed: false) is { Kind: RegKind.Scalar, Var.IsConst: true } zero
                 ? zero
                 : Reg.Unknown;
         if (value.IsPointer)
@@ -139,7 +139,7 @@ internal sealed partial class Exploration
 
     /// <summary>Stack memory a helper reads (key, value, buffer): every byte in range, and written first in strict mode.</summary>
     private void HelperStackRead(int r, FrameState frame, int low, int high) =>
-        ReadBytes(r, frame, MAX_BPF_STACK + low, MAX_BPF_STACK + high, Math.Min(8, high - low), signed: false);
+        ReadBytes(r, frame, MAX_BPF_STACK + low, MAX_BPF_STACK + high, 8, signed: false);
 
     /// <summary>Stack memory a helper fills: whatever was there becomes unknown bytes.</summary>
     private static void HelperStackWrite(FrameState frame, int low, int high)

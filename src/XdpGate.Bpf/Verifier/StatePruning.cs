@@ -36,7 +36,7 @@ internal static class StatePruning
     /// <summary>Whether the two states are the same in every live register and every stack byte: the path has looped to where it was.</summary>
     public static bool Same(VerifierState old, VerifierState cur, ushort live)
     {
-        if (old.Frames.Count != cur.Frames.Count || old.References.Count != cur.References.Count)
+        if (old.Frames.Count != cur.Frames.Count || old.References.Count != cur.References.Count || old.CallbackRuns != cur.CallbackRuns)
             return false;
         for (var f = 0; f < cur.Frames.Count; f++)
         {

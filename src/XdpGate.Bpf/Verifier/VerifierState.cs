@@ -53,6 +53,8 @@ internal sealed class VerifierState
     public Checkpoint? Parent;
     /// <summary>Jumps and instructions processed when the last checkpoint was taken, for the kernel's checkpoint heuristic.</summary>
     public int JumpsAtCheckpoint, InsnsAtCheckpoint;
+    /// <summary>Callback runs entered on this path (the kernel's callback_unroll_depth): a callback run again is no loop.</summary>
+    public int CallbackRuns;
 
     public FrameState Current => Frames[^1];
 
@@ -60,7 +62,10 @@ internal sealed class VerifierState
 
     public VerifierState Clone()
     {
-        var copy = new VerifierState { Parent = Parent, JumpsAtCheckpoint = JumpsAtCheckpoint, InsnsAtCheckpoint = InsnsAtCheckpoint };
+        var copy = new VerifierState
+        {
+            Parent = Parent, JumpsAtCheckpoint = JumpsAtCheckpoint, InsnsAtCheckpoint = InsnsAtCheckpoint, CallbackRuns = CallbackRuns,
+        };
         foreach (var frame in Frames)
             copy.Frames.Add(frame.Clone());
         copy.References.AddRange(References);

@@ -32,7 +32,7 @@ public sealed class LineInfoTests
     [MemberData(nameof(Fixtures))]
     public void Every_instruction_of_a_loaded_program_has_a_source_line(string file)
     {
-        using var loaded = ElfFixtures.Open(file).Load();
+        using var loaded = ElfFixtures.Open(file).Load(verification: VerificationLevel.None);
         foreach (var program in loaded.Programs.Values)
         {
             Assert.Equal(0, program.LineInfo[0].InstructionIndex);
@@ -55,7 +55,7 @@ public sealed class LineInfoTests
     [Fact]
     public void A_fault_can_be_reported_as_a_C_file_and_line()
     {
-        using var loaded = ElfFixtures.Open("xdp_calls.o").Load();
+        using var loaded = ElfFixtures.Open("xdp_calls.o").Load(verification: VerificationLevel.None);
         var program = loaded.Programs["unchecked"];
         using var vm = new BpfVm();
         Assert.Equal(xdp_action.XDP_ABORTED, ElfFixtures.RunXdp(program, new byte[20], vm).Verdict);
@@ -68,7 +68,7 @@ public sealed class LineInfoTests
     [Fact]
     public void A_listing_interleaves_C_lines_with_the_instructions_they_became()
     {
-        using var loaded = ElfFixtures.Open("xdp_calls.o").Load();
+        using var loaded = ElfFixtures.Open("xdp_calls.o").Load(verification: VerificationLevel.None);
         var listing = SourceListing.Format(loaded.Programs["by_length"]);
         Assert.StartsWith("; return classify(ctx->data_end - ctx->data); [xdp_calls.c:40:39]\n    0: r2 = *(u32 *)(r1 + 0)\n", listing, StringComparison.Ordinal);
         Assert.Contains("; static __noinline __u64 square(__u64 x) [xdp_calls.c:12]\n   22: r0 = r1\n", listing, StringComparison.Ordinal);

@@ -5,12 +5,14 @@ using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
 using Xunit;
 using static XdpGate.Bpf.Isa.Opcodes;
+using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Bpf.Tests.Elf;
 
 /// <summary>xdp_calls.c: .text subprograms (global, static, nested), a bpf_loop callback, xdp/NAME and socket sections.</summary>
 public sealed class SubprogramTests
 {
+    // Unverified: the object has a deliberately unchecked program (for run-time fault tests) the kernel refuses too.
     private static readonly BpfObject Object = ElfFixtures.Open("xdp_calls.o");
 
     private static ObjectProgram Program(string name) => Object.Programs.Single(p => p.Name == name);
@@ -43,7 +45,7 @@ public sealed class SubprogramTests
     [InlineData(100, xdp_action.XDP_TX)]    // 100*100 + 1 > 10000
     public void Nested_subprogram_calls_compute_the_verdict(int length, xdp_action expected)
     {
-        using var loaded = Object.Load();
+        using var loaded = Object.Load(verification: VerificationLevel.None);
         Assert.Equal(expected, ElfFixtures.RunXdp(loaded.Programs["by_length"], new byte[length]).Verdict);
     }
 
@@ -63,7 +65,7 @@ public sealed class SubprogramTests
     [InlineData(40, 1240)]  // bpf_loop stops at 16 iterations: sum of i*i for i < 16
     public void The_bpf_loop_callback_runs_as_the_program_asks(int length, int sum)
     {
-        using var loaded = Object.Load();
+        using var loaded = Object.Load(verification: VerificationLevel.None);
         Assert.Equal((xdp_action)sum, ElfFixtures.RunXdp(loaded.Programs["looped"], new byte[length]).Verdict);
     }
 
@@ -79,7 +81,7 @@ public sealed class SubprogramTests
     {
         var counted = Program("counted");
         Assert.Equal(["counted", "bump"], counted.Functions.Select(f => f.Name));
-        using var loaded = Object.Load();
+        using var loaded = Object.Load(verification: VerificationLevel.None);
         Assert.Equal(xdp_action.XDP_PASS, ElfFixtures.RunXdp(loaded.Programs["counted"], new byte[60]).Verdict);   // 1 + 1
         Assert.Equal(xdp_action.XDP_DROP, ElfFixtures.RunXdp(loaded.Programs["counted"], new byte[60]).Verdict);   // 2 + 2
         Assert.Equal(2UL, ElfFixtures.Read<ulong>(loaded.Maps["calls"], 1));
@@ -90,7 +92,7 @@ public sealed class SubprogramTests
     public void A_static_map_is_found_through_its_sections_symbol_and_the_offset_in_the_lddw()
     {
         Assert.Equal(["calls", "limits"], Object.Maps.Where(m => m.Kind == ObjectMapKind.Btf).Select(m => m.Name).Order());
-        using var loaded = Object.Load();
+        using var loaded = Object.Load(verification: VerificationLevel.None);
         Assert.Equal(0, loaded.Maps["limits"].Update(new byte[4], BitConverter.GetBytes(2UL)));
         // 1 + 1 >= 2 only if the program reads 'limits'; 'calls', at offset 0 of .maps, would give the default 4.
         Assert.Equal(xdp_action.XDP_DROP, ElfFixtures.RunXdp(loaded.Programs["counted"], new byte[60]).Verdict);
@@ -102,7 +104,7 @@ public sealed class SubprogramTests
         Assert.Equal((bpf_prog_type.BPF_PROG_TYPE_XDP, bpf_attach_type.BPF_XDP), (Program("looped").Type, Program("looped").ExpectedAttachType!.Value));
         Assert.Equal(bpf_prog_type.BPF_PROG_TYPE_SOCKET_FILTER, Program("keep_short").Type);
         Assert.Null(Program("keep_short").ExpectedAttachType);
-        using var loaded = Object.Load();
+        using var loaded = Object.Load(verification: VerificationLevel.None);
         Assert.Equal(bpf_prog_type.BPF_PROG_TYPE_SOCKET_FILTER, loaded.Programs["keep_short"].Type);
     }
 
