@@ -13,7 +13,7 @@ using XdpGate.Bpf.Program;
 
 namespace XdpGate.Cli.Commands;
 
-/// <summary>`xdpgate prog load|show|dump|run|replay OBJ`: bpftool's prog commands over clang objects (or C source).</summary>
+/// <summary>`xdpgate prog load|show|dump|run|replay|verify OBJ`: bpftool's prog commands over clang objects (or C source).</summary>
 internal static class ProgCommands
 {
     public static Command Build(CliIo io)
@@ -24,6 +24,7 @@ internal static class ProgCommands
         prog.Subcommands.Add(Dump(io));
         prog.Subcommands.Add(Run(io));
         prog.Subcommands.Add(Replay(io));
+        prog.Subcommands.Add(ProgVerifyCommand.Build(io));
         return prog;
     }
 
