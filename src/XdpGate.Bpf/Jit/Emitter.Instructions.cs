@@ -392,6 +392,9 @@ internal sealed unsafe partial class Emitter
     /// <summary>Emits check(vm, address, size, pc) and a branch to the fault exit when it fails.</summary>
     private void Check(System.Reflection.MethodInfo check, int size, int pc)
     {
+        if (IsProven(pc))
+            return;
+        checkedAccesses++;
         il.Emit(OpCodes.Ldarg, ArgVm);
         il.Emit(OpCodes.Ldloc, address);
         Ld32(size);
@@ -400,12 +403,15 @@ internal sealed unsafe partial class Emitter
         il.Emit(OpCodes.Brfalse, fault);
     }
 
+    private bool IsProven(int pc) => (uint)pc < (uint)proven.Length && proven[pc];
+
     private bool EmitLoad(int pc, DecodedInsn* i)
     {
         var mode = Mode(i->Code);
         var size = SizeInBytes(Size(i->Code));
-        if (mode == BPF_MEM && size == 4)
+        if (mode == BPF_MEM && size == 4 && !IsProven(pc))
         {
+            checkedAccesses++;
             // May be an xdp_md field, which the interpreter reads through TryLoadContext.
             Address(i->Src, i->Off);
             il.Emit(OpCodes.Ldarg, ArgVm);
@@ -431,7 +437,7 @@ internal sealed unsafe partial class Emitter
         {
             case 1: il.Emit(signed ? OpCodes.Ldind_I1 : OpCodes.Ldind_U1); break;
             case 2: il.Emit(signed ? OpCodes.Ldind_I2 : OpCodes.Ldind_U2); break;
-            case 4: il.Emit(OpCodes.Ldind_I4); break; // only MEMSX reaches here
+            case 4: il.Emit(signed ? OpCodes.Ldind_I4 : OpCodes.Ldind_U4); break;
             default: il.Emit(OpCodes.Ldind_I8); break;
         }
         if (size < 8)

@@ -59,6 +59,8 @@ internal sealed unsafe partial class Emitter
     private readonly Label fault, save, exit, badEntry;
     private readonly bool[] entries;
     private readonly bool[] returnSites;
+    private readonly bool[] proven;
+    private int checkedAccesses;
     private readonly List<(Label Stub, int Pc, int Target)> backwardStubs = [];
 
     // Arguments of the emitted method.
@@ -67,6 +69,7 @@ internal sealed unsafe partial class Emitter
     public Emitter(BpfProgram program)
     {
         this.program = program;
+        proven = program.Verification.ProvenAccess;
         code = program.Code;
         length = program.Length;
         method = new DynamicMethod($"bpf_jit_{program.Name}", typeof(int),
@@ -107,7 +110,7 @@ internal sealed unsafe partial class Emitter
         EmitEpilogues();
         var body = method.CreateDelegate<JitBody>();
         Probe(body);
-        return new JitProgram(program, body, entries);
+        return new JitProgram(program, body, entries, checkedAccesses);
     }
 
     /// <summary>Where code may be entered from outside: the start, the return site of every call, every lddw'd callback.</summary>

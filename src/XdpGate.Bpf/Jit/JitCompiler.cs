@@ -8,8 +8,9 @@ namespace XdpGate.Bpf.Jit;
 
 /// <summary>
 /// Translates a loaded program into IL in a DynamicMethod, which RyuJIT compiles to machine code: one method per
-/// program, registers in IL locals, one label per instruction, helpers called directly, every memory access
-/// checked exactly as the interpreter checks it (there is no verifier yet to prove any check redundant).
+/// program, registers in IL locals, one label per instruction, helpers called directly. A memory access the
+/// verifier proved in bounds on every path (<see cref="Verifier.VerificationResult"/>) is emitted without a check;
+/// every other access is checked exactly as the interpreter checks it.
 /// </summary>
 /// <remarks>
 /// BPF-to-BPF calls stay inside the method: a call pushes the interpreter's own call frame (vm.CallFrames) and

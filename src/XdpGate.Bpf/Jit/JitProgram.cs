@@ -12,14 +12,18 @@ public sealed unsafe class JitProgram
 {
     private readonly bool[] entries;
 
-    internal JitProgram(BpfProgram program, JitBody body, bool[] entries)
+    internal JitProgram(BpfProgram program, JitBody body, bool[] entries, int checkedAccesses)
     {
+        CheckedAccesses = checkedAccesses;
         Program = program;
         Body = body;
         this.entries = entries;
     }
 
     public BpfProgram Program { get; }
+
+    /// <summary>Memory accesses compiled with a run-time check (those the verifier did not prove in bounds).</summary>
+    public int CheckedAccesses { get; }
 
     internal JitBody Body { get; }
 

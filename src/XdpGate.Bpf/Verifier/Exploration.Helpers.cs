@@ -126,7 +126,7 @@ internal sealed partial class Exploration
                 var low = reg.Off + reg.Var.SMin;
                 var high = reg.Off + (long)reg.Var.UMax + size;
                 if (reg.Var.SMin < -MaxVarOff || reg.Var.UMax > MaxVarOff || low < -MAX_BPF_STACK || high > 0)
-                    throw Fail(VerifierRule.InvalidStackAccess, $"invalid indirect access to stack R{r} off={reg.Off} size={size}", r);
+                    throw Fail(VerifierRule.HelperArgument, $"invalid {(write ? "write to" : "read from")} stack R{r} off={reg.Off} size={size}", r);
                 NoteDepth(frame, (int)low);
                 if (write)
                     HelperStackWrite(frame, (int)low, (int)high);

@@ -39,7 +39,9 @@ internal sealed partial class Exploration
                 $"BPF_ATOMIC stores into R{d} {Reg.KindName(target.Kind)} is not allowed", d);
         if (value.IsPointer && Strict)
             throw Fail(VerifierRule.PointerLeak, $"R{s} leaks addr into mem", s);
-        // Read-modify-write: the memory must be readable and writable; what is left there is unknown.
+        // Read-modify-write: the memory must be readable and writable; what is left there is unknown. Atomics keep their
+        // run-time check, which also proves alignment.
+        accessProof[pc] = 2;
         var old = Access(d, insn.off, size, write: false, default, signed: false);
         Access(d, insn.off, size, write: true, Reg.Unknown, signed: false);
         if ((insn.imm & BPF_FETCH) != 0)
@@ -53,6 +55,10 @@ internal sealed partial class Exploration
     private Reg Access(int b, int off, int size, bool write, Reg value, bool signed)
     {
         var ptr = Read(b);
+        // Context fields are rewritten loads, ring buffer records and variable stack offsets keep their run-time checks.
+        var proven = ptr.Kind is RegKind.Packet or RegKind.PacketMeta or RegKind.MapValue || (ptr.Kind == RegKind.Stack && ptr.Var.IsConst);
+        if (accessProof[pc] != 2)
+            accessProof[pc] = proven ? (byte)1 : (byte)2;
         if (write && value.IsPointer && Strict && ptr.Kind is not RegKind.Stack)
         {
             throw Fail(VerifierRule.PointerLeak, ptr.Kind switch

@@ -23,6 +23,9 @@ internal sealed partial class Exploration
             return VariableStackAccess(b, frame, (int)low, (int)high, size, write, value);
         }
         start += (long)ptr.Var.ConstValue;
+        // The kernel checks stack alignment even where unaligned access is cheap.
+        if (start % size != 0)
+            throw Fail(VerifierRule.InvalidStackAccess, $"misaligned stack access off {(long)ptr.Var.ConstValue}+{ptr.Off}+{off} size {size}", b);
         if (start < -MAX_BPF_STACK || start + size > 0)
             throw Fail(VerifierRule.InvalidStackAccess, $"invalid {verb} stack R{b} off={start} size={size}", b);
         NoteDepth(frame, (int)start);

@@ -25,6 +25,8 @@ internal sealed partial class Exploration
     private readonly Stack<(VerifierState State, int Pc)> pending = new();
     private readonly PcStates?[] visited;
     private readonly int[] stackDepth;
+    /// <summary>Per instruction: 0 no access seen yet, 1 every access proven in bounds, 2 some access left to a run-time check.</summary>
+    private readonly byte[] accessProof;
     private VerifierState cur;
     private int pc;
     private int processed, jumps, ids, peakStates, totalStates;
@@ -39,6 +41,7 @@ internal sealed partial class Exploration
         liveness = Liveness.Compute(insns, flow);
         visited = new PcStates?[insns.Length];
         stackDepth = new int[flow.SubprogramStarts.Length];
+        accessProof = new byte[insns.Length];
         cur = new VerifierState();
         var main = new FrameState();
         main.Regs[1] = Reg.Pointer(RegKind.Ctx);
@@ -60,7 +63,10 @@ internal sealed partial class Exploration
         {
             throw new VerifierException(e.Rule, e.Pc, e.Message) { Log = exploration.log.Text };
         }
-        return new VerificationResult(level, exploration.processed, exploration.peakStates, exploration.totalStates, clock.Elapsed, exploration.log.Text);
+        return new VerificationResult(level, exploration.processed, exploration.peakStates, exploration.totalStates, clock.Elapsed, exploration.log.Text)
+        {
+            ProvenAccess = Array.ConvertAll(exploration.accessProof, proof => proof == 1),
+        };
     }
 
     private void Run()
@@ -171,26 +177,36 @@ internal sealed partial class Exploration
                 return true;
             }
         }
-        var looping = false;
-        foreach (var open in states.Open)
+        if (callbackCall)
         {
-            // A bpf_loop call is reached again after each callback run; like the kernel, states there converge rather than loop.
-            if (callbackCall && StatePruning.Covers(open.State, cur, live, precise))
-                return true;
-            if (open.Hash == hash && StatePruning.Same(open.State, cur, live))
-                throw Fail(VerifierRule.InfiniteLoop, $"infinite loop detected at insn {pc}");
-            looping = true;
+            // A bpf_loop call is reached again after each callback run; like the kernel, states there converge rather
+            // than loop. What the callback keeps changing in the stack is widened to unknown, so they do converge.
+            foreach (var open in states.AllOpen())
+            {
+                if (StatePruning.Covers(open.State, cur, live, precise))
+                    return true;
+                StatePruning.WidenSpills(open.State, cur);
+            }
         }
+        else if (states.OpenWithHash(hash) is { } candidates)
+        {
+            foreach (var open in candidates)
+            {
+                if (StatePruning.Same(open.State, cur, live))
+                    throw Fail(VerifierRule.InfiniteLoop, $"infinite loop detected at insn {pc}");
+            }
+        }
+        var looping = states.OpenCount > 0;
 
         var jumpsSince = jumps - cur.JumpsAtCheckpoint;
         var insnsSince = processed - cur.InsnsAtCheckpoint;
-        var add = callbackCall || (jumpsSince >= 2 && insnsSince >= 8) || (states.Done.Count == 0 && states.Open.Count == 0);
+        var add = callbackCall || (jumpsSince >= 2 && insnsSince >= 8) || (states.Done.Count == 0 && states.OpenCount == 0);
         if (looping && !callbackCall && jumpsSince < 20 && insnsSince < 100)
             add = false;
         if (add)
         {
             var checkpoint = new Checkpoint(cur.Clone(), pc, hash, cur.Parent);
-            states.Open.Add(checkpoint);
+            states.AddOpen(checkpoint);
             cur.Parent = checkpoint;
             cur.JumpsAtCheckpoint = jumps;
             cur.InsnsAtCheckpoint = processed;
@@ -237,12 +253,28 @@ internal sealed partial class Exploration
     /// <summary>Checkpoints at one instruction: those with paths still open, and those fully explored.</summary>
     private sealed class PcStates
     {
-        public readonly HashSet<Checkpoint> Open = [];
+        // Open checkpoints by hash: a long loop keeps many, and each visit looks only at those that may be the same state.
+        private readonly Dictionary<int, List<Checkpoint>> open = [];
         public readonly List<Checkpoint> Done = [];
+
+        public int OpenCount { get; private set; }
+
+        public void AddOpen(Checkpoint checkpoint)
+        {
+            if (!open.TryGetValue(checkpoint.Hash, out var list))
+                open.Add(checkpoint.Hash, list = []);
+            list.Add(checkpoint);
+            OpenCount++;
+        }
+
+        public List<Checkpoint>? OpenWithHash(int hash) => open.GetValueOrDefault(hash);
+
+        public IEnumerable<Checkpoint> AllOpen() => open.Values.SelectMany(list => list).ToArray();
 
         public void Complete(Checkpoint checkpoint)
         {
-            Open.Remove(checkpoint);
+            open[checkpoint.Hash].Remove(checkpoint);
+            OpenCount--;
             Done.Add(checkpoint);
         }
     }

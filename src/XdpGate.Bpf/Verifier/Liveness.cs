@@ -30,6 +30,7 @@ internal sealed class Liveness
     public static Liveness Compute(ReadOnlySpan<bpf_insn> insns, ControlFlow flow)
     {
         var n = insns.Length;
+        var pointers = MayHoldPointers(insns, flow);
         var live = new ushort[n];
         var precise = new ushort[n];
         // Backward data flow to a fixed point; programs are small and loops rare, so a few sweeps suffice.
@@ -47,7 +48,7 @@ internal sealed class Liveness
                     liveOut |= live[next];
                     preciseOut |= precise[next];
                 }
-                var (l, p) = Transfer(insn, liveOut, preciseOut, flow.SubprogramOf(pc) != 0);
+                var (l, p) = Transfer(insn, liveOut, preciseOut, flow.SubprogramOf(pc) != 0, pointers[pc]);
                 if (l != live[pc] || p != precise[pc])
                 {
                     live[pc] = l;
@@ -57,6 +58,59 @@ internal sealed class Liveness
             }
         }
         return new Liveness(live, precise);
+    }
+
+    /// <summary>
+    /// Registers that may hold a pointer on entry to each instruction (forward, over-approximated): the context and frame
+    /// pointer at entry, arguments of subprograms, word and double-word loads (context fields, spilled registers), lddw of
+    /// maps and functions, call results, and whatever is moved or added from those.
+    /// </summary>
+    private static ushort[] MayHoldPointers(ReadOnlySpan<bpf_insn> insns, ControlFlow flow)
+    {
+        var n = insns.Length;
+        var into = new ushort[n];
+        var reached = new bool[n];
+        var work = new Stack<int>();
+        foreach (var start in flow.SubprogramStarts)
+        {
+            into[start] = 0b111_1111_1110; // r1-r5 and r10 (only r1 and r10 in the main program, but over-approximating is sound)
+            reached[start] = true;
+            work.Push(start);
+        }
+        while (work.Count > 0)
+        {
+            var pc = work.Pop();
+            var insn = insns[pc];
+            var before = into[pc];
+            var dst = (ushort)(1 << insn.dst_reg);
+            var src = (ushort)(1 << insn.src_reg);
+            var after = Class(insn.code) switch
+            {
+                BPF_ALU64 when Op(insn.code) == BPF_MOV && Source(insn.code) == BPF_X && insn.off == 0 =>
+                    (ushort)((before & ~dst) | ((before & src) != 0 ? dst : 0)),
+                BPF_ALU64 when Op(insn.code) is BPF_ADD or BPF_SUB && Source(insn.code) == BPF_X =>
+                    (ushort)(before | ((before & src) != 0 ? dst : 0)),
+                BPF_ALU64 when Op(insn.code) is BPF_ADD or BPF_SUB => before,
+                BPF_ALU or BPF_ALU64 => (ushort)(before & ~dst),
+                BPF_LDX => Size(insn.code) is BPF_W or BPF_DW ? (ushort)(before | dst) : (ushort)(before & ~dst),
+                BPF_LD when InstructionValidator.IsWide(insn) => insn.src_reg == 0 ? (ushort)(before & ~dst) : (ushort)(before | dst),
+                BPF_LD => (ushort)(before & ~Caller),
+                BPF_STX when Mode(insn.code) == BPF_ATOMIC => (ushort)(before | 1 | src),
+                BPF_JMP when Op(insn.code) == BPF_CALL => (ushort)((before & ~Caller) | 1),
+                _ => before,
+            };
+            foreach (var next in Successors(insns, pc))
+            {
+                var merged = (ushort)(into[next] | after);
+                if (!reached[next] || merged != into[next])
+                {
+                    reached[next] = true;
+                    into[next] = merged;
+                    work.Push(next);
+                }
+            }
+        }
+        return into;
     }
 
     private static IEnumerable<int> Successors(ReadOnlySpan<bpf_insn> insns, int pc)
@@ -74,7 +128,7 @@ internal sealed class Liveness
 
     private static ushort Bit(int r) => (ushort)(1 << r);
 
-    private static (ushort Live, ushort Precise) Transfer(bpf_insn insn, ushort liveOut, ushort preciseOut, bool inSubprogram)
+    private static (ushort Live, ushort Precise) Transfer(bpf_insn insn, ushort liveOut, ushort preciseOut, bool inSubprogram, ushort pointers)
     {
         var dst = Bit(insn.dst_reg);
         var src = Bit(insn.src_reg);
@@ -94,8 +148,8 @@ internal sealed class Liveness
                     return isX ? ((ushort)(l | src), needDst ? (ushort)(p | src) : p) : (l, p);
                 }
                 var liveIn = (ushort)(liveOut | dst | (isX ? src : 0));
-                // Either operand of add/sub may be a pointer, whose offset both values become.
-                if (isX && op is BPF_ADD or BPF_SUB)
+                // An operand added to (or subtracted from) a pointer becomes part of the pointer's offset.
+                if (isX && op is BPF_ADD or BPF_SUB && (pointers & (dst | src)) != 0)
                     return (liveIn, (ushort)(preciseOut | dst | src));
                 return (liveIn, needDst && isX ? (ushort)(preciseOut | src) : preciseOut);
             }

@@ -94,6 +94,24 @@ internal static class StatePruning
         return true;
     }
 
+    /// <summary>Spilled scalars of <paramref name="cur"/> that <paramref name="old"/>'s do not cover become unknown (sound: more values, not fewer).</summary>
+    public static void WidenSpills(VerifierState old, VerifierState cur)
+    {
+        if (old.Frames.Count != cur.Frames.Count)
+            return;
+        for (var f = 0; f < cur.Frames.Count; f++)
+        {
+            var a = old.Frames[f];
+            var b = cur.Frames[f];
+            for (var s = 0; s < FrameState.Slots; s++)
+            {
+                if (a.Bytes[s * 8] == SlotKind.Spill && b.Bytes[s * 8] == SlotKind.Spill && a.Spills[s].Kind == RegKind.Scalar
+                    && b.Spills[s].Kind == RegKind.Scalar && !b.Spills[s].Var.IsWithin(a.Spills[s].Var))
+                    b.Spills[s] = Reg.Unknown;
+            }
+        }
+    }
+
     private static bool StackCovers(FrameState a, FrameState b, IdMap ids)
     {
         for (var i = 0; i < a.Bytes.Length; i++)

@@ -9,6 +9,12 @@ public sealed record VerificationResult(
     TimeSpan Elapsed,
     string Log)
 {
+    /// <summary>
+    /// Per instruction: true when it is a load or store that every path reaching it accessed packet bytes within the
+    /// proven range, stack bytes at a constant offset, or map value bytes in bounds, so the JIT may leave out its run-time check.
+    /// </summary>
+    internal bool[] ProvenAccess { get; init; } = [];
+
     /// <summary>The result for a program loaded without verification.</summary>
     public static VerificationResult NotVerified { get; } = new(VerificationLevel.None, 0, 0, 0, TimeSpan.Zero, "");
 }

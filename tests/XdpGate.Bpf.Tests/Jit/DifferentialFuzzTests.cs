@@ -29,7 +29,7 @@ namespace XdpGate.Bpf.Tests.Jit;
 public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
 {
     // Helpers whose results do not depend on time or randomness, so both runs must agree on them.
-    private static readonly int[] XdpHelpers =
+    internal static readonly int[] XdpHelpers =
     [
         .. new[]
         {
@@ -181,7 +181,7 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
         string.Concat(maps.Select(m => m.ValueRegion).Where(r => r.Length > 0)
             .Select(r => Convert.ToHexString(new ReadOnlySpan<byte>((void*)r.Start, (int)r.Length))));
 
-    private static byte[] RandomPacket(Random random)
+    internal static byte[] RandomPacket(Random random)
     {
         if (random.Next(3) == 0)
         {
@@ -192,7 +192,7 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
         return Packets.Udp4((ushort)random.Next(65536), payload: random.Next(0, 40));
     }
 
-    private static bpf_insn[] RandomProgram(Random random, OpcodeRow[] rows, int[] helpers, bool xdp, int length)
+    internal static bpf_insn[] RandomProgram(Random random, OpcodeRow[] rows, int[] helpers, bool xdp, int length)
     {
         var insns = new List<bpf_insn>();
         if (xdp)
