@@ -20,6 +20,7 @@ public static class CommandTable
             VmCommands.Build(io),
             AsmCommands.BuildAssemble(io),
             AsmCommands.BuildDisassemble(io),
+            RunCommand.Build(io),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -33,7 +34,7 @@ public static class CommandTable
         {
             return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCode.Failure;

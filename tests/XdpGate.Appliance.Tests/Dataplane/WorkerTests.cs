@@ -1,4 +1,5 @@
 using XdpGate.Appliance.Dataplane;
+using XdpGate.Appliance.Drivers;
 using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
@@ -41,7 +42,7 @@ public sealed class WorkerTests
     public void Every_frame_is_counted_under_the_verdict_the_program_returns(ExecutionEngine engine, xdp_action verdict)
     {
         using var port = Port("syn0", 1);
-        var stats = RunToEnd(Programs.Returning((uint)verdict), engine, [port], (_, _) => SyntheticPort.HostSink);
+        var stats = RunToEnd(Programs.Returning((uint)verdict), engine, [port], (_, _) => DiscardSink.Instance);
         var total = stats.Total;
         Assert.Equal(Frames, total.RxPackets);
         Assert.Equal(Frames * 60L, total.RxBytes);
@@ -118,7 +119,7 @@ public sealed class WorkerTests
         var (program, counters) = Programs.ParseCount(cpus: 2);
         using var _ = counters;
         using var port = Port("syn0", 1, count: 3001, queues: 2);
-        using (var pool = new WorkerPool([port], program, new WorkerOptions { Workers = 2 }, (_, _) => SyntheticPort.HostSink))
+        using (var pool = new WorkerPool([port], program, new WorkerOptions { Workers = 2 }, (_, _) => DiscardSink.Instance))
         {
             pool.Start();
             Assert.True(pool.Join(TimeSpan.FromSeconds(30)));
@@ -142,7 +143,7 @@ public sealed class WorkerTests
         using var egress = Port("syn1", 2, count: 0);
         var views = new[]
         {
-            new WorkerPort(ingress, 0, SyntheticPort.HostSink, new QueueCounters()),
+            new WorkerPort(ingress, 0, DiscardSink.Instance, new QueueCounters()),
             new WorkerPort(egress, 0, ingress.Queues[0], new QueueCounters()),
         };
         using var worker = new Worker(0, program, engine, views);
