@@ -25,7 +25,7 @@ public sealed class SyntheticPort : IPort, IHostStackPort
         Ifindex = ifindex;
         queues = new SyntheticQueue[options.Queues];
         for (var q = 0; q < queues.Length; q++)
-            queues[q] = new SyntheticQueue(q, traffic, Share(traffic.Rate, q), traffic.Count is { } count ? Share(count, q) : long.MaxValue, Math.Min(options.RingSize, 512));
+            queues[q] = new SyntheticQueue(q, traffic, Share(traffic.Rate, q), traffic.Count is { } count ? Share(count, q) : long.MaxValue, Math.Min(options.RingSize, 128));
     }
 
     public string Name { get; }
