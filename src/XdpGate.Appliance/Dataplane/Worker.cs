@@ -1,0 +1,124 @@
+using XdpGate.Appliance.Ports;
+using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Jit;
+using XdpGate.Bpf.Program;
+using XdpGate.Linux.Threading;
+
+namespace XdpGate.Appliance.Dataplane;
+
+/// <summary>How a worker waits when its queues are idle.</summary>
+public enum IdleMode
+{
+    /// <summary>Keep polling the rings (lowest latency; the core stays busy).</summary>
+    BusyPoll,
+    /// <summary>Sleep in poll() on the queues' descriptors until frames arrive (in-memory queues never wait).</summary>
+    Wait,
+}
+
+/// <summary>
+/// One worker: a thread (pinned to one CPU when asked) that owns one queue of every port and a VM whose per-CPU map
+/// slot is its index. Each pass takes a batch from every queue, runs the program on each frame in place and carries
+/// out the verdict (<see cref="Worker.Dispatch"/>), then flushes every sink it used. Nothing on that path
+/// allocates or locks.
+/// </summary>
+public sealed unsafe partial class Worker : IDisposable
+{
+    /// <summary>How long a waiting worker sleeps in poll() before it looks at the stop request again.</summary>
+    public const int WaitTimeoutMilliseconds = 100;
+
+    private readonly BpfProgram program;
+    private readonly JitProgram? jitted;
+    private readonly BpfVm vm;
+    private readonly WorkerPort[] ports;
+    private readonly IFrameSink[] sinks;
+    private readonly PortFrame[] batch;
+    private readonly IdleMode idle;
+
+    public Worker(int index, BpfProgram program, ExecutionEngine engine, IReadOnlyList<WorkerPort> ports, int batchSize = 64,
+        IdleMode idle = IdleMode.BusyPoll, int? cpu = null)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(ports);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (ports.Count == 0)
+            throw new ArgumentException("a worker needs at least one port", nameof(ports));
+        Index = index;
+        Cpu = cpu;
+        this.program = program;
+        this.idle = idle;
+        engine.Prepare(program);
+        jitted = engine == ExecutionEngine.Jit ? JitCompiler.Compile(program) : null;
+        vm = new BpfVm(index);
+        this.ports = [.. ports];
+        // Every queue is flushed each pass (it may have received, or been sent to); pass sinks that are not
+        // queues (TAP devices, capture files) too, each once.
+        sinks = [.. ports.Select(p => (IFrameSink)p.Queue).Concat(ports.Select(p => p.Pass).OfType<IFrameSink>()).Distinct()];
+        batch = new PortFrame[batchSize];
+    }
+
+    /// <summary>The worker's index: its queue of every port and its per-CPU map slot.</summary>
+    public int Index { get; }
+
+    /// <summary>The CPU the thread is pinned to, or null when the scheduler places it.</summary>
+    public int? Cpu { get; }
+
+    /// <summary>The VM's fault counters and last fault, for reports.</summary>
+    public BpfVm Vm => vm;
+
+    /// <summary>The ports as this worker sees them, in port order.</summary>
+    public IReadOnlyList<WorkerPort> Ports => ports;
+
+    /// <summary>Set by <see cref="Run"/>: true once every queue of the worker is exhausted.</summary>
+    public bool Finished { get; private set; }
+
+    /// <summary>One pass over every queue: receive a batch, run, dispatch; then flush every sink. Returns frames received.</summary>
+    public int Poll()
+    {
+        var total = 0;
+        for (var p = 0; p < ports.Length; p++)
+        {
+            var port = ports[p];
+            var received = port.Queue.Receive(batch);
+            for (var i = 0; i < received; i++)
+                Process(port, ref batch[i]);
+            total += received;
+        }
+        for (var s = 0; s < sinks.Length; s++)
+            sinks[s].Flush();
+        return total;
+    }
+
+    /// <summary>Polls until <paramref name="stop"/> is requested or every queue is exhausted; call on the worker's own thread.</summary>
+    public void Run(CancellationToken stop)
+    {
+        if (Cpu is { } cpu)
+            CpuAffinity.PinCurrentThread(cpu);
+        var waiter = idle == IdleMode.Wait ? new PollSet(ports.Select(p => p.Queue.PollDescriptor)) : null;
+        if (waiter is { IsEmpty: true })
+            waiter = null;
+        while (!stop.IsCancellationRequested)
+        {
+            if (Poll() > 0)
+                continue;
+            if (AllExhausted())
+            {
+                Finished = true;
+                return;
+            }
+            if (waiter is not null)
+                waiter.Wait(WaitTimeoutMilliseconds);
+        }
+    }
+
+    private bool AllExhausted()
+    {
+        foreach (var port in ports)
+        {
+            if (!port.Queue.Exhausted)
+                return false;
+        }
+        return true;
+    }
+
+    public void Dispose() => vm.Dispose();
+}
