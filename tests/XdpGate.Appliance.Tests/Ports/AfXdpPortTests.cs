@@ -1,6 +1,7 @@
 using Xunit;
 using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Ports.AfXdp;
+using XdpGate.Bpf.Tests;
 using XdpGate.Bpf.Xdp;
 using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
@@ -97,6 +98,32 @@ public sealed class AfXdpPortTests
         var e = Assert.Throws<InvalidOperationException>(() => pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 })));
         Assert.Contains("not_ours", e.Message, StringComparison.Ordinal);
         Assert.Equal(BpfSyscall.ProgInfo(foreign).Id, Links.Get(route, pair.IfindexA).XdpProgId);
+    }
+
+    [SkippableFact]
+    public void Receiving_transmitting_and_flushing_allocate_nothing()
+    {
+        var why = WhyUnavailable();
+        Skip.If(why is not null, why);
+        using var pair = new VethPair();
+        using var peer = pair.InB(() => new RawSocket(pair.IfindexB));
+        using var port = pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 }));
+        var queue = port.Queues[0];
+        var frame = TestFrames.Udp(pair.MacA, pair.MacB, pair.AddressB, pair.AddressA, 7, 1);
+        var batch = new PortFrame[16];
+        var bytes = Allocations.InSteadyState(() =>
+        {
+            peer.Send(frame);
+            var received = queue.Receive(batch);
+            for (var i = 0; i < received; i++)
+            {
+                if (queue.Transmit(batch[i]) != TxStatus.Sent)
+                    queue.Release(batch[i]);
+            }
+            queue.TransmitCopy(frame);
+            queue.Flush();
+        });
+        Assert.Equal(0, bytes);
     }
 
     [SkippableFact]
