@@ -3,7 +3,7 @@ using static XdpGate.Linux.AfPacket.if_packet;
 namespace XdpGate.Linux.AfPacket;
 
 /// <summary>A received frame, in place in the ring: valid until the block holding it is released.</summary>
-public readonly unsafe struct PacketRxFrame(byte* data, int length, int wireLength, int headroom)
+public readonly unsafe struct PacketRxFrame(byte* data, int length, int wireLength, int headroom, int tailroom)
 {
     /// <summary>The first byte of the Ethernet header.</summary>
     public byte* Data { get; } = data;
@@ -16,6 +16,9 @@ public readonly unsafe struct PacketRxFrame(byte* data, int length, int wireLeng
 
     /// <summary>Free bytes in front of <see cref="Data"/> that belong to this frame (at least PACKET_RESERVE).</summary>
     public int Headroom { get; } = headroom;
+
+    /// <summary>Free bytes after the frame that belong to it: up to the next frame's header, or to the block's end for the last.</summary>
+    public int Tailroom { get; } = tailroom;
 }
 
 /// <summary>
@@ -34,6 +37,7 @@ public sealed unsafe class PacketRxRing
     private int firstUnreleased;   // the oldest block taken from the kernel and not yet given back
     private int taken;             // blocks taken: firstUnreleased .. firstUnreleased + taken - 1
     private byte* next;            // the next frame of the newest taken block
+    private byte* blockEnd;        // the end of the newest taken block
     private uint remaining;        // frames left in the newest taken block
 
     internal PacketRxRing(byte* ring, int blockSize, int blockCount)
@@ -71,11 +75,16 @@ public sealed unsafe class PacketRxRing
             taken++;
             remaining = block->hdr.num_pkts;
             next = (byte*)block + block->hdr.offset_to_first_pkt;
+            blockEnd = (byte*)block + blockSize;
         }
         var header = (tpacket3_hdr*)next;
-        frame = new PacketRxFrame(next + header->tp_mac, (int)header->tp_snaplen, (int)header->tp_len, header->tp_mac - frameStart);
-        next += header->tp_next_offset;
+        var data = next + header->tp_mac;
+        var end = data + header->tp_snaplen;
         remaining--;
+        // The last frame's tp_next_offset is 0: its room runs to the end of the block, which is ours until released.
+        var roomEnd = remaining == 0 ? blockEnd : next + header->tp_next_offset;
+        frame = new PacketRxFrame(data, (int)header->tp_snaplen, (int)header->tp_len, header->tp_mac - frameStart, (int)(roomEnd - end));
+        next += header->tp_next_offset;
         return true;
     }
 

@@ -29,8 +29,8 @@ public sealed unsafe class PacketSocket : IDisposable
     public PacketTxRing? Tx { get; private set; }
 
     /// <summary>
-    /// Opens, configures and binds a socket on <paramref name="ifindex"/>. The order matters to the kernel: version and
-    /// reserve before the rings, rings before mmap, bind before joining a fanout group.
+    /// Opens, configures and binds a socket on <paramref name="ifindex"/>. The order matters to the kernel: version,
+    /// reserve and loss before the rings, rings before mmap, bind before joining a fanout group.
     /// </summary>
     public static PacketSocket Open(int ifindex, PacketSocketOptions options)
     {
@@ -55,11 +55,15 @@ public sealed unsafe class PacketSocket : IDisposable
     private void Configure(PacketSocketOptions options)
     {
         SetInt(PACKET_VERSION, TPACKET_V3, "TPACKET_V3");
+        // PACKET_RESERVE and PACKET_LOSS are refused (EBUSY) once either ring exists.
+        if (options.RxBlockCount > 0)
+            SetInt(PACKET_RESERVE, options.Headroom, $"{options.Headroom} bytes");
+        if (options.TxFrameCount > 0)
+            SetInt(PACKET_LOSS, 1, "skip malformed TX frames instead of stopping the ring");
         var rx = default(tpacket_req3);
         var tx = default(tpacket_req3);
         if (options.RxBlockCount > 0)
         {
-            SetInt(PACKET_RESERVE, options.Headroom, $"{options.Headroom} bytes");
             rx = new tpacket_req3
             {
                 tp_block_size = (uint)options.RxBlockSize,
@@ -73,7 +77,6 @@ public sealed unsafe class PacketSocket : IDisposable
         }
         if (options.TxFrameCount > 0)
         {
-            SetInt(PACKET_LOSS, 1, "skip malformed TX frames instead of stopping the ring");
             if (options.QdiscBypass)
                 SetInt(PACKET_QDISC_BYPASS, 1, "on");
             var perBlock = Environment.SystemPageSize / options.TxFrameSize;

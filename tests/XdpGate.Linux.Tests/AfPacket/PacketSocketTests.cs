@@ -37,6 +37,7 @@ public sealed class PacketSocketTests
         {
             Assert.True(frame.Headroom >= 256, $"only {frame.Headroom} bytes of headroom");
             Assert.Equal(frame.Length, frame.WireLength);
+            Assert.InRange(frame.Tailroom, 0, 1 << 20);
         });
         Assert.Equal(sent.Order(), received.Where(sent.Contains).Order());
         Assert.Equal(0u, socket.ReadStatistics().tp_drops);
