@@ -16,7 +16,7 @@ public sealed class RunCommandTests : IDisposable
     public void A_synthetic_run_stops_after_its_count_and_reports_every_verdict()
     {
         // xdp_flow_lru lets each source send 6 frames per CPU, then drops it: 8 flows on one worker pass 48.
-        var (exit, output, error) = CliRunner.Run("", "run", "--iface", "syn0", "--prog", Object("xdp_flow_lru"), "--count", "10000", "--flows", "8");
+        var (exit, output, error) = CliRunner.Run("", "run", "--driver", "synthetic", "--iface", "syn0", "--prog", Object("xdp_flow_lru"), "--count", "10000", "--flows", "8");
         Assert.True(exit == 0, error);
         Assert.Contains("Summary: 10,000 frames", output, StringComparison.Ordinal);
         Assert.Contains("port syn0 (ifindex 1): rx 10,000 (600,000 bytes), abort 0, drop 9,952, pass 48,", output, StringComparison.Ordinal);
@@ -25,7 +25,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void Each_worker_has_its_own_per_CPU_map_slot()
     {
-        var (exit, output, error) = CliRunner.Run("", "run", "-i", "syn0", "--prog", Object("xdp_flow_lru") + ":xdp_flow_lru", "-n", "10000", "--flows", "8", "--workers", "2");
+        var (exit, output, error) = CliRunner.Run("", "run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_flow_lru") + ":xdp_flow_lru", "-n", "10000", "--flows", "8", "--workers", "2");
         Assert.True(exit == 0, error);
         Assert.Contains("drop 9,904, pass 96,", output, StringComparison.Ordinal);
         Assert.Contains("worker 1: rx 5,000", output, StringComparison.Ordinal);
@@ -34,7 +34,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void A_run_with_a_duration_stops_and_prints_a_line_per_second_when_asked()
     {
-        var (exit, output, error) = CliRunner.Run("", "run", "-i", "syn0", "--prog", Object("xdp_meta_mark"), "--duration", "1.5", "--stats", "--rate", "100000");
+        var (exit, output, error) = CliRunner.Run("", "run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_meta_mark"), "--duration", "1.5", "--stats", "--rate", "100000");
         Assert.True(exit == 0, error);
         Assert.Matches(@"syn0\s+[0-9,]+ rx/s\s+0 abort/s\s+0 drop/s\s+[0-9,]+ pass/s", output);
         Assert.Contains("Summary: ", output, StringComparison.Ordinal);
@@ -65,7 +65,7 @@ public sealed class RunCommandTests : IDisposable
     [InlineData("--cpus|1-0", "--cpus 1-0: range '1-0' runs backwards")]
     public void Bad_options_are_refused_naming_the_option(string extra, string message)
     {
-        var (exit, _, error) = CliRunner.Run("", ["run", "-i", "syn0", "--prog", Object("xdp_meta_mark"), "-n", "10", .. extra.Split('|')]);
+        var (exit, _, error) = CliRunner.Run("", ["run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_meta_mark"), "-n", "10", .. extra.Split('|')]);
         Assert.Equal(1, exit);
         Assert.Contains(message, error, StringComparison.Ordinal);
     }
@@ -73,7 +73,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void An_unknown_program_name_is_refused_listing_the_objects_programs()
     {
-        var (exit, _, error) = CliRunner.Run("", "run", "-i", "syn0", "--prog", Object("xdp_meta_mark") + ":nope", "-n", "10");
+        var (exit, _, error) = CliRunner.Run("", "run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_meta_mark") + ":nope", "-n", "10");
         Assert.Equal(1, exit);
         Assert.Contains("no program named 'nope'", error, StringComparison.Ordinal);
     }

@@ -24,9 +24,12 @@ internal static class RunCommand
             var setup = options.Read(parsed);
             using var signals = new StopSignals(cancellation);
             using var loaded = setup.Load();
-            using var run = new DataplaneRun(setup.Driver, setup.Interfaces, loaded.Program, setup.Run);
+            using var taps = new TapHostStacks();
+            using var run = new DataplaneRun(setup.Driver, setup.Interfaces, loaded.Program, setup.Run, taps.For);
             io.Error.WriteLine($"running {loaded.Program.Name} on {string.Join(", ", run.Ports.Select(p => $"{p.Name} (ifindex {p.Ifindex})"))} "
                 + $"with {setup.Run.Workers.Workers} worker(s), {setup.DriverName} driver, {EngineOption.Name(setup.Run.Workers.Engine)}; Ctrl+C stops");
+            foreach (var (port, tap) in taps.Names)
+                io.Error.WriteLine($"{port}: XDP_PASS goes to the host stack through TAP {tap}");
             Action<StatsSnapshot, StatsSnapshot>? print = setup.Stats
                 ? (before, after) => { foreach (var line in StatsFormat.PerSecond(before, after)) io.Out.WriteLine(line); }
                 : null;

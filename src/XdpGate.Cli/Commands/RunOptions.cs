@@ -5,6 +5,8 @@ using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.MapData;
 using XdpGate.Appliance.Objects;
 using XdpGate.Appliance.Ports;
+using XdpGate.Appliance.Ports.AfPacket;
+using XdpGate.Appliance.Ports.AfXdp;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Program;
 
@@ -13,7 +15,7 @@ namespace XdpGate.Cli.Commands;
 /// <summary>The options of `run` and `bench`: ports, program, workers, and each driver's own settings.</summary>
 internal sealed class RunOptions
 {
-    public static readonly string[] Drivers = ["synthetic", "pcap"];
+    public static readonly string[] Drivers = ["afxdp", "afpacket", "synthetic", "pcap"];
 
     private readonly Option<string[]> iface = new("--iface", "-i")
     {
@@ -22,7 +24,7 @@ internal sealed class RunOptions
         AllowMultipleArgumentsPerToken = false,
     };
     private readonly Option<string> prog = new("--prog") { Description = "OBJ[:PROGNAME]: a clang-built object (or .c file) and the program in it (default: the first)", Required = true };
-    private readonly Option<string> driver = new("--driver", "-d") { Description = "Ports: synthetic (built-in generator) or pcap (replay captures)", DefaultValueFactory = _ => "synthetic" };
+    private readonly Option<string> driver = new("--driver", "-d") { Description = "Ports: afxdp (AF_XDP sockets), afpacket (TPACKET_V3 rings), synthetic (built-in generator) or pcap (replay captures)", DefaultValueFactory = _ => "afxdp" };
     private readonly Option<int> workers = new("--workers", "-w") { Description = "Worker threads, one queue of every port each", DefaultValueFactory = _ => 1 };
     private readonly Option<string?> cpus = new("--cpus") { Description = "CPUs to pin the workers to, as a list (0,1 or 0-3); default: worker w on CPU w" };
     private readonly Option<bool> noPin = new("--no-pin") { Description = "Do not pin workers to CPUs" };
@@ -58,7 +60,9 @@ internal sealed class RunOptions
         IPortDriver portDriver = driverName switch
         {
             "pcap" => new PcapDriver(parsed.GetValue(pcapOut)),
-            _ => new SyntheticDriver(Traffic(parsed)),
+            "synthetic" => new SyntheticDriver(Traffic(parsed)),
+            "afpacket" => new AfPacketDriver(),
+            _ => new AfXdpDriver(),
         };
         var batchSize = parsed.GetValue(batch);
         if (batchSize < 1)

@@ -99,7 +99,7 @@ public sealed class PcapDriverTests : IDisposable
     {
         var bad = Path.Combine(directory, "bad.pcap");
         File.WriteAllBytes(bad, new byte[40]);
-        var error = Assert.ThrowsAny<Exception>(() => new PcapDriver(directory).Open(bad, new Ports.PortOptions()));
+        var error = Assert.ThrowsAny<Exception>(() => new PcapDriver(directory).Open(bad, new XdpGate.Appliance.Ports.PortOptions()));
         Assert.Contains("bad.pcap", error.Message, StringComparison.Ordinal);
     }
 
