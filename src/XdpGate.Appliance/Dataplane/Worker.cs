@@ -26,6 +26,9 @@ public sealed unsafe partial class Worker : IDisposable
     /// <summary>How long a waiting worker sleeps in poll() before it looks at the stop request again.</summary>
     public const int WaitTimeoutMilliseconds = 100;
 
+    /// <summary>Host frames forwarded per port per pass: the host's traffic is light, and must not starve the wire's.</summary>
+    public const int HostEgressPerPass = 8;
+
     private readonly BpfProgram program;
     private readonly JitProgram? jitted;
     private readonly BpfVm vm;
@@ -33,6 +36,9 @@ public sealed unsafe partial class Worker : IDisposable
     private readonly IFrameSink[] sinks;
     private readonly PortFrame[] batch;
     private readonly IdleMode idle;
+    private readonly byte[] hostFrame = new byte[Bpf.Xdp.XdpLayout.FrameSize];
+    private readonly bool hasHostEgress;
+    private int passes;
 
     public Worker(int index, BpfProgram program, ExecutionEngine engine, IReadOnlyList<WorkerPort> ports, int batchSize = 64,
         IdleMode idle = IdleMode.BusyPoll, int? cpu = null)
@@ -54,6 +60,7 @@ public sealed unsafe partial class Worker : IDisposable
         // queues (TAP devices, capture files) too, each once.
         sinks = [.. ports.Select(p => (IFrameSink)p.Queue).Concat(ports.Select(p => p.Pass).OfType<IFrameSink>()).Distinct()];
         batch = new PortFrame[batchSize];
+        hasHostEgress = ports.Any(p => p.HostEgress is not null);
     }
 
     /// <summary>The worker's index: its queue of every port and its per-CPU map slot.</summary>
@@ -83,8 +90,35 @@ public sealed unsafe partial class Worker : IDisposable
                 Process(port, ref batch[i]);
             total += received;
         }
+        // A read per pass would be a syscall per batch at full load; the host's trickle can wait a few passes.
+        if (hasHostEgress && (total == 0 || (++passes & 63) == 0))
+            total += ForwardHostEgress();
         for (var s = 0; s < sinks.Length; s++)
             sinks[s].Flush();
+        return total;
+    }
+
+    /// <summary>Sends what the host stack queued on the ports' TAPs out of the ports, a bounded number per pass.</summary>
+    private int ForwardHostEgress()
+    {
+        var total = 0;
+        foreach (var port in ports)
+        {
+            if (port.HostEgress is not { } source)
+                continue;
+            for (var i = 0; i < HostEgressPerPass; i++)
+            {
+                var length = source.Read(hostFrame);
+                if (length <= 0)
+                    break;
+                var status = port.Queue.TransmitCopy(hostFrame.AsSpan(0, length));
+                if (status == TxStatus.Sent)
+                    port.Counters.CountSent(length);
+                else
+                    port.Counters.CountError(status);
+                total++;
+            }
+        }
         return total;
     }
 
@@ -93,7 +127,9 @@ public sealed unsafe partial class Worker : IDisposable
     {
         if (Cpu is { } cpu)
             CpuAffinity.PinCurrentThread(cpu);
-        var waiter = idle == IdleMode.Wait ? new PollSet(ports.Select(p => p.Queue.PollDescriptor)) : null;
+        var waiter = idle == IdleMode.Wait
+            ? new PollSet(ports.Select(p => p.Queue.PollDescriptor).Concat(ports.Select(p => p.HostEgress?.PollDescriptor ?? -1)))
+            : null;
         if (waiter is { IsEmpty: true })
             waiter = null;
         while (!stop.IsCancellationRequested)

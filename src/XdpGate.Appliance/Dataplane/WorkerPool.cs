@@ -49,7 +49,13 @@ public sealed class WorkerPool : IDisposable
         for (var w = 0; w < options.Workers; w++)
         {
             var index = w;
-            var views = ports.Select((port, p) => new WorkerPort(port, index, passTarget(port, index), Counters[p][index])).ToArray();
+            var views = ports.Select((port, p) =>
+            {
+                var pass = passTarget(port, index);
+                // Worker 0 alone reads what the host sends through a port's TAP, so each TAP has one reader.
+                var egress = index == 0 && pass is IFrameSource source and not IPortQueue ? source : null;
+                return new WorkerPort(port, index, pass, Counters[p][index]) { HostEgress = egress };
+            }).ToArray();
             workers[w] = new Worker(w, program, options.Engine, views, options.BatchSize, options.Idle, options.Cpus?[w]);
         }
         failures = new Exception?[options.Workers];

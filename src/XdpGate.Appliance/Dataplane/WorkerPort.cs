@@ -27,5 +27,11 @@ public sealed class WorkerPort
     /// <summary>The host stack (TAP), the inline peer's queue of this worker, a capture file, or none (PASS is then counted and dropped).</summary>
     public IFrameSink? Pass { get; }
 
+    /// <summary>
+    /// Frames the host stack sends out of this port (from its TAP), read by this worker and sent without running
+    /// the program; set for one worker per port only, so a source has one reader.
+    /// </summary>
+    public IFrameSource? HostEgress { get; init; }
+
     public QueueCounters Counters { get; }
 }

@@ -8,7 +8,8 @@ namespace XdpGate.Appliance.Drivers;
 /// The host network stack behind real ports: one TAP device per port, named <c>xg-PORT</c> (cut to 15 bytes) and
 /// given the port's MAC, so the frames a program passes are addressed to it. The kernel sees them arrive on the
 /// TAP interface, so the host's addresses and routes for the port belong there (move them from the port to
-/// <c>xg-PORT</c>). Workers write to the same TAP concurrently; the kernel orders the writes, no lock here.
+/// <c>xg-PORT</c>). Workers write to the same TAP concurrently; the kernel orders the writes, no lock here. What
+/// the host sends out of the TAP (replies, ARP) is read by worker 0 and leaves by the port (<see cref="IFrameSource"/>).
 /// </summary>
 public sealed class TapHostStacks : IDisposable
 {
@@ -39,13 +40,17 @@ public sealed class TapHostStacks : IDisposable
         taps.Clear();
     }
 
-    private sealed class TapSink(TapDevice device) : IFrameSink
+    private sealed class TapSink(TapDevice device) : IFrameSink, IFrameSource
     {
         private const int EAGAIN = 11;
         private const int EINVAL = 22;
         private const int EMSGSIZE = 90;
 
         public TapDevice Device => device;
+
+        public int PollDescriptor => device.Fd;
+
+        public int Read(Span<byte> buffer) => device.Read(buffer);
 
         public TxStatus TransmitCopy(ReadOnlySpan<byte> packet) => device.Write(packet) switch
         {

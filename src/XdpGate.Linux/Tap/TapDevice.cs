@@ -95,6 +95,22 @@ public sealed unsafe partial class TapDevice : IDisposable
         }
     }
 
+    /// <summary>The descriptor, for poll().</summary>
+    public int Fd => fd;
+
+    /// <summary>Takes one frame the host stack sent out of the TAP: its length, 0 when none waits, or the negative errno. Never throws.</summary>
+    public int Read(Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            var read = (long)LibC.read(fd, p, (size_t)buffer.Length);
+            if (read >= 0)
+                return (int)read;
+            var errno = LibC.errno;
+            return errno == LibC.EAGAIN ? 0 : -errno;
+        }
+    }
+
     public void Dispose()
     {
         if (fd >= 0)
