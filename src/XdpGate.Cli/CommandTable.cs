@@ -21,6 +21,7 @@ public static class CommandTable
             AsmCommands.BuildAssemble(io),
             AsmCommands.BuildDisassemble(io),
             RunCommand.Build(io),
+            GenCommand.Build(io),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -59,7 +59,7 @@ public sealed class RunCommandTests : IDisposable
 
     [Theory]
     [InlineData("--pass|nosuch", "--pass nosuch: no such port (ports: syn0; or 'host')")]
-    [InlineData("--size|20", "--size 20: synthetic frames are 42")]
+    [InlineData("--size|20", "--size 20: frames are 42")]
     [InlineData("--flows|0", "--flows 0: between 1 and")]
     [InlineData("--workers|0", "--workers 0: at least one")]
     [InlineData("--cpus|1-0", "--cpus 1-0: range '1-0' runs backwards")]
