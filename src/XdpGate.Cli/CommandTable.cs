@@ -22,6 +22,7 @@ public static class CommandTable
             AsmCommands.BuildDisassemble(io),
             RunCommand.Build(io),
             GenCommand.Build(io),
+            BenchCommand.Build(io),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
