@@ -86,6 +86,25 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("/nonexistent/in.pcap", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_in_process_bench_reports_a_rate_per_mode()
+    {
+        var (exit, output, error) = CliRunner.Run("", "bench", "--driver", "synthetic", "--mode", "drop", "--mode", "tx", "--duration", "1.5");
+        Assert.True(exit == 0, error);
+        Assert.Matches(@"drop\s+xdpgate synthetic jit\s+[1-9][0-9]*\.[0-9]{3}", output);
+        Assert.Matches(@"tx\s+xdpgate synthetic jit\s+[1-9][0-9]*\.[0-9]{3}", output);
+    }
+
+    [Theory]
+    [InlineData("--dst|8.8.8.8", "--dst 8.8.8.8: benchmark traffic stays in 198.18.0.0/15 or 2001:2::/48")]
+    [InlineData("--dst-mac|zz", "--dst-mac zz: not a MAC address")]
+    public void The_generator_refuses_traffic_outside_the_benchmark_ranges(string extra, string message)
+    {
+        var (exit, _, error) = CliRunner.Run("", ["gen", "-i", "lo", "--count", "1", .. extra.Split('|')]);
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
     private static int Records(string path)
     {
         using var file = File.OpenRead(path);
