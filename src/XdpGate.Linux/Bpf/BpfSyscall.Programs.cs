@@ -6,6 +6,16 @@ namespace XdpGate.Linux.Bpf;
 /// <summary>The program commands: load (with the verifier's log on refusal) and test run.</summary>
 public static unsafe partial class BpfSyscall
 {
+#pragma warning disable CA1707 // kernel names kept exactly
+    // log_level bits of BPF_PROG_LOAD, from include/linux/bpf_verifier.h (not uapi, though log_level takes them):
+    // the instruction trace; every state too; statistics only (the verifier's reasons and a summary, no trace,
+    // which makes a long verification several times faster); a log that stops when full instead of keeping its tail.
+    public const uint BPF_LOG_LEVEL1 = 1;
+    public const uint BPF_LOG_LEVEL2 = 2;
+    public const uint BPF_LOG_STATS = 4;
+    public const uint BPF_LOG_FIXED = 8;
+#pragma warning restore CA1707
+
     /// <summary>The log buffer of a failed load's second try: enough for the tail the exception quotes.</summary>
     public const int RetryLogSize = 1 << 20;
 

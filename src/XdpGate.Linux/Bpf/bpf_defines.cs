@@ -21,14 +21,6 @@ public static class bpf_defines
     public const uint BPF_F_SLEEPABLE = 1u << 4;
     public const uint BPF_F_XDP_HAS_FRAGS = 1u << 5;
 
-    // BPF_PROG_LOAD log_level bits (include/linux/bpf_verifier.h; the uapi log_level takes them): the instruction
-    // trace, with every state too, statistics only (the verifier's reasons and a summary, no trace), a log that
-    // stops when full instead of keeping its tail.
-    public const uint BPF_LOG_LEVEL1 = 1;
-    public const uint BPF_LOG_LEVEL2 = 2;
-    public const uint BPF_LOG_STATS = 4;
-    public const uint BPF_LOG_FIXED = 8;
-
     // BPF_PROG_TEST_RUN flags.
     public const uint BPF_F_TEST_RUN_ON_CPU = 1u << 0;
     public const uint BPF_F_TEST_XDP_LIVE_FRAMES = 1u << 1;

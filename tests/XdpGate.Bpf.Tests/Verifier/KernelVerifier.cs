@@ -50,7 +50,7 @@ internal static partial class KernelVerifier
             {
                 try
                 {
-                    using var program = BpfSyscall.ProgLoad((uint)testCase.Type, insns, "GPL", "verifier_case", logLevel: bpf_defines.BPF_LOG_STATS, btf: btf, funcInfo: funcInfo);
+                    using var program = BpfSyscall.ProgLoad((uint)testCase.Type, insns, "GPL", "verifier_case", logLevel: BpfSyscall.BPF_LOG_STATS, btf: btf, funcInfo: funcInfo);
                     return new Verdict(true, program.VerifierLog);
                 }
                 catch (BpfSyscallException e) when (e.Command == bpf_cmd.BPF_PROG_LOAD)
