@@ -18,7 +18,7 @@ public sealed partial class VerifierCorpusFormatTests
         "scalar-dereference", "invalid-context-access", "pointer-arithmetic", "pointer-comparison", "pointer-leak",
         "helper-argument", "wrong-map-type", "invalid-return-value",
         // Proposed additions (kernel refusals the contract has no name for), pending the lead's word.
-        "unreleased-reference", "unknown-helper",
+        "unreleased-reference", "unknown-helper", "invalid-instruction",
     ];
 
     public static TheoryData<string> Cases() => [.. VerifierCase.All()];
