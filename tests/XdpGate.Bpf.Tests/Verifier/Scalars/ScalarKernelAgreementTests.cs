@@ -14,10 +14,12 @@ namespace XdpGate.Bpf.Tests.Verifier.Scalars;
 /// Precision against the real thing: random straight-line ALU programs ending in one conditional jump are loaded
 /// into the running kernel with log_level 2, and every scalar the kernel's verifier prints must read exactly as
 /// ours does after the same instructions, including both sides of the jump and which sides it walks at all.
-/// XDPGATE_SCALAR_KERNEL_PROGRAMS sets how many programs (default 300); the seed is <see cref="ScalarSamples.Seed"/>.
+/// XDPGATE_SCALAR_KERNEL_PROGRAMS sets how many programs (default 200); the seed is <see cref="ScalarSamples.Seed"/>.
 /// </summary>
 public sealed class ScalarKernelAgreementTests(ITestOutputHelper output)
 {
+    private const int EAGAIN = 11;
+
     private static readonly int[] Registers = [6, 7, 8, 9];
 
     private static readonly (byte Op, int Weight)[] AluOps =
@@ -32,13 +34,20 @@ public sealed class ScalarKernelAgreementTests(ITestOutputHelper output)
     public void Random_alu_programs_leave_every_scalar_as_the_kernel_verifier_prints_it()
     {
         KernelObject.Require();
-        var count = int.TryParse(Environment.GetEnvironmentVariable("XDPGATE_SCALAR_KERNEL_PROGRAMS"), CultureInfo.InvariantCulture, out var n) ? n : 300;
+        var count = int.TryParse(Environment.GetEnvironmentVariable("XDPGATE_SCALAR_KERNEL_PROGRAMS"), CultureInfo.InvariantCulture, out var n) ? n : 200;
         var random = new Random(ScalarSamples.Seed);
-        int compared = 0, branchesOpen = 0;
+        int compared = 0, branchesOpen = 0, forked = 0;
         for (var p = 0; p < count; p++)
         {
             var program = new Simulation(random);
             var log = program.Load();
+            // The kernel forks a [-1, 0] scalar into two constants before AND/OR with a constant (maybe_fork_scalars):
+            // exploring states is the verifier core's business, not the domain's, so such programs are left out.
+            if (log.BranchSources.Any(from => from != program.JumpIndex))
+            {
+                forked++;
+                continue;
+            }
             foreach (var (index, registers) in program.Expected)
             {
                 foreach (var (register, ours) in registers)
@@ -55,7 +64,8 @@ public sealed class ScalarKernelAgreementTests(ITestOutputHelper output)
             if (program.Predicted is null)
                 branchesOpen++;
         }
-        output.WriteLine($"{count} programs, {compared} register states compared, {branchesOpen} jumps open to both sides");
+        output.WriteLine($"{count} programs ({forked} left out as forked), {compared} register states compared, {branchesOpen} jumps open to both sides");
+        Assert.True(forked < count / 10, $"{forked} of {count} programs forked: too few are compared");
         Assert.True(compared > count * 5, $"only {compared} states compared: the log parser finds too little");
     }
 
@@ -64,7 +74,6 @@ public sealed class ScalarKernelAgreementTests(ITestOutputHelper output)
     {
         private readonly List<bpf_insn> insns = [];
         private readonly Scalar[] regs = new Scalar[11];
-        private int jumpIndex;
         private byte jumpOp;
         private int jumpDst, jumpSrc;
         private bool jump32;
@@ -94,10 +103,22 @@ public sealed class ScalarKernelAgreementTests(ITestOutputHelper output)
 
         public bool? Predicted { get; private set; }
 
+        public int JumpIndex { get; private set; }
+
         public VerifierLog Load()
         {
-            using var fd = BpfSyscall.ProgLoad((uint)bpf_prog_type.BPF_PROG_TYPE_XDP, bpf_insn.ToBytes(Insns), "GPL", "scalar", logLevel: 2, logSize: 1 << 22);
-            return new VerifierLog(fd.VerifierLog);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    using var fd = BpfSyscall.ProgLoad((uint)bpf_prog_type.BPF_PROG_TYPE_XDP, bpf_insn.ToBytes(Insns), "GPL", "scalar", logLevel: 2, logSize: 1 << 22);
+                    return new VerifierLog(fd.VerifierLog);
+                }
+                // The verifier gives up with EAGAIN when a signal arrives mid-way (the runtime sends some); libbpf retries too.
+                catch (BpfSyscallException e) when (e.Errno == EAGAIN && attempt < 5)
+                {
+                }
+            }
         }
 
         /// <summary>Which sides of the final jump the kernel walked and what it knew on each; null when it agrees.</summary>
@@ -106,18 +127,18 @@ public sealed class ScalarKernelAgreementTests(ITestOutputHelper output)
             // Registers tied by an id (one copied from the other) compare as one value in the kernel; we track no ids.
             if (jumpDst == jumpSrc || Tied(log))
                 return null;
-            var fallWalked = log.Processed(jumpIndex + 1);
-            var takenWalked = log.Processed(jumpIndex + 3);
+            var fallWalked = log.Processed(JumpIndex + 1);
+            var takenWalked = log.Processed(JumpIndex + 3);
             var expectFall = Predicted != true;
             var expectTaken = Predicted != false;
             if (fallWalked != expectFall || takenWalked != expectTaken)
                 return $"the kernel walks fall-through {fallWalked}, taken {takenWalked}; we predicted {Predicted?.ToString() ?? "either"}";
-            if (expectFall && Predicted is null && Compare(log.After(jumpIndex), fallDst, fallSrc, "fall-through") is { } fall)
+            if (expectFall && Predicted is null && Compare(log.After(JumpIndex), fallDst, fallSrc, "fall-through") is { } fall)
                 return fall;
-            return expectTaken && Predicted is null ? Compare(log.Branch(jumpIndex, jumpIndex + 3), takenDst, takenSrc, "taken") : null;
+            return expectTaken && Predicted is null ? Compare(log.Branch(JumpIndex, JumpIndex + 3), takenDst, takenSrc, "taken") : null;
         }
 
-        private bool Tied(VerifierLog log) => jumpSrc >= 0 && log.IdBefore(jumpIndex, jumpDst) is var id && id != 0 && id == log.IdBefore(jumpIndex, jumpSrc);
+        private bool Tied(VerifierLog log) => jumpSrc >= 0 && log.IdBefore(JumpIndex, jumpDst) is var id && id != 0 && id == log.IdBefore(JumpIndex, jumpSrc);
 
         private string? Compare(IReadOnlyDictionary<int, string> kernel, Scalar dst, Scalar src, string side)
         {
@@ -199,7 +220,7 @@ public sealed class ScalarKernelAgreementTests(ITestOutputHelper output)
             if (!useReg && random.Next(2) == 0)
                 imm = (int)(regs[jumpDst].UMin + (ulong)random.Next(0, 3));
             var src = useReg ? regs[jumpSrc] : Scalar.Const((ulong)(long)imm);
-            jumpIndex = insns.Count;
+            JumpIndex = insns.Count;
             insns.Add(new bpf_insn((byte)((jump32 ? BPF_JMP32 : BPF_JMP) | jumpOp | (useReg ? BPF_X : BPF_K)), jumpDst, useReg ? jumpSrc : 0, 2, useReg ? 0 : imm));
             insns.Add(new bpf_insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0));
             insns.Add(new bpf_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));

@@ -36,6 +36,9 @@ internal sealed partial class VerifierLog
 
     public string Text { get; }
 
+    /// <summary>The instructions from which the verifier pushed a second path to explore.</summary>
+    public IEnumerable<int> BranchSources => atBranch.Keys.Select(k => k.From);
+
     /// <summary>Whether the verifier walked instruction <paramref name="index"/> on some path.</summary>
     public bool Processed(int index) => processed.Contains(index);
 
