@@ -127,6 +127,38 @@ public sealed class AfXdpPortTests
     }
 
     [SkippableFact]
+    public void Each_queue_gets_its_own_socket_and_the_frames_that_arrive_on_that_queue()
+    {
+        var why = WhyUnavailable();
+        Skip.If(why is not null, why);
+        Skip.If(Environment.ProcessorCount < 2, "needs two CPUs to send on two veth queues");
+        using var pair = new VethPair(queues: 2);
+        using var peer = pair.InB(() => new RawSocket(pair.IfindexB));
+        using var port = pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { Queues = 2, RingSize = 256 }));
+        Assert.Equal([0, 1], port.Queues.Select(q => q.QueueIndex));
+        // XPS: the peer sends from CPU k on its TX queue k, and veth delivers on the RX queue of the same number.
+        for (var queue = 0; queue < 2; queue++)
+            VethPair.Exec(pair.NamespaceB, $"sh -c \"echo {1 << queue} > /sys/class/net/{pair.InterfaceB}/queues/tx-{queue}/xps_cpus\"");
+        for (var cpu = 0; cpu < 2; cpu++)
+        {
+            var on = cpu;
+            var sender = new Thread(() =>
+            {
+                Linux.Threading.CpuAffinity.PinCurrentThread(on);
+                for (var i = 0; i < 50; i++)
+                    peer.Send(TestFrames.Udp(pair.MacA, pair.MacB, pair.AddressB, pair.AddressA, 9, (ulong)(on * 65536 + i)));
+            });
+            sender.Start();
+            sender.Join();
+        }
+        for (var queue = 0; queue < 2; queue++)
+        {
+            var seen = PortTraffic.Serve(port.Queues[queue], 50, Patience, _ => false);
+            Assert.Equal(Enumerable.Range(0, 50).Select(i => (ulong)(queue * 65536 + i)), seen.Order());
+        }
+    }
+
+    [SkippableFact]
     public void More_queues_than_the_interface_has_are_refused_naming_the_interface()
     {
         var why = WhyUnavailable();
