@@ -86,6 +86,22 @@ public sealed class AfXdpPortTests
     }
 
     [SkippableFact]
+    public void A_second_port_on_a_claimed_interface_is_refused_and_leaves_the_live_runs_program_alone()
+    {
+        var why = WhyUnavailable();
+        Skip.If(why is not null, why);
+        using var pair = new VethPair();
+        using var route = pair.InA(() => new RouteSocket());
+        using var first = pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 }));
+        var live = Links.Get(route, pair.IfindexA).XdpProgId;
+
+        var e = Assert.Throws<InvalidOperationException>(() => pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 })));
+        Assert.Contains(pair.InterfaceA, e.Message, StringComparison.Ordinal);
+        Assert.Contains($"pid {Environment.ProcessId}", e.Message, StringComparison.Ordinal);
+        Assert.Equal(live, Links.Get(route, pair.IfindexA).XdpProgId);
+    }
+
+    [SkippableFact]
     public void Someone_elses_xdp_program_is_left_alone_and_named_in_the_refusal()
     {
         var why = WhyUnavailable();
