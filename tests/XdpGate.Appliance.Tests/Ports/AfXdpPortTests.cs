@@ -17,14 +17,16 @@ public sealed class AfXdpPortTests
 
     private static string? WhyUnavailable() => VethPair.WhyUnavailable() ?? BpfSyscall.WhyUnavailable();
 
-    [SkippableFact]
-    public unsafe void Frames_redirected_into_the_socket_are_seen_in_place_with_headroom_and_sent_back_to_the_peer()
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public unsafe void Frames_redirected_into_the_socket_are_seen_in_place_with_headroom_and_sent_back_to_the_peer(bool busyPoll)
     {
         var why = WhyUnavailable();
         Skip.If(why is not null, why);
         using var pair = new VethPair();
         using var peer = pair.InB(() => new RawSocket(pair.IfindexB));
-        var port = pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { RingSize = 512 }));
+        var port = pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { RingSize = 512, BusyPoll = busyPoll }));
         try
         {
             Assert.Equal(XdpAttachMode.Driver, port.AttachMode);

@@ -52,7 +52,7 @@ public sealed class AfXdpPort : IPort
             // Held while the port lives: an xdpgate_xsk program found on an unclaimed interface is a crashed run's.
             claim = InterfaceLock.Acquire(link.Ifindex, name, "afxdp");
             program = XskRedirectProgram.Attach(route, link, options.Queues);
-            var xsk = new XskOptions { FrameSize = options.FrameSize, RingSize = options.RingSize, FrameCount = options.RingSize * 2, Mode = mode };
+            var xsk = new XskOptions { FrameSize = options.FrameSize, RingSize = options.RingSize, FrameCount = options.RingSize * 2, Mode = mode, BusyPoll = options.BusyPoll };
             for (var queue = 0; queue < options.Queues; queue++)
             {
                 var socket = XskSocket.Open(link.Ifindex, queue, xsk);
