@@ -30,14 +30,21 @@ public sealed class InterfaceLock : IDisposable
         System.IO.Directory.CreateDirectory(Directory);
         var path = System.IO.Path.Combine(Directory, $"{purpose}-{NamespaceId()}-{ifindex}.lock");
         FileStream file;
-        try
+        while (true)
         {
-            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e)
-        {
-            var holder = File.Exists(path) ? TryRead(path) : "";
-            throw new InvalidOperationException($"interface '{name}' (ifindex {ifindex}) is in use for {purpose} by another run{(holder.Length > 0 ? $" (pid {holder})" : "")}; lock {path}", e);
+            try
+            {
+                file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e)
+            {
+                var holder = File.Exists(path) ? TryRead(path) : "";
+                throw new InvalidOperationException($"interface '{name}' (ifindex {ifindex}) is in use for {purpose} by another run{(holder.Length > 0 ? $" (pid {holder})" : "")}; lock {path}", e);
+            }
+            // The holder deletes the file before unlocking: a lock taken on a file that was deleted meanwhile claims nothing.
+            if (SameFile(file, path))
+                break;
+            file.Dispose();
         }
         file.SetLength(0);
         var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -70,5 +77,26 @@ public sealed class InterfaceLock : IDisposable
         }
     }
 
-    public void Dispose() => file.Dispose();
+    private static unsafe bool SameFile(FileStream file, string path)
+    {
+        Tmds.Linux.stat opened, named;
+        if (Tmds.Linux.LibC.fstat((int)file.SafeFileHandle.DangerousGetHandle(), &opened) != 0)
+            return false;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            if (Tmds.Linux.LibC.stat(p, &named) != 0)
+                return false;
+        }
+        return opened.st_ino == named.st_ino && opened.st_dev == named.st_dev;
+    }
+
+    /// <summary>Deletes the file, then releases the lock (in that order; see <see cref="Acquire"/>).</summary>
+    public void Dispose()
+    {
+        if (file.SafeFileHandle.IsClosed)
+            return;
+        File.Delete(Path);
+        file.Dispose();
+    }
 }
