@@ -1,6 +1,5 @@
 using Xunit;
 using XdpGate.Linux.Netns;
-
 using XdpGate.Linux.Tests.Net;
 
 namespace XdpGate.Linux.Tests.Netns;
