@@ -35,11 +35,21 @@ public sealed class ReceiveRateMeasurement(ITestOutputHelper output)
         Skip.If(why is not null, why);
         Skip.If(Environment.ProcessorCount < 2, "needs two CPUs: one sends, one receives");
 
-        var kernel = Measure("kernel XDP_DROP (native, threaded NAPI on CPU 1)", KernelDrop);
-        var afxdp = Measure("AfXdpPort RX loop (copy mode, threaded NAPI on CPU 1)", PortLoop(name => AfXdpPort.Open(name, new PortOptions()), napi: true));
-        var afpacket = Measure("AfPacketPort RX loop (TPACKET_V3, RPS to CPU 1)", PortLoop(name => AfPacketPort.Open(name, new PortOptions()), napi: false));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"AF_XDP / kernel = {afxdp / kernel:P0}; AF_PACKET / kernel = {afpacket / kernel:P0}"));
-        Assert.True(kernel > 0 && afxdp > 0 && afpacket > 0, "a receiver saw nothing");
+        // Rounds interleave the three receivers, so a burst of load from elsewhere hits all of them alike; medians are reported.
+        var rounds = int.TryParse(Environment.GetEnvironmentVariable("XDPGATE_MEASURE_ROUNDS"), out var r) && r > 0 ? r : 3;
+        var kernel = new List<double>();
+        var afxdp = new List<double>();
+        var afpacket = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            kernel.Add(Measure("kernel XDP_DROP (native, threaded NAPI on CPU 1)", KernelDrop));
+            afxdp.Add(Measure("AfXdpPort RX loop (copy mode, threaded NAPI on CPU 1)", PortLoop(name => AfXdpPort.Open(name, new PortOptions()), napi: true)));
+            afpacket.Add(Measure("AfPacketPort RX loop (TPACKET_V3, RPS to CPU 1)", PortLoop(name => AfPacketPort.Open(name, new PortOptions()), napi: false)));
+        }
+        double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"medians of {rounds}: kernel {Median(kernel):F3} Mpps, AF_XDP {Median(afxdp):F3} ({Median(afxdp) / Median(kernel):P0}), AF_PACKET {Median(afpacket):F3} ({Median(afpacket) / Median(kernel):P0})"));
+        Assert.True(kernel.Min() > 0 && afxdp.Min() > 0 && afpacket.Min() > 0, "a receiver saw nothing");
     }
 
     /// <summary>Runs the sender in A for <see cref="Duration"/> while <paramref name="receiver"/> counts in B; returns received Mpps.</summary>
