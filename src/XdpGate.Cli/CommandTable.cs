@@ -20,6 +20,7 @@ public static class CommandTable
             VmCommands.Build(io),
             AsmCommands.BuildAssemble(io),
             AsmCommands.BuildDisassemble(io),
+            CheckCommand.Build(io),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
