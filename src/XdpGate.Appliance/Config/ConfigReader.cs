@@ -207,7 +207,8 @@ public static class ConfigReader
                 nodes.Diagnostics.Error(program[key], $"program.{key} is for object programs; the built-in firewall takes its rules from 'firewall'");
             return ProgramConfig.Default;
         }
-        var objectPath = nodes.String(objectNode!, "program.object") is { } o ? Resolve(directory, o) : null;
+        var objectText = nodes.String(objectNode!, "program.object");
+        var objectPath = objectText is null ? null : Resolve(directory, objectText);
         var name = program.TryGetValue("name", out var nameNode) ? nodes.String(nameNode, "program.name") : null;
         var mapsFile = program.TryGetValue("maps", out var mapsNode) && nodes.String(mapsNode, "program.maps") is { } m ? Resolve(directory, m) : null;
         var rodata = new Dictionary<string, byte[]>();
@@ -224,7 +225,7 @@ public static class ConfigReader
             return ProgramConfig.Default with { Builtin = null };
         }
         if (name is not null && obj.Programs.All(p => p.Name != name))
-            nodes.Diagnostics.Error(nameNode!, $"{objectPath} has no program '{name}' (programs: {string.Join(", ", obj.Programs.Select(p => p.Name))})");
+            nodes.Diagnostics.Error(nameNode!, $"{objectText} has no program '{name}' (programs: {string.Join(", ", obj.Programs.Select(p => p.Name))})");
         if (program.TryGetValue("rodata", out var rodataNode) && rodataNode is YamlMappingNode overrides)
         {
             foreach (var (keyNode, valueNode) in overrides.Children)
@@ -232,7 +233,7 @@ public static class ConfigReader
                 var variable = ((YamlScalarNode)keyNode).Value ?? "";
                 var found = obj.Variables.FirstOrDefault(v => v.Name == variable && v.Section.StartsWith(".rodata", StringComparison.Ordinal));
                 if (found is null)
-                    nodes.Diagnostics.Error(keyNode, $"no read-only global '{variable}' in {objectPath} (rodata: {string.Join(", ", obj.Variables.Where(v => v.Section.StartsWith(".rodata", StringComparison.Ordinal)).Select(v => v.Name))})");
+                    nodes.Diagnostics.Error(keyNode, $"no read-only global '{variable}' in {objectText} (rodata: {string.Join(", ", obj.Variables.Where(v => v.Section.StartsWith(".rodata", StringComparison.Ordinal)).Select(v => v.Name))})");
                 else if (RodataValue(nodes, valueNode, found) is { } bytes)
                     rodata[variable] = bytes;
             }
@@ -255,7 +256,7 @@ public static class ConfigReader
         {
             if (variable.Size < 8 && number >> (variable.Size * 8) != 0)
             {
-                nodes.Diagnostics.Error(node, $"{number} does not fit '{variable.Name}' ({variable.Size} bytes)");
+                nodes.Diagnostics.Error(node, $"{number} does not fit '{variable.Name}', a {variable.Size}-byte variable");
                 return null;
             }
             Span<byte> all = stackalloc byte[8];

@@ -24,7 +24,7 @@ public readonly record struct IpPrefix(bool IsV6, UInt128 Address, int Length)
         error = null;
         var slash = text.IndexOf('/', StringComparison.Ordinal);
         var addressText = slash < 0 ? text : text[..slash];
-        if (!IPAddress.TryParse(addressText, out var ip) || !(addressText.Contains('.', StringComparison.Ordinal) || addressText.Contains(':', StringComparison.Ordinal)))
+        if (!IPAddress.TryParse(addressText, out var ip) || !(addressText.Contains(':', StringComparison.Ordinal) || IsDottedQuad(addressText)))
         {
             error = $"'{text}' is not an IPv4 or IPv6 address or prefix";
             return null;
@@ -45,6 +45,13 @@ public readonly record struct IpPrefix(bool IsV6, UInt128 Address, int Length)
             return null;
         }
         return new IpPrefix(isV6, address, length);
+    }
+
+    /// <summary>Four decimal parts: IPAddress also takes inet_aton's short forms ("198.18.0" is 198.18.0.0), which in a rule are a typo.</summary>
+    private static bool IsDottedQuad(string text)
+    {
+        var parts = text.Split('.');
+        return parts.Length == 4 && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit));
     }
 
     public static UInt128 ToNumber(ReadOnlySpan<byte> address) => address.Length == 4
