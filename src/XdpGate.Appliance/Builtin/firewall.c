@@ -3,8 +3,9 @@
  * actions pass, drop and count (count and continue); a default verdict.
  *
  * Classification is per field with bit vectors (see firewall.h): one lookup per
- * constrained field, then an AND of bitmaps block by block, so a packet's cost
- * grows with rules / 512 words, not with the rule count itself.
+ * constrained field, an AND of the classes' block summaries, then an AND of
+ * bitmaps in the candidate blocks only, so a packet's cost grows with the blocks
+ * of 512 rules that could match it, not with the rule count.
  *
  * Packets that do not reach the rules (the rule is documented in configs/README.md
  * and tested): frames shorter than their headers (Ethernet, VLAN tags, IPv4/IPv6,
@@ -91,6 +92,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FW_MAX_BITMAP_BLOCKS);
+	__type(key, __u32);
+	__type(value, struct fw_summary);
+} fw_summaries SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FW_MAX_RULES);
 	__type(key, __u32);
 	__type(value, __u32);
@@ -101,7 +109,7 @@ struct {
 	__uint(max_entries, FW_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct fw_counter);
-} fw_rule_counters SEC(".maps");
+} fw_rule_counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -118,7 +126,15 @@ static const __u8 fw_debruijn[64] = {
 	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
 };
 
+_Static_assert(FW_SUMMARY_WORDS == 2, "fw_next_block takes candidates from two summary words");
+
+static __always_inline __u32 fw_bit_index(__u64 low)
+{
+	return fw_debruijn[(low * 0x03f79d71b4cb0a89ULL) >> 58];
+}
+
 struct fw_scan {
+	__u64 cand0, cand1; /* blocks still to scan: the AND of the classes' summaries */
 	__u32 cls[FW_DIMS];
 	__u32 nblocks;
 	__u32 active;
@@ -156,8 +172,8 @@ static __always_inline long fw_take_matches(struct fw_scan *s, __u32 block, stru
 
 		for (j = 0; j < 64 && word; j++) {
 			__u64 low = word & -word;
-			__u32 rule = block * FW_BLOCK_RULES + w * 64 + fw_debruijn[(low * 0x03f79d71b4cb0a89ULL) >> 58];
-			struct fw_counter *c = bpf_map_lookup_elem(&fw_rule_counters, &rule);
+			__u32 rule = block * FW_BLOCK_RULES + w * 64 + fw_bit_index(low);
+			struct fw_counter *c = bpf_map_lookup_elem(&fw_rule_counts, &rule);
 			__u32 *action = bpf_map_lookup_elem(&fw_actions, &rule);
 
 			word ^= low;
@@ -177,9 +193,8 @@ static __always_inline long fw_take_matches(struct fw_scan *s, __u32 block, stru
 	return 0;
 }
 
-static long fw_scan_block(__u32 block, void *ctx)
+static __always_inline long fw_scan_block(struct fw_scan *s, __u32 block)
 {
-	struct fw_scan *s = ctx;
 	struct fw_block acc;
 	struct fw_block *first;
 	__u32 key = s->cls[FW_DIM_PROTO] * s->nblocks + block;
@@ -205,6 +220,40 @@ broken:
 	/* A class outside fw_bitmaps: the maps were written wrong; refuse rather than guess. */
 	s->verdict = XDP_ABORTED;
 	return 1;
+}
+
+/* One bpf_loop step: the lowest candidate block left, scanned; stops when none is left or a rule decided. */
+static long fw_next_block(__u32 index, void *ctx)
+{
+	struct fw_scan *s = ctx;
+	__u64 low;
+
+	if (s->cand0) {
+		low = s->cand0 & -s->cand0;
+		s->cand0 ^= low;
+		return fw_scan_block(s, fw_bit_index(low));
+	}
+	if (s->cand1) {
+		low = s->cand1 & -s->cand1;
+		s->cand1 ^= low;
+		return fw_scan_block(s, 64 + fw_bit_index(low));
+	}
+	return 1;
+}
+
+/* ANDs the summary of this dimension's class into the candidates; -1 when the class has none (maps written wrong). */
+static __always_inline int fw_and_summary(struct fw_scan *s, __u32 dim)
+{
+	struct fw_summary *sum;
+
+	if (dim != FW_DIM_PROTO && !(s->active & (1u << dim)))
+		return 0;
+	sum = bpf_map_lookup_elem(&fw_summaries, &s->cls[dim]);
+	if (!sum)
+		return -1;
+	s->cand0 &= sum->w[0];
+	s->cand1 &= sum->w[1];
+	return 0;
 }
 
 static __always_inline __u32 fw_count(__u32 stat, __u32 bytes, __u32 verdict)
@@ -366,7 +415,14 @@ int xdp_firewall(struct xdp_md *ctx)
 	s.verdict = cfg->default_action;
 	if (s.nblocks > FW_MAX_BLOCKS)
 		return XDP_ABORTED;
-	bpf_loop(s.nblocks, fw_scan_block, &s, 0);
+	s.cand0 = ~0ULL;
+	s.cand1 = ~0ULL;
+	for (i = 0; i < FW_DIMS; i++) {
+		if (fw_and_summary(&s, i))
+			return XDP_ABORTED;
+	}
+	if (s.cand0 | s.cand1)
+		bpf_loop(s.nblocks, fw_next_block, &s, 0);
 	if (!s.hit && s.verdict != XDP_ABORTED)
 		fw_count(FW_STAT_DEFAULT, bytes, 0);
 	return s.verdict;

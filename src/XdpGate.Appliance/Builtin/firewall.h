@@ -1,15 +1,16 @@
 /*
  * firewall.h: the layout shared by the built-in firewall (firewall.c) and its
  * rule compiler (src/XdpGate.Appliance/Firewall/FirewallLayout.cs mirrors it;
- * a test checks the two agree against the object's BTF).
+ * FirewallObjectTests checks that every #define has the same value there).
  *
  * Classification (bpf-iptables style): every packet field ("dimension") is
  * looked up once and yields a class; a class names one bitmap with a bit per
  * rule, the rules that this field value satisfies. ANDing the bitmaps of all
  * constrained dimensions leaves the rules the packet matches; the lowest set
  * bit is the first match. Bitmaps are stored in blocks of FW_BLOCK_RULES bits
- * (key = class * nblocks + block) and scanned block by block, so the scan stops
- * at the first block holding a terminal match.
+ * (key = class * nblocks + block). Each class also has a summary, a bit per
+ * block that holds any rule; ANDing the summaries first leaves the only blocks
+ * worth scanning, which are scanned in order until the first terminal match.
  */
 #ifndef XDPGATE_FIREWALL_H
 #define XDPGATE_FIREWALL_H
@@ -21,6 +22,7 @@
 #define FW_BLOCK_RULES (FW_BLOCK_WORDS * 64)
 #define FW_MAX_BLOCKS (FW_MAX_RULES / FW_BLOCK_RULES)
 #define FW_MAX_BITMAP_BLOCKS (1 << 18)
+#define FW_SUMMARY_WORDS (FW_MAX_BLOCKS / 64)
 #define FW_MAX_PREFIXES (1 << 18)
 #define FW_MAX_INGRESS 1024
 #define FW_MAX_EXT_HEADERS 6
@@ -72,6 +74,10 @@ struct fw_counter {
 
 struct fw_block {
 	__u64 w[FW_BLOCK_WORDS];
+};
+
+struct fw_summary {
+	__u64 w[FW_SUMMARY_WORDS];
 };
 
 struct fw_lpm4_key {

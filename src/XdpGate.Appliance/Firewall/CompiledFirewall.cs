@@ -36,6 +36,19 @@ public sealed class CompiledFirewall
     /// <summary>Class bitmaps, <see cref="Blocks"/> * FW_BLOCK_WORDS words each, indexed by class.</summary>
     public IReadOnlyList<ulong[]> Bitmaps { get; internal set; } = [];
 
+    /// <summary>fw_summaries: per class, a bit per block that holds any of its rules.</summary>
+    public ulong[] Summary(int cls)
+    {
+        var summary = new ulong[FirewallLayout.FW_SUMMARY_WORDS];
+        var bitmap = Bitmaps[cls];
+        for (var block = 0; block < Blocks; block++)
+        {
+            if (bitmap.AsSpan(block * FirewallLayout.FW_BLOCK_WORDS, FirewallLayout.FW_BLOCK_WORDS).ContainsAnyExcept(0UL))
+                summary[block >> 6] |= 1UL << (block & 63);
+        }
+        return summary;
+    }
+
     /// <summary>fw_actions: per rule, the XDP verdict it ends with, or FW_ACTION_COUNT.</summary>
     public uint[] Actions { get; internal set; } = [];
 
@@ -47,6 +60,7 @@ public sealed class CompiledFirewall
         .. Arrays.Select(a => (a.Key, a.Value.Length)),
         (FirewallMaps.Ingress, Ingress.Count),
         (FirewallMaps.Bitmaps, Bitmaps.Count * Blocks),
+        (FirewallMaps.Summaries, Bitmaps.Count),
         (FirewallMaps.Actions, Actions.Length),
     ];
 }

@@ -8,6 +8,7 @@ public static class FirewallLayout
     public const int FW_BLOCK_RULES = FW_BLOCK_WORDS * 64;
     public const int FW_MAX_BLOCKS = FW_MAX_RULES / FW_BLOCK_RULES;
     public const int FW_MAX_BITMAP_BLOCKS = 1 << 18;
+    public const int FW_SUMMARY_WORDS = FW_MAX_BLOCKS / 64;
     public const int FW_MAX_PREFIXES = 1 << 18;
     public const int FW_MAX_INGRESS = 1024;
     public const int FW_MAX_EXT_HEADERS = 6;
@@ -64,8 +65,9 @@ public static class FirewallMaps
     public const string Vlan = "fw_vlan";
     public const string Ingress = "fw_ingress";
     public const string Bitmaps = "fw_bitmaps";
+    public const string Summaries = "fw_summaries";
     public const string Actions = "fw_actions";
-    public const string RuleCounters = "fw_rule_counters";
+    public const string RuleCounters = "fw_rule_counts";
     public const string Stats = "fw_stats";
     public const string Program = "xdp_firewall";
 }

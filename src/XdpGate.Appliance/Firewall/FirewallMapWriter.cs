@@ -34,8 +34,10 @@ public static class FirewallMapWriter
             Check(ingress, ingress.Update(BitConverter.GetBytes(ifindex), BitConverter.GetBytes(cls)));
 
         var bitmaps = Map(maps, FirewallMaps.Bitmaps);
+        var summaries = Map(maps, FirewallMaps.Summaries);
         for (var cls = 0; cls < compiled.Bitmaps.Count; cls++)
         {
+            Check(summaries, summaries.Update(BitConverter.GetBytes((uint)cls), MemoryMarshal.AsBytes(compiled.Summary(cls).AsSpan())));
             for (var block = 0; block < compiled.Blocks; block++)
             {
                 var words = compiled.Bitmaps[cls].AsSpan(block * FW_BLOCK_WORDS, FW_BLOCK_WORDS);
