@@ -67,7 +67,7 @@ public static class FirewallMaps
     public const string Bitmaps = "fw_bitmaps";
     public const string Summaries = "fw_summaries";
     public const string Actions = "fw_actions";
-    public const string RuleCounters = "fw_rule_counts";
+    public const string RuleCounts = "fw_rule_counts";
     public const string Stats = "fw_stats";
     public const string Program = "xdp_firewall";
 }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using XdpGate.Appliance.Firewall;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
 
@@ -19,11 +20,16 @@ internal sealed class FirewallHarness : IDisposable
 
     public FirewallHarness(FirewallPolicy policy, ExecutionEngine engine = ExecutionEngine.Jit)
     {
+        Policy = policy;
         loaded = BuiltinFirewall.Load(RuleCompiler.Compile(policy), possibleCpus: 1);
         program = loaded.Programs[FirewallMaps.Program];
         this.engine = engine;
         engine.Prepare(program);
     }
+
+    public FirewallPolicy Policy { get; }
+
+    public IReadOnlyDictionary<string, BpfMap> Maps => loaded.Maps;
 
     public uint Run(byte[] packet, uint ingressIfindex = 1)
     {
@@ -33,7 +39,7 @@ internal sealed class FirewallHarness : IDisposable
         return verdict;
     }
 
-    public (ulong Packets, ulong Bytes) RuleCounter(int rule) => Counter(FirewallMaps.RuleCounters, rule);
+    public (ulong Packets, ulong Bytes) RuleCounter(int rule) => Counter(FirewallMaps.RuleCounts, rule);
 
     public (ulong Packets, ulong Bytes) Stat(fw_stat stat) => Counter(FirewallMaps.Stats, (int)stat);
 

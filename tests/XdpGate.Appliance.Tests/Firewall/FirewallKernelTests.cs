@@ -67,7 +67,7 @@ public sealed class FirewallKernelTests
                 runs++;
             }
 
-            var counters = fds[obj.Maps.ToList().FindIndex(m => m.Name == FirewallMaps.RuleCounters)];
+            var counters = fds[obj.Maps.ToList().FindIndex(m => m.Name == FirewallMaps.RuleCounts)];
             var perCpu = new byte[FirewallLayout.CounterSize * PossibleCpus.Count];
             for (var rule = 0; rule < policy.Rules.Count; rule++)
             {
