@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using XdpGate.Linux;
 
 namespace XdpGate.Appliance.Control;
 
@@ -42,6 +43,8 @@ public sealed class ControlServer : IAsyncDisposable
             throw new PlatformNotSupportedException("the control socket is a Linux Unix-domain socket");
         if (File.Exists(path) || Directory.Exists(path))
         {
+            if (!FileTypes.IsSocket(path))
+                throw new IOException($"control socket {path}: exists and is not a socket");
             if (IsLive(path))
                 throw new IOException($"control socket {path}: another process is serving it");
             File.Delete(path);
