@@ -1,4 +1,5 @@
 using System.CommandLine;
+using XdpGate.Appliance.Control;
 using XdpGate.Appliance.Pcap;
 using XdpGate.Bpf;
 using XdpGate.Cli.Commands;
@@ -22,6 +23,8 @@ public static class CommandTable
             AsmCommands.BuildDisassemble(io),
             CheckCommand.Build(io),
         };
+        foreach (var command in ControlCommands.Build(io))
+            root.Subcommands.Add(command);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -34,7 +37,7 @@ public static class CommandTable
         {
             return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ControlRequestException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCode.Failure;

@@ -1,3 +1,4 @@
+using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Control;
 using XdpGate.Appliance.Firewall;
 using XdpGate.Appliance.Tests.Firewall;
@@ -6,41 +7,46 @@ using XdpGate.Bpf.Maps;
 namespace XdpGate.Appliance.Tests.Control;
 
 /// <summary>
-/// The control surface of an appliance running the built-in firewall in our engine (no ports: packets are run
-/// directly), as the dataplane will provide it; reload answers with <see cref="ReloadError"/>.
+/// The control surface of an appliance running the built-in firewall in our engine (no ports: two UDP packets are
+/// run directly), through <see cref="LoadedProgramControl"/>; reload answers with <see cref="ReloadError"/>.
 /// </summary>
 internal sealed class FirewallAppliance : IApplianceControl, IDisposable
 {
+    private readonly FirewallHarness firewall;
+    private readonly LoadedProgramControl control;
+
     public FirewallAppliance()
     {
-        Firewall = new FirewallHarness(new FirewallPolicy(
+        var policy = new FirewallPolicy(
         [
             new FirewallRule(FirewallAction.Count, Protocols: [new KeyRange(17, 17)], Name: "udp-seen"),
             new FirewallRule(FirewallAction.Drop, DestinationPorts: [new KeyRange(53, 53)], Name: "dns"),
-        ]));
-        Firewall.Run(FirewallPackets.Ipv4("198.18.0.1", "198.18.0.2", FirewallPackets.Udp, destinationPort: 53));
-        Firewall.Run(FirewallPackets.Ipv4("198.18.0.1", "198.18.0.2", FirewallPackets.Udp, destinationPort: 54));
+        ]);
+        firewall = new FirewallHarness(policy);
+        firewall.Run(FirewallPackets.Ipv4("198.18.0.1", "198.18.0.2", FirewallPackets.Udp, destinationPort: 53));
+        firewall.Run(FirewallPackets.Ipv4("198.18.0.1", "198.18.0.2", FirewallPackets.Udp, destinationPort: 54));
+        var config = new AppConfig("test.yaml", [new PortConfig("in", PortDriver.Synthetic, null, null, 1, PortConfig.HostPass)],
+            WorkersConfig.Default, ProgramConfig.Default, policy, ControlConfig.Default, LoggingConfig.Default);
+        control = new LoadedProgramControl(config, firewall.Loaded, () =>
+        {
+            Reloads++;
+            return ReloadError;
+        });
     }
-
-    public FirewallHarness Firewall { get; }
 
     public string? ReloadError { get; set; }
 
     public int Reloads { get; private set; }
 
-    public ControlStatus Status() => new("test.yaml", FirewallMaps.Program, 1.5, ["in"], 1);
+    public ControlStatus Status() => control.Status();
 
-    public IReadOnlyList<KeyValuePair<string, ulong>> Stats() => FirewallRuleReport.Stats(Maps);
+    public IReadOnlyList<KeyValuePair<string, ulong>> Stats() => control.Stats();
 
-    public IReadOnlyDictionary<string, BpfMap> Maps => Firewall.Maps;
+    public IReadOnlyDictionary<string, BpfMap> Maps => control.Maps;
 
-    public IReadOnlyList<RuleStatus> Rules() => FirewallRuleReport.Rules(Firewall.Policy, Maps);
+    public IReadOnlyList<RuleStatus> Rules() => control.Rules();
 
-    public string? Reload()
-    {
-        Reloads++;
-        return ReloadError;
-    }
+    public string? Reload() => control.Reload();
 
-    public void Dispose() => Firewall.Dispose();
+    public void Dispose() => firewall.Dispose();
 }

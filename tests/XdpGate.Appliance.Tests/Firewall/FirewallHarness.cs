@@ -31,6 +31,8 @@ internal sealed class FirewallHarness : IDisposable
 
     public IReadOnlyDictionary<string, BpfMap> Maps => loaded.Maps;
 
+    public LoadedObject Loaded => loaded;
+
     public uint Run(byte[] packet, uint ingressIfindex = 1)
     {
         frame.Reset(packet, ingressIfindex);
