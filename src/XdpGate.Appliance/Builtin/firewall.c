@@ -246,7 +246,7 @@ static __always_inline int fw_and_summary(struct fw_scan *s, __u32 dim)
 {
 	struct fw_summary *sum;
 
-	if (dim != FW_DIM_PROTO && !(s->active & (1u << dim)))
+	if (!(s->active & (1u << dim)))
 		return 0;
 	sum = bpf_map_lookup_elem(&fw_summaries, &s->cls[dim]);
 	if (!sum)
@@ -267,13 +267,17 @@ static __always_inline __u32 fw_count(__u32 stat, __u32 bytes, __u32 verdict)
 	return verdict;
 }
 
-static __always_inline int fw_class(void *map, const void *key, __u32 *cls)
+/* The class of a field value; a field no rule constrains is not looked up (its class is never used). */
+static __always_inline int fw_class(struct fw_scan *s, __u32 dim, void *map, const void *key)
 {
-	__u32 *v = bpf_map_lookup_elem(map, key);
+	__u32 *v;
 
+	if (!(s->active & (1u << dim)))
+		return 0;
+	v = bpf_map_lookup_elem(map, key);
 	if (!v)
 		return -1;
-	*cls = *v;
+	s->cls[dim] = *v;
 	return 0;
 }
 
@@ -296,11 +300,12 @@ int xdp_firewall(struct xdp_md *ctx)
 	__u16 proto;
 	__u32 vlan = FW_VLAN_NONE;
 	__u8 l4;
-	__u32 port_key, flags_key;
+	__u32 sport, dport, flags, proto_key, ifindex;
 	int i;
 
 	if (!cfg)
 		return XDP_ABORTED;
+	s.active = cfg->active_dims | (1u << FW_DIM_PROTO);
 	if (p + ETH_HLEN > (__u8 *)data_end)
 		return fw_count(FW_STAT_TRUNCATED, bytes, cfg->unparseable_action);
 	proto = *(__u16 *)(p + 12);
@@ -330,14 +335,14 @@ int xdp_firewall(struct xdp_md *ctx)
 		if (*(__u16 *)(p + 6) & bpf_htons(0x3fff))
 			return fw_count(FW_STAT_FRAGMENT, bytes, cfg->unparseable_action);
 		l4 = p[9];
-		if (cfg->active_dims & ((1u << FW_DIM_SRC) | (1u << FW_DIM_DST))) {
+		{
 			struct fw_lpm4_key key = { .prefixlen = 32 };
 
 			__builtin_memcpy(key.addr, p + 12, 4);
-			if (fw_class(&fw_src4, &key, &s.cls[FW_DIM_SRC]))
+			if (fw_class(&s, FW_DIM_SRC, &fw_src4, &key))
 				return XDP_ABORTED;
 			__builtin_memcpy(key.addr, p + 16, 4);
-			if (fw_class(&fw_dst4, &key, &s.cls[FW_DIM_DST]))
+			if (fw_class(&s, FW_DIM_DST, &fw_dst4, &key))
 				return XDP_ABORTED;
 		}
 		p += ihl;
@@ -347,14 +352,14 @@ int xdp_firewall(struct xdp_md *ctx)
 		if ((p[0] >> 4) != 6)
 			return fw_count(FW_STAT_BAD_HEADER, bytes, cfg->unparseable_action);
 		l4 = p[6];
-		if (cfg->active_dims & ((1u << FW_DIM_SRC) | (1u << FW_DIM_DST))) {
+		{
 			struct fw_lpm6_key key = { .prefixlen = 128 };
 
 			__builtin_memcpy(key.addr, p + 8, 16);
-			if (fw_class(&fw_src6, &key, &s.cls[FW_DIM_SRC]))
+			if (fw_class(&s, FW_DIM_SRC, &fw_src6, &key))
 				return XDP_ABORTED;
 			__builtin_memcpy(key.addr, p + 24, 16);
-			if (fw_class(&fw_dst6, &key, &s.cls[FW_DIM_DST]))
+			if (fw_class(&s, FW_DIM_DST, &fw_dst6, &key))
 				return XDP_ABORTED;
 		}
 		__u32 len;
@@ -380,37 +385,28 @@ int xdp_firewall(struct xdp_md *ctx)
 		return fw_count(FW_STAT_NON_IP, bytes, cfg->non_ip_action);
 	}
 
-	port_key = FW_PORT_NONE;
-	flags_key = FW_FLAGS_NONE;
+	sport = dport = FW_PORT_NONE;
+	flags = FW_FLAGS_NONE;
 	if (l4 == IPPROTO_TCP || l4 == IPPROTO_UDP) {
 		__u32 need = l4 == IPPROTO_TCP ? 20 : 8;
 
 		if (p + need > (__u8 *)data_end)
 			return fw_count(FW_STAT_TRUNCATED, bytes, cfg->unparseable_action);
 		if (l4 == IPPROTO_TCP)
-			flags_key = p[13];
-		port_key = bpf_ntohs(*(__u16 *)p);
-		if (fw_class(&fw_sport, &port_key, &s.cls[FW_DIM_SPORT]))
-			return XDP_ABORTED;
-		port_key = bpf_ntohs(*(__u16 *)(p + 2));
-		if (fw_class(&fw_dport, &port_key, &s.cls[FW_DIM_DPORT]))
-			return XDP_ABORTED;
-	} else if (fw_class(&fw_sport, &port_key, &s.cls[FW_DIM_SPORT]) ||
-		   fw_class(&fw_dport, &port_key, &s.cls[FW_DIM_DPORT])) {
-		return XDP_ABORTED;
+			flags = p[13];
+		sport = bpf_ntohs(*(__u16 *)p);
+		dport = bpf_ntohs(*(__u16 *)(p + 2));
 	}
-
-	port_key = l4;
-	if (fw_class(&fw_proto, &port_key, &s.cls[FW_DIM_PROTO]) ||
-	    fw_class(&fw_flags, &flags_key, &s.cls[FW_DIM_FLAGS]) ||
-	    fw_class(&fw_vlan, &vlan, &s.cls[FW_DIM_VLAN]))
+	proto_key = l4;
+	ifindex = ctx->ingress_ifindex;
+	if (fw_class(&s, FW_DIM_SPORT, &fw_sport, &sport) || fw_class(&s, FW_DIM_DPORT, &fw_dport, &dport) ||
+	    fw_class(&s, FW_DIM_PROTO, &fw_proto, &proto_key) || fw_class(&s, FW_DIM_FLAGS, &fw_flags, &flags) ||
+	    fw_class(&s, FW_DIM_VLAN, &fw_vlan, &vlan))
 		return XDP_ABORTED;
-	port_key = ctx->ingress_ifindex;
-	if (fw_class(&fw_ingress, &port_key, &s.cls[FW_DIM_INGRESS]))
+	if (fw_class(&s, FW_DIM_INGRESS, &fw_ingress, &ifindex))
 		s.cls[FW_DIM_INGRESS] = cfg->ingress_other_class;
 
 	s.nblocks = cfg->nblocks;
-	s.active = cfg->active_dims;
 	s.bytes = bytes;
 	s.verdict = cfg->default_action;
 	if (s.nblocks > FW_MAX_BLOCKS)
