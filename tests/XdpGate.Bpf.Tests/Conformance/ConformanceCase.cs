@@ -31,38 +31,14 @@ public sealed class ConformanceCase
 
     public static ConformanceCase Parse(string name, string text)
     {
-        var sections = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        List<string>? current = null;
-        foreach (var raw in text.Split('\n'))
-        {
-            var line = raw.TrimEnd('\r');
-            if (line.StartsWith("-- ", StringComparison.Ordinal))
-            {
-                current = [];
-                sections.Add(line[3..].Trim(), current);
-            }
-            else if (current is not null && !line.TrimStart().StartsWith('#'))
-            {
-                current.Add(line);
-            }
-        }
-
-        string? Section(string key) => sections.TryGetValue(key, out var lines) ? string.Join('\n', lines) : null;
-
+        var sections = CaseSections.Parse(name, text);
         bpf_insn[] program = [];
         string? assemblyError = null;
-        if (Section("asm") is { } asm)
+        if (sections.Has("asm"))
         {
-            try
-            {
-                program = Assembler.Assemble(asm);
-            }
-            catch (BpfLoadException e)
-            {
-                assemblyError = e.Message;
-            }
+            (program, assemblyError) = sections.Assemble();
         }
-        else if (Section("raw") is { } hex)
+        else if (sections.Text("raw") is { } hex)
         {
             try
             {
@@ -79,8 +55,8 @@ public sealed class ConformanceCase
             throw new InvalidDataException($"{name}: no -- asm or -- raw section");
         }
 
-        var result = Section("result")?.Trim();
-        var error = Section("error")?.Trim();
+        var result = sections.Text("result")?.Trim();
+        var error = sections.Text("error")?.Trim();
         if ((result is null) == (error is null))
             throw new InvalidDataException($"{name}: needs exactly one of -- result and -- error");
 
@@ -89,20 +65,12 @@ public sealed class ConformanceCase
             Name = name,
             Program = program,
             AssemblyError = assemblyError,
-            Memory = Convert.FromHexString(string.Concat((Section("mem") ?? "").Where(char.IsAsciiHexDigit))),
-            Maps = (sections.GetValueOrDefault("maps") ?? []).Where(l => l.Trim().Length > 0).Select(ParseMap).ToArray(),
-            SelfSlots = (sections.GetValueOrDefault("progarray") ?? []).Where(l => l.Trim().Length > 0).Select(ParseSlot).ToArray(),
-            ExpectedResult = result is null ? null : ParseNumber(result),
+            Memory = Convert.FromHexString(string.Concat((sections.Text("mem") ?? "").Where(char.IsAsciiHexDigit))),
+            Maps = sections.Maps(),
+            SelfSlots = sections.Lines("progarray").Select(ParseSlot).ToArray(),
+            ExpectedResult = result is null ? null : CaseSections.ParseNumber(result),
             ExpectedError = error,
         };
-    }
-
-    private static MapDefinition ParseMap(string line)
-    {
-        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var type = Enum.Parse<bpf_map_type>("BPF_MAP_TYPE_" + f[1].ToUpperInvariant());
-        return new MapDefinition(f[0], type, uint.Parse(f[2], CultureInfo.InvariantCulture), uint.Parse(f[3], CultureInfo.InvariantCulture),
-            uint.Parse(f[4], CultureInfo.InvariantCulture), f.Length > 5 ? (uint)ParseNumber(f[5]) : 0);
     }
 
     private static (string, uint) ParseSlot(string line)
@@ -112,11 +80,6 @@ public sealed class ConformanceCase
             throw new InvalidDataException($"progarray line '{line}': expected NAME SLOT self");
         return (f[0], uint.Parse(f[1], CultureInfo.InvariantCulture));
     }
-
-    private static ulong ParseNumber(string text) =>
-        text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? ulong.Parse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture)
-            : text.StartsWith('-') ? (ulong)long.Parse(text, CultureInfo.InvariantCulture) : ulong.Parse(text, CultureInfo.InvariantCulture);
 
     public override string ToString() => Name;
 }
