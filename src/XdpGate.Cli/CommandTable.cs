@@ -1,4 +1,5 @@
 using System.CommandLine;
+using XdpGate.Appliance.Control;
 using XdpGate.Appliance.Pcap;
 using XdpGate.Bpf;
 using XdpGate.Cli.Commands;
@@ -20,7 +21,13 @@ public static class CommandTable
             VmCommands.Build(io),
             AsmCommands.BuildAssemble(io),
             AsmCommands.BuildDisassemble(io),
+            CheckCommand.Build(io),
+            RunCommand.Build(io),
+            GenCommand.Build(io),
+            BenchCommand.Build(io),
         };
+        foreach (var command in ControlCommands.Build(io))
+            root.Subcommands.Add(command);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -33,7 +40,8 @@ public static class CommandTable
         {
             return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ControlRequestException or ArgumentException or IOException
+            or UnauthorizedAccessException or InvalidOperationException or Linux.SyscallException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCode.Failure;

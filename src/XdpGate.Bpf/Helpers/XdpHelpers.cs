@@ -8,8 +8,6 @@ namespace XdpGate.Bpf.Helpers;
 internal static unsafe class XdpHelpers
 {
     private const ulong ActionMask = (ulong)(xdp_action.XDP_ABORTED | xdp_action.XDP_DROP | xdp_action.XDP_PASS | xdp_action.XDP_TX);
-    public const ulong BPF_F_BROADCAST = 1UL << 3;
-    public const ulong BPF_F_EXCLUDE_INGRESS = 1UL << 4;
 
     /// <summary>bpf_xdp_adjust_head(ctx, delta): moves data (and the metadata with it) within the headroom.</summary>
     public static ulong AdjustHead(BpfVm vm, ulong ctx, ulong delta, ulong r3, ulong r4, ulong r5)
@@ -91,10 +89,10 @@ internal static unsafe class XdpHelpers
             vm.RaiseFault(FaultReason.InvalidMapArgument, vm.CurrentPc, mapHandle);
             return 0;
         }
-        if ((flags & ~(ActionMask | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)) != 0)
+        if ((flags & ~(ActionMask | MapFlags.BPF_F_BROADCAST | MapFlags.BPF_F_EXCLUDE_INGRESS)) != 0)
             return (ulong)xdp_action.XDP_ABORTED;
         var index = (uint)key;
-        if ((flags & BPF_F_BROADCAST) == 0 && map.LookupElem((byte*)&index, vm.Cpu) is null)
+        if ((flags & MapFlags.BPF_F_BROADCAST) == 0 && map.LookupElem((byte*)&index, vm.Cpu) is null)
         {
             vm.RedirectMap = null;
             return flags & ActionMask;

@@ -56,5 +56,9 @@ public static class MapFlags
     public const uint BPF_F_WRONLY_PROG = 1u << 8;
     public const uint BPF_F_MMAPABLE = 1u << 10;
     public const uint BPF_F_INNER_MAP = 1u << 12;
+
+    // bpf_redirect_map flags (above the fallback action in the low bits).
+    public const ulong BPF_F_BROADCAST = 1UL << 3;
+    public const ulong BPF_F_EXCLUDE_INGRESS = 1UL << 4;
 }
 #pragma warning restore CA1707, IDE1006

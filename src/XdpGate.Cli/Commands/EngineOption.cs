@@ -14,4 +14,6 @@ internal static class EngineOption
     }
 
     public static ExecutionEngine Parse(string? name) => ExecutionEngines.Parse(name ?? "interp");
+
+    public static string Name(ExecutionEngine engine) => engine == ExecutionEngine.Jit ? "jit" : "interp";
 }

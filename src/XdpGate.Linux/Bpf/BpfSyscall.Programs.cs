@@ -1,4 +1,5 @@
 using System.Text;
+using Tmds.Linux;
 using static XdpGate.Linux.Bpf.bpf_cmd;
 
 namespace XdpGate.Linux.Bpf;
@@ -6,6 +7,18 @@ namespace XdpGate.Linux.Bpf;
 /// <summary>The program commands: load (with the verifier's log on refusal) and test run.</summary>
 public static unsafe partial class BpfSyscall
 {
+#pragma warning disable CA1707 // kernel names kept exactly
+    // log_level bits of BPF_PROG_LOAD, from include/linux/bpf_verifier.h (not uapi, though log_level takes them):
+    // the instruction trace; every state too; statistics only (the verifier's reasons and a summary, no trace,
+    // which makes a long verification several times faster); a log that stops when full instead of keeping its tail.
+    public const uint BPF_LOG_LEVEL1 = 1;
+    public const uint BPF_LOG_LEVEL2 = 2;
+    public const uint BPF_LOG_STATS = 4;
+    public const uint BPF_LOG_FIXED = 8;
+#pragma warning restore CA1707
+
+    private const int MaxLoadAttempts = 5;
+
     /// <summary>The log buffer of a failed load's second try: enough for the tail the exception quotes.</summary>
     public const int RetryLogSize = 1 << 20;
 
@@ -80,7 +93,11 @@ public static unsafe partial class BpfSyscall
             attr.license = (ulong)l;
             attr.log_buf = (ulong)b;
             attr.fd_array = fdArray.IsEmpty ? 0 : (ulong)f;
-            result = Invoke(BPF_PROG_LOAD, &attr, sizeof(bpf_attr_prog_load));
+            // A signal during verification makes the kernel give up with EAGAIN; libbpf retries, and so do we.
+            var attempts = 0;
+            do
+                result = Invoke(BPF_PROG_LOAD, &attr, sizeof(bpf_attr_prog_load));
+            while (result == -LibC.EAGAIN && ++attempts < MaxLoadAttempts);
         }
         log = logBuffer is null ? "" : Encoding.UTF8.GetString(logBuffer, 0, Math.Max(0, Array.IndexOf(logBuffer, (byte)0)));
         return result;

@@ -118,4 +118,46 @@ public struct bpf_attr_test
     [FieldOffset(68)] public uint cpu;
     [FieldOffset(72)] public uint batch_size;
 }
+/// <summary>The struct <c>info</c>, used by BPF_OBJ_GET_INFO_BY_FD.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 16)]
+public struct bpf_attr_info
+{
+    [FieldOffset(0)] public uint bpf_fd;
+    /// <summary>Input: room at info; output: the bytes the kernel filled.</summary>
+    [FieldOffset(4)] public uint info_len;
+    [FieldOffset(8)] public ulong info;
+}
+
+/// <summary>The anonymous struct used by BPF_PROG_GET_FD_BY_ID (and the other *_GET_FD_BY_ID / *_GET_NEXT_ID commands).</summary>
+[StructLayout(LayoutKind.Explicit, Size = 12)]
+public struct bpf_attr_get_id
+{
+    /// <summary>Shares its place with <see cref="prog_id"/> (an anonymous union in the header).</summary>
+    [FieldOffset(0)] public uint start_id;
+    [FieldOffset(0)] public uint prog_id;
+    [FieldOffset(4)] public uint next_id;
+    [FieldOffset(8)] public uint open_flags;
+}
+
+/// <summary>
+/// The leading fields of <c>struct bpf_prog_info</c> (through ifindex): the kernel fills only the info_len bytes it
+/// is given, so a prefix is a valid request.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct bpf_prog_info
+{
+    public uint type;
+    public uint id;
+    public fixed byte tag[8];
+    public uint jited_prog_len;
+    public uint xlated_prog_len;
+    public ulong jited_prog_insns;
+    public ulong xlated_prog_insns;
+    public ulong load_time;
+    public uint created_by_uid;
+    public uint nr_map_ids;
+    public ulong map_ids;
+    public fixed byte name[bpf_defines.BPF_OBJ_NAME_LEN];
+    public uint ifindex;
+}
 #pragma warning restore CA1707, IDE1006

@@ -7,6 +7,11 @@ public static class bpf_defines
     /// <summary>Size of map_name and prog_name, including the terminating NUL.</summary>
     public const int BPF_OBJ_NAME_LEN = 16;
 
+    // enum bpf_map_type and enum bpf_prog_type values used by name here.
+    public const uint BPF_MAP_TYPE_ARRAY = 2;
+    public const uint BPF_MAP_TYPE_XSKMAP = 17;
+    public const uint BPF_PROG_TYPE_XDP = 6;
+
     // BPF_MAP_UPDATE_ELEM flags.
     public const ulong BPF_ANY = 0;
     public const ulong BPF_NOEXIST = 1;

@@ -28,6 +28,8 @@ public enum VerifierVerdict
 /// -- verdict   accepted | refused default | refused strict
 /// -- rule      the VerifierRule broken, in kebab-case (refused cases only)
 /// -- kernel    accepted | refused: SUBSTRING OF THE KERNEL VERIFIER LOG (the kernel's verdict as root, recorded)
+/// -- kernel unprivileged   the same for a loader with CAP_BPF but not CAP_PERFMON (optional; recorded for the
+///                          corpus's accepted and strict cases)
 /// </code>
 /// </summary>
 public sealed class VerifierCase
@@ -47,11 +49,14 @@ public sealed class VerifierCase
     /// <summary>The rule in kebab-case, e.g. <c>invalid-packet-access</c>; null for accepted cases.</summary>
     public required string? Rule { get; init; }
 
-    /// <summary>True when the kernel accepts the program as root.</summary>
-    public required bool KernelAccepts { get; init; }
+    /// <summary>The kernel's verdict as root.</summary>
+    public required KernelLine Kernel { get; init; }
 
-    /// <summary>What the kernel's verifier log contains when it refuses; null when it accepts.</summary>
-    public required string? KernelLogSubstring { get; init; }
+    /// <summary>The kernel's verdict for a loader without CAP_PERFMON, when recorded.</summary>
+    public required KernelLine? KernelUnprivileged { get; init; }
+
+    public const string KernelSection = "kernel";
+    public const string KernelUnprivilegedSection = "kernel unprivileged";
 
     /// <summary>Every case file of the checked subdirectories of <paramref name="root"/> (by default the test's copy), as "subdir/name" without the extension.</summary>
     public static IEnumerable<string> All(string? root = null) =>
@@ -69,7 +74,7 @@ public sealed class VerifierCase
         var sections = CaseSections.Parse(name, text);
         foreach (var section in sections.Names)
         {
-            if (section is not ("type" or "maps" or "asm" or "verdict" or "rule" or "kernel"))
+            if (section is not ("type" or "maps" or "asm" or "verdict" or "rule" or KernelSection or KernelUnprivilegedSection))
                 throw new InvalidDataException($"{name}: unknown section '-- {section}'");
         }
         if (sections.Description.Length == 0)
@@ -90,15 +95,6 @@ public sealed class VerifierCase
         if ((verdict == VerifierVerdict.Accepted) != (rule is null))
             throw new InvalidDataException($"{name}: {(rule is null ? "a refused case needs a -- rule" : "an accepted case has no -- rule")}");
 
-        var kernel = Single(sections, "kernel");
-        string? substring = null;
-        if (kernel != "accepted")
-        {
-            if (!kernel.StartsWith("refused: ", StringComparison.Ordinal) || kernel.Length <= "refused: ".Length)
-                throw new InvalidDataException($"{name}: kernel line '{kernel}' is neither 'accepted' nor 'refused: SUBSTRING'");
-            substring = kernel["refused: ".Length..];
-        }
-
         var type = sections.Has("type") ? Single(sections, "type") : "xdp";
         return new VerifierCase
         {
@@ -114,21 +110,21 @@ public sealed class VerifierCase
             Program = program,
             Verdict = verdict,
             Rule = rule,
-            KernelAccepts = substring is null,
-            KernelLogSubstring = substring,
+            Kernel = KernelLine.Parse(name, Single(sections, KernelSection)),
+            KernelUnprivileged = sections.Has(KernelUnprivilegedSection) ? KernelLine.Parse(name, Single(sections, KernelUnprivilegedSection)) : null,
         };
     }
 
-    /// <summary>The file's text with its <c>-- kernel</c> section replaced by <paramref name="kernelLine"/> (added at the end if absent).</summary>
-    public static string WithKernelLine(string text, string kernelLine)
+    /// <summary>The file's text with section <paramref name="section"/> holding just <paramref name="line"/> (added at the end if absent).</summary>
+    public static string WithSection(string text, string section, string line)
     {
         var lines = text.TrimEnd('\n').Split('\n').ToList();
-        var start = lines.IndexOf("-- kernel");
+        var start = lines.IndexOf("-- " + section);
         if (start < 0)
-            return string.Join('\n', [.. lines, "-- kernel", kernelLine]) + "\n";
+            return string.Join('\n', [.. lines, "-- " + section, line]) + "\n";
         var end = lines.FindIndex(start + 1, l => l.StartsWith("-- ", StringComparison.Ordinal));
         lines.RemoveRange(start + 1, (end < 0 ? lines.Count : end) - start - 1);
-        lines.Insert(start + 1, kernelLine);
+        lines.Insert(start + 1, line);
         return string.Join('\n', lines) + "\n";
     }
 
@@ -139,4 +135,28 @@ public sealed class VerifierCase
     }
 
     public override string ToString() => Name;
+}
+
+/// <summary>A recorded kernel verdict: <c>accepted</c>, or <c>refused: TEXT</c> where TEXT is in the verifier log.</summary>
+public sealed record KernelLine(bool Accepts, string? LogSubstring)
+{
+    private const string Refused = "refused: ";
+
+    public static KernelLine Parse(string name, string line)
+    {
+        if (line == "accepted")
+            return new KernelLine(true, null);
+        if (!line.StartsWith(Refused, StringComparison.Ordinal) || line.Length <= Refused.Length)
+            throw new InvalidDataException($"{name}: kernel line '{line}' is neither 'accepted' nor 'refused: SUBSTRING'");
+        return new KernelLine(false, line[Refused.Length..]);
+    }
+
+    /// <summary>The line for a verdict just seen: the whole reason the kernel gave.</summary>
+    public static string Format(bool accepted, string reason) => accepted ? "accepted" : Refused + reason;
+
+    /// <summary>Whether a load with this outcome and log is what the line records.</summary>
+    public bool Matches(bool accepted, string log) =>
+        accepted ? Accepts : !Accepts && log.Contains(LogSubstring!, StringComparison.Ordinal);
+
+    public override string ToString() => Accepts ? "accepted" : Refused + LogSubstring;
 }

@@ -26,6 +26,8 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
         (typeof(bpf_attr_prog_load), ""),
         (typeof(bpf_attr_test), "test."),
         (typeof(bpf_attr_btf_load), ""),
+        (typeof(bpf_attr_info), "info."),
+        (typeof(bpf_attr_get_id), ""),
     ];
 
     // (variant, field, offset, size) as in the 6.1 header (the layout is ABI: later kernels only append).
@@ -96,6 +98,13 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
         { nameof(bpf_attr_btf_load), "btf_size", 16, 4 },
         { nameof(bpf_attr_btf_load), "btf_log_size", 20, 4 },
         { nameof(bpf_attr_btf_load), "btf_log_level", 24, 4 },
+        { nameof(bpf_attr_info), "bpf_fd", 0, 4 },
+        { nameof(bpf_attr_info), "info_len", 4, 4 },
+        { nameof(bpf_attr_info), "info", 8, 8 },
+        { nameof(bpf_attr_get_id), "start_id", 0, 4 },
+        { nameof(bpf_attr_get_id), "prog_id", 0, 4 },
+        { nameof(bpf_attr_get_id), "next_id", 4, 4 },
+        { nameof(bpf_attr_get_id), "open_flags", 8, 4 },
     };
 
     [Theory]
@@ -124,10 +133,21 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
     [InlineData(typeof(bpf_attr_prog_load), 144)]
     [InlineData(typeof(bpf_attr_test), 80)]
     [InlineData(typeof(bpf_attr_btf_load), 32)]
+    [InlineData(typeof(bpf_attr_info), 16)]
+    [InlineData(typeof(bpf_attr_get_id), 12)]
     public void Variant_has_the_header_size(Type type, int size)
     {
         Assert.Equal(size, Marshal.SizeOf(type));
         Assert.Equal(size, EndOfFields(type));
+    }
+
+    [SkippableFact]
+    public void The_leading_fields_of_bpf_prog_info_agree_with_the_installed_header()
+    {
+        var why = HeaderProbe.WhyUnavailable("linux/bpf.h");
+        Skip.If(why is not null, why);
+        var count = HeaderProbe.Check(["linux/bpf.h"], [typeof(bpf_prog_info)], [], prefixesOnly: [typeof(bpf_prog_info)]);
+        output.WriteLine($"{count} fields of bpf_prog_info agree");
     }
 
     [Theory]
@@ -249,7 +269,10 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
 
     private static int SizeOf(Type type, string field) => Marshal.SizeOf(type.GetField(field)!.FieldType);
 
-    /// <summary>The end of the last field rounded up to 8, the alignment of every variant (each has a u64).</summary>
-    private static int EndOfFields(Type type) =>
-        (InstanceFields(type).Max(f => OffsetOf(type, f.Name) + SizeOf(type, f.Name)) + 7) & ~7;
+    /// <summary>The end of the last field rounded up to the variant's alignment (8 when it has a u64, 4 otherwise).</summary>
+    private static int EndOfFields(Type type)
+    {
+        var alignment = InstanceFields(type).Any(f => SizeOf(type, f.Name) == 8) ? 8 : 4;
+        return (InstanceFields(type).Max(f => OffsetOf(type, f.Name) + SizeOf(type, f.Name)) + alignment - 1) & ~(alignment - 1);
+    }
 }

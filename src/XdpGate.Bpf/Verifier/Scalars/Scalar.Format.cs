@@ -59,5 +59,5 @@ public partial struct Scalar
         IsSignedDecimal(value) ? value.ToString(CultureInfo.InvariantCulture) : Tnum.Hex((ulong)value);
 
     private static string UnsignedNumber(ulong value) =>
-        value <= (ulong)short.MaxValue ? value.ToString(CultureInfo.InvariantCulture) : Tnum.Hex(value);
+        value <= ushort.MaxValue ? value.ToString(CultureInfo.InvariantCulture) : Tnum.Hex(value);
 }

@@ -193,6 +193,17 @@ public partial struct Scalar
             U32Min = Math.Max(U32Min, (uint)S32Min);
             U32Max = Math.Min(U32Max, (uint)S32Max);
         }
+        // A signed range across the sign boundary is two unsigned pieces; the unsigned bounds may exclude one.
+        else if (U32Max < (uint)S32Min)
+        {
+            S32Min = (int)U32Min;
+            U32Max = Math.Min(U32Max, (uint)S32Max);
+        }
+        else if ((uint)S32Max < U32Min)
+        {
+            S32Max = (int)U32Max;
+            U32Min = Math.Max(U32Min, (uint)S32Min);
+        }
     }
 
     private void Deduce64()

@@ -126,9 +126,8 @@ public static partial class ScalarAlu
 
     private static void LshBounds64(ref Scalar r, int amount)
     {
-        // << 32 of a non-negative subregister is how compilers sign-extend (<< 32 then s>> 32): keep its bounds.
-        r.SMax = amount == 32 && r.S32Max >= 0 ? (long)r.S32Max << 32 : long.MaxValue;
-        r.SMin = amount == 32 && r.S32Min >= 0 ? (long)r.S32Min << 32 : long.MinValue;
+        // << 32 is how compilers sign-extend a subregister (<< 32 then s>> 32), and it is monotonic in the s32 value.
+        (r.SMin, r.SMax) = amount == 32 ? ((long)r.S32Min << 32, (long)r.S32Max << 32) : (long.MinValue, long.MaxValue);
         if (r.UMax > 1UL << (63 - amount))
             (r.UMin, r.UMax) = (0UL, ulong.MaxValue);
         else

@@ -221,6 +221,10 @@ public static class ScalarBranch
                 return;
             default: // JsetNone: every bit of value is clear.
                 a.Bits = is32 ? a.Bits.WithSubreg(a.Bits.Subreg & Tnum.Const(~value)) : a.Bits & Tnum.Const(~value);
+                // The kernel then drops the bounds and rebuilds them from the bits alone (its log shows the loss),
+                // which keeps bounds and bits from contradicting each other.
+                a.MarkUnbounded64();
+                a.MarkUnbounded32();
                 return;
         }
     }

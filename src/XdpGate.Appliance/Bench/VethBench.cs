@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.InteropServices;
+using XdpGate.Appliance.Dataplane;
+using XdpGate.Appliance.Drivers;
+using XdpGate.Appliance.Drivers.Synthetic;
+using XdpGate.Appliance.Ports;
+using XdpGate.Appliance.Ports.AfPacket;
+using XdpGate.Appliance.Ports.AfXdp;
+using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Program;
+using XdpGate.Linux.Bpf;
+using XdpGate.Linux.Netlink;
+using XdpGate.Linux.Netns;
+using XdpGate.Linux.Threading;
+
+namespace XdpGate.Appliance.Bench;
+
+/// <summary>One measurement: frames per second the DUT handled, and what the generator sent meanwhile.</summary>
+public sealed record BenchRow(BenchMode Mode, string Dut, double Mpps, double GeneratorMpps);
+
+/// <summary>How a veth benchmark runs.</summary>
+public sealed record VethBenchOptions
+{
+    public IReadOnlyList<BenchMode> Modes { get; init; } = Enum.GetValues<BenchMode>();
+    public IReadOnlyList<string> Drivers { get; init; } = ["afxdp", "afpacket"];
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(4);
+    public ExecutionEngine Engine { get; init; } = ExecutionEngine.Jit;
+    public int FrameSize { get; init; } = 60;
+    public int GeneratorCpu { get; init; }
+    public int DutCpu { get; init; } = 1;
+}
+
+/// <summary>
+/// `xdpgate bench`: for each mode, the same counting program first attached to the DUT's veth as native kernel
+/// XDP, then run by the appliance on each driver, with the same generator (AF_PACKET TX ring, one thread) sending
+/// 60-byte UDP frames from the other namespace for the same time. The DUT's rate is read from the program's own
+/// per-CPU counter, the first half second left out (ramp-up).
+/// </summary>
+public static class VethBench
+{
+    private static readonly TimeSpan RampUp = TimeSpan.FromMilliseconds(500);
+
+    public static IEnumerable<BenchRow> Run(VethBenchOptions options, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(log);
+        if (options.Duration <= RampUp + RampUp)
+            throw new ArgumentException($"--duration {options.Duration.TotalSeconds}: at least a second and a bit");
+        using var topology = new BenchTopology(options.DutCpu);
+        log($"topology: {topology.Gen}/{topology.GenInterface} -> {topology.Dut}/{topology.DutInterface} (redirects leave by {topology.OutInterface}); generator on CPU {options.GeneratorCpu}, DUT on CPU {options.DutCpu}");
+        using var sink = NetworkNamespace.Run(topology.Dut, () => KernelXdp.Attach(topology.SinkInterface, Bpf.Isa.Assembler.Assemble("r0 = 1\nexit")));
+        foreach (var mode in options.Modes)
+        {
+            yield return Kernel(topology, mode, options);
+            foreach (var driver in options.Drivers)
+                yield return Appliance(topology, mode, driver, options);
+        }
+    }
+
+    private static BenchRow Kernel(BenchTopology topology, BenchMode mode, VethBenchOptions options)
+    {
+        using var counter = BpfSyscall.MapCreate((uint)bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1, name: "xdpgate_bench");
+        var instructions = BenchPrograms.Instructions(mode, $"map_by_fd({counter.Fd})", topology.OutIfindex);
+        using var attached = NetworkNamespace.Run(topology.Dut, () => KernelXdp.Attach(topology.DutInterface, instructions));
+        topology.PinNapiThreads();
+        var (mpps, generator) = Measure(topology, options, () => KernelXdp.Count(counter));
+        return new BenchRow(mode, "kernel", mpps, generator);
+    }
+
+    private static BenchRow Appliance(BenchTopology topology, BenchMode mode, string driver, VethBenchOptions options)
+    {
+        using var counter = new ArrayMap(new MapDefinition("xdpgate_bench", bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1), Math.Max(2, Environment.ProcessorCount));
+        var program = BpfProgram.Load(BenchPrograms.Instructions(mode, "map_by_idx(0)", topology.OutIfindex),
+            new ProgramOptions { Name = "xdpgate_bench", Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [counter] });
+        IPortDriver ports = driver == "afxdp" ? new AfXdpDriver() : new AfPacketDriver();
+        var runOptions = new DataplaneRunOptions
+        {
+            Workers = new WorkerOptions { Engine = options.Engine, Cpus = [options.DutCpu], Idle = IdleMode.Wait },
+            Duration = options.Duration + TimeSpan.FromSeconds(1),
+        };
+        using var taps = new TapHostStacks();
+        using var run = NetworkNamespace.Run(topology.Dut, () => new DataplaneRun(ports, [topology.DutInterface, topology.OutInterface], program, runOptions, taps.For));
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => run.Run(stop.Token));
+        topology.PinNapiThreads();
+        var (mpps, generator) = Measure(topology, options, () => Count(counter));
+        stop.Cancel();
+        running.GetAwaiter().GetResult();
+        return new BenchRow(mode, $"xdpgate {driver}", mpps, generator);
+    }
+
+    /// <summary>Runs the generator for the duration and returns the DUT's rate (by <paramref name="count"/>) and the generator's, in Mpps.</summary>
+    private static (double Dut, double Generator) Measure(BenchTopology topology, VethBenchOptions options, Func<ulong> count)
+    {
+        var traffic = new SyntheticTraffic
+        {
+            Size = options.FrameSize,
+            Source = IPAddress.Parse(topology.GenAddress),
+            Destination = IPAddress.Parse(topology.DutAddress),
+            DestinationMac = Convert.FromHexString(topology.DutMac.Replace(":", "", StringComparison.Ordinal)),
+            SourceMac = [0x02, 0, 0, 0, 0, 0x01],
+        };
+        using var port = NetworkNamespace.Run(topology.Gen, () => AfPacketPort.Open(topology.GenInterface, new PortOptions { Queues = 1 }));
+        var generator = Task.Factory.StartNew(() =>
+        {
+            CpuAffinity.PinCurrentThread(options.GeneratorCpu);
+            return Generator.Run(port.Queues[0], traffic, null, options.Duration, CancellationToken.None);
+        }, TaskCreationOptions.LongRunning);
+        Thread.Sleep(RampUp);
+        var first = count();
+        var clock = Stopwatch.StartNew();
+        Thread.Sleep(options.Duration - RampUp - RampUp);
+        var last = count();
+        var seconds = clock.Elapsed.TotalSeconds;
+        var sent = generator.GetAwaiter().GetResult();
+        return ((last - first) / seconds / 1e6, sent.PacketsPerSecond / 1e6);
+    }
+
+    private static ulong Count(ArrayMap counter)
+    {
+        var values = new byte[8 * counter.PossibleCpus];
+        counter.Lookup(new byte[4], values);
+        return SumSlots(values);
+    }
+
+    internal static ulong SumSlots(ReadOnlySpan<byte> values)
+    {
+        ulong total = 0;
+        foreach (var slot in MemoryMarshal.Cast<byte, ulong>(values))
+            total += slot;
+        return total;
+    }
+}

@@ -1,0 +1,160 @@
+using XdpGate.Appliance.Ports;
+using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Jit;
+using XdpGate.Bpf.Program;
+using XdpGate.Linux.Threading;
+
+namespace XdpGate.Appliance.Dataplane;
+
+/// <summary>How a worker waits when its queues are idle.</summary>
+public enum IdleMode
+{
+    /// <summary>Keep polling the rings (lowest latency; the core stays busy).</summary>
+    BusyPoll,
+    /// <summary>Sleep in poll() on the queues' descriptors until frames arrive (in-memory queues never wait).</summary>
+    Wait,
+}
+
+/// <summary>
+/// One worker: a thread (pinned to one CPU when asked) that owns one queue of every port and a VM whose per-CPU map
+/// slot is its index. Each pass takes a batch from every queue, runs the program on each frame in place and carries
+/// out the verdict (<see cref="Worker.Dispatch"/>), then flushes every sink it used. Nothing on that path
+/// allocates or locks.
+/// </summary>
+public sealed unsafe partial class Worker : IDisposable
+{
+    /// <summary>How long a waiting worker sleeps in poll() before it looks at the stop request again.</summary>
+    public const int WaitTimeoutMilliseconds = 100;
+
+    /// <summary>Host frames forwarded per port per pass: the host's traffic is light, and must not starve the wire's.</summary>
+    public const int HostEgressPerPass = 8;
+
+    private readonly BpfProgram program;
+    private readonly JitProgram? jitted;
+    private readonly BpfVm vm;
+    private readonly WorkerPort[] ports;
+    private readonly IFrameSink[] sinks;
+    private readonly PortFrame[] batch;
+    private readonly IdleMode idle;
+    private readonly byte[] hostFrame = new byte[Bpf.Xdp.XdpLayout.FrameSize];
+    private readonly bool hasHostEgress;
+    private int passes;
+
+    public Worker(int index, BpfProgram program, ExecutionEngine engine, IReadOnlyList<WorkerPort> ports, int batchSize = 64,
+        IdleMode idle = IdleMode.BusyPoll, int? cpu = null)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(ports);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (ports.Count == 0)
+            throw new ArgumentException("a worker needs at least one port", nameof(ports));
+        Index = index;
+        Cpu = cpu;
+        this.program = program;
+        this.idle = idle;
+        engine.Prepare(program);
+        jitted = engine == ExecutionEngine.Jit ? JitCompiler.Compile(program) : null;
+        vm = new BpfVm(index);
+        this.ports = [.. ports];
+        // Every queue is flushed each pass (it may have received, or been sent to); pass sinks that are not
+        // queues (TAP devices, capture files) too, each once.
+        sinks = [.. ports.Select(p => (IFrameSink)p.Queue).Concat(ports.Select(p => p.Pass).OfType<IFrameSink>()).Distinct()];
+        batch = new PortFrame[batchSize];
+        hasHostEgress = ports.Any(p => p.HostEgress is not null);
+    }
+
+    /// <summary>The worker's index: its queue of every port and its per-CPU map slot.</summary>
+    public int Index { get; }
+
+    /// <summary>The CPU the thread is pinned to, or null when the scheduler places it.</summary>
+    public int? Cpu { get; }
+
+    /// <summary>The VM's fault counters and last fault, for reports.</summary>
+    public BpfVm Vm => vm;
+
+    /// <summary>The ports as this worker sees them, in port order.</summary>
+    public IReadOnlyList<WorkerPort> Ports => ports;
+
+    /// <summary>Set by <see cref="Run"/>: true once every queue of the worker is exhausted.</summary>
+    public bool Finished { get; private set; }
+
+    /// <summary>One pass over every queue: receive a batch, run, dispatch; then flush every sink. Returns frames received.</summary>
+    public int Poll()
+    {
+        var total = 0;
+        for (var p = 0; p < ports.Length; p++)
+        {
+            var port = ports[p];
+            var received = port.Queue.Receive(batch);
+            for (var i = 0; i < received; i++)
+                Process(port, ref batch[i]);
+            total += received;
+        }
+        // A read per pass would be a syscall per batch at full load; the host's trickle can wait a few passes.
+        if (hasHostEgress && (total == 0 || (++passes & 63) == 0))
+            total += ForwardHostEgress();
+        for (var s = 0; s < sinks.Length; s++)
+            sinks[s].Flush();
+        return total;
+    }
+
+    /// <summary>Sends what the host stack queued on the ports' TAPs out of the ports, a bounded number per pass.</summary>
+    private int ForwardHostEgress()
+    {
+        var total = 0;
+        foreach (var port in ports)
+        {
+            if (port.HostEgress is not { } source)
+                continue;
+            for (var i = 0; i < HostEgressPerPass; i++)
+            {
+                var length = source.Read(hostFrame);
+                if (length <= 0)
+                    break;
+                var status = port.Queue.TransmitCopy(hostFrame.AsSpan(0, length));
+                if (status == TxStatus.Sent)
+                    port.Counters.CountSent(length);
+                else
+                    port.Counters.CountError(status);
+                total++;
+            }
+        }
+        return total;
+    }
+
+    /// <summary>Polls until <paramref name="stop"/> is requested or every queue is exhausted; call on the worker's own thread.</summary>
+    public void Run(CancellationToken stop)
+    {
+        if (Cpu is { } cpu)
+            CpuAffinity.PinCurrentThread(cpu);
+        var waiter = idle == IdleMode.Wait
+            ? new PollSet(ports.Select(p => p.Queue.PollDescriptor).Concat(ports.Select(p => p.HostEgress?.PollDescriptor ?? -1)))
+            : null;
+        if (waiter is { IsEmpty: true })
+            waiter = null;
+        while (!stop.IsCancellationRequested)
+        {
+            if (Poll() > 0)
+                continue;
+            if (AllExhausted())
+            {
+                Finished = true;
+                return;
+            }
+            if (waiter is not null)
+                waiter.Wait(WaitTimeoutMilliseconds);
+        }
+    }
+
+    private bool AllExhausted()
+    {
+        foreach (var port in ports)
+        {
+            if (!port.Queue.Exhausted)
+                return false;
+        }
+        return true;
+    }
+
+    public void Dispose() => vm.Dispose();
+}

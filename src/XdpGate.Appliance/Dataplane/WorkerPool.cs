@@ -1,0 +1,127 @@
+using XdpGate.Appliance.Ports;
+using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Program;
+
+namespace XdpGate.Appliance.Dataplane;
+
+/// <summary>How the workers of a run are set up.</summary>
+public sealed record WorkerOptions
+{
+    /// <summary>Workers (threads), each owning queue w of every port; ports must have been opened with this many queues.</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>The CPU to pin each worker to, by worker index; null leaves placement to the scheduler.</summary>
+    public IReadOnlyList<int>? Cpus { get; init; }
+
+    public int BatchSize { get; init; } = 64;
+    public IdleMode Idle { get; init; } = IdleMode.BusyPoll;
+    public ExecutionEngine Engine { get; init; } = ExecutionEngine.Interpreter;
+}
+
+/// <summary>
+/// The workers of one run over a set of ports: builds one <see cref="Worker"/> per index with queue w of every
+/// port, runs each on its own thread, and gives readers counter snapshots while they run.
+/// </summary>
+public sealed class WorkerPool : IDisposable
+{
+    private readonly Worker[] workers;
+    private readonly Thread[] threads;
+    private readonly CancellationTokenSource stop = new();
+    private readonly Exception?[] failures;
+
+    /// <param name="passTarget">Where PASS frames of a port's queue go for a worker (its queue of the peer port, a TAP device...), or null.</param>
+    public WorkerPool(IReadOnlyList<IPort> ports, BpfProgram program, WorkerOptions options, Func<IPort, int, IFrameSink?> passTarget)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(passTarget);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
+        if (options.Cpus is { } cpus && cpus.Count < options.Workers)
+            throw new ArgumentException($"{options.Workers} workers but only {cpus.Count} CPU(s) to pin them to", nameof(options));
+        foreach (var port in ports)
+        {
+            if (port.Queues.Count != options.Workers)
+                throw new ArgumentException($"port '{port.Name}' has {port.Queues.Count} queue(s); {options.Workers} workers need one each", nameof(ports));
+        }
+        Ports = ports;
+        Counters = [.. ports.Select(_ => Enumerable.Range(0, options.Workers).Select(_ => new QueueCounters()).ToArray())];
+        workers = new Worker[options.Workers];
+        for (var w = 0; w < options.Workers; w++)
+        {
+            var index = w;
+            var views = ports.Select((port, p) =>
+            {
+                var pass = passTarget(port, index);
+                // Worker 0 alone reads what the host sends through a port's TAP, so each TAP has one reader.
+                var egress = index == 0 && pass is IFrameSource source and not IPortQueue ? source : null;
+                return new WorkerPort(port, index, pass, Counters[p][index]) { HostEgress = egress };
+            }).ToArray();
+            workers[w] = new Worker(w, program, options.Engine, views, options.BatchSize, options.Idle, options.Cpus?[w]);
+        }
+        failures = new Exception?[options.Workers];
+        threads = [.. workers.Select(worker => new Thread(() => RunWorker(worker)) { Name = $"xdpgate worker {worker.Index}", IsBackground = true })];
+    }
+
+    public IReadOnlyList<IPort> Ports { get; }
+
+    public IReadOnlyList<Worker> Workers => workers;
+
+    /// <summary>Counters by port, then by queue (= worker).</summary>
+    public QueueCounters[][] Counters { get; }
+
+    /// <summary>True once every worker has stopped (all queues exhausted, or a stop was requested and seen).</summary>
+    public bool Completed => threads.All(t => !t.IsAlive);
+
+    public void Start()
+    {
+        foreach (var thread in threads)
+            thread.Start();
+    }
+
+    /// <summary>Asks every worker to stop after its current pass.</summary>
+    public void RequestStop() => stop.Cancel();
+
+    /// <summary>Waits for the workers to stop; rethrows the first worker's failure (a pinning error, a port fault).</summary>
+    public bool Join(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var thread in threads)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (!thread.Join(left < TimeSpan.Zero ? TimeSpan.Zero : left))
+                return false;
+        }
+        if (failures.FirstOrDefault(f => f is not null) is { } failure)
+            throw new InvalidOperationException($"a worker failed: {failure.Message}", failure);
+        return true;
+    }
+
+    /// <summary>Every counter now, with each queue's kernel ring statistics.</summary>
+    public StatsSnapshot Snapshot() => new(
+        DateTime.UtcNow,
+        [.. Ports.Select((port, p) => new PortStats(port.Name, port.Ifindex,
+            [.. Counters[p].Select((c, q) => c.Snapshot(port.Queues[q].ReadRingStatistics()))]))]);
+
+    private void RunWorker(Worker worker)
+    {
+        try
+        {
+            worker.Run(stop.Token);
+        }
+        catch (Exception e)
+        {
+            // A worker thread is a boundary: whatever stopped it is reported by Join instead of ending the process.
+            failures[worker.Index] = e;
+        }
+    }
+
+    public void Dispose()
+    {
+        RequestStop();
+        foreach (var thread in threads.Where(t => t.IsAlive))
+            thread.Join();
+        foreach (var worker in workers)
+            worker.Dispose();
+        stop.Dispose();
+    }
+}

@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+using XdpGate.Appliance.Ports;
+using XdpGate.Bpf.Xdp;
+
+namespace XdpGate.Appliance.Drivers;
+
+/// <summary>
+/// The buffers of an in-memory queue: page-sized frames handed out in turn with the kernel's XDP headroom and
+/// tailroom, each reused once the worker gives it back. Frames come back within the batch that took them, so
+/// a count of outstanding frames is all the bookkeeping needed.
+/// </summary>
+internal sealed unsafe class FrameRing : IDisposable
+{
+    private byte* buffers;
+    private readonly int slots;
+    private int next;
+    private int outstanding;
+
+    public FrameRing(int slots)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
+        this.slots = slots;
+        buffers = (byte*)NativeMemory.AlignedAlloc((nuint)slots * XdpLayout.FrameSize, 64);
+        NativeMemory.Clear(buffers, (nuint)slots * XdpLayout.FrameSize);
+    }
+
+    /// <summary>Frames that can be handed out now.</summary>
+    public int Available => slots - outstanding;
+
+    /// <summary>
+    /// The next free frame holding a copy of <paramref name="length"/> bytes at <paramref name="packet"/>; the caller
+    /// checked <see cref="Available"/>. With <paramref name="clear"/> the rest of the frame is zeroed first, so bytes a
+    /// program exposes with adjust_head/tail read as zero (as in BPF_PROG_TEST_RUN) rather than as the last frame's.
+    /// </summary>
+    public PortFrame Take(byte* packet, int length, bool clear)
+    {
+        var start = buffers + (nint)next * XdpLayout.FrameSize;
+        var data = start + XdpLayout.XDP_PACKET_HEADROOM;
+        if (clear)
+            NativeMemory.Clear(start, XdpLayout.FrameSize);
+        Buffer.MemoryCopy(packet, data, length, length);
+        var frame = new PortFrame { HardStart = start, Data = data, Length = length, FrameSize = XdpLayout.FrameSize, Handle = (ulong)next };
+        next = next + 1 == slots ? 0 : next + 1;
+        outstanding++;
+        return frame;
+    }
+
+    /// <summary>A frame came back (released, or sent and no longer needed).</summary>
+    public void Return() => outstanding--;
+
+    public void Dispose()
+    {
+        if (buffers is not null)
+        {
+            NativeMemory.AlignedFree(buffers);
+            buffers = null;
+        }
+    }
+}

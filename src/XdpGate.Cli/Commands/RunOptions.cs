@@ -1,0 +1,167 @@
+using System.CommandLine;
+using XdpGate.Appliance.Dataplane;
+using XdpGate.Appliance.Drivers;
+using XdpGate.Appliance.Drivers.Synthetic;
+using XdpGate.Appliance.MapData;
+using XdpGate.Appliance.Objects;
+using XdpGate.Appliance.Ports;
+using XdpGate.Appliance.Ports.AfPacket;
+using XdpGate.Appliance.Ports.AfXdp;
+using XdpGate.Bpf.Elf;
+using XdpGate.Bpf.Program;
+
+namespace XdpGate.Cli.Commands;
+
+/// <summary>The options of `run` and `bench`: ports, program, workers, and each driver's own settings.</summary>
+internal sealed class RunOptions
+{
+    public static readonly string[] Drivers = ["afxdp", "afpacket", "synthetic", "pcap"];
+
+    private readonly Option<string[]> iface = new("--iface", "-i")
+    {
+        Description = "A port: an interface (afxdp, afpacket), a generator's name (synthetic) or a capture file (pcap); repeat for more",
+        Required = true,
+        AllowMultipleArgumentsPerToken = false,
+    };
+    private readonly Option<string> prog = new("--prog") { Description = "OBJ[:PROGNAME]: a clang-built object (or .c file) and the program in it (default: the first)", Required = true };
+    private readonly Option<string> driver = new("--driver", "-d") { Description = "Ports: afxdp (AF_XDP sockets), afpacket (TPACKET_V3 rings), synthetic (built-in generator) or pcap (replay captures)", DefaultValueFactory = _ => "afxdp" };
+    private readonly Option<int> workers = new("--workers", "-w") { Description = "Worker threads, one queue of every port each", DefaultValueFactory = _ => 1 };
+    private readonly Option<string?> cpus = new("--cpus") { Description = "CPUs to pin the workers to, as a list (0,1 or 0-3); default: worker w on CPU w" };
+    private readonly Option<bool> noPin = new("--no-pin") { Description = "Do not pin workers to CPUs" };
+    private readonly Option<string> pass = new("--pass") { Description = "Where XDP_PASS frames go: host (the port's host stack) or a port's name (inline pair)", DefaultValueFactory = _ => PassTargets.Host };
+    private readonly Option<double?> duration = new("--duration") { Description = "Stop after this many seconds" };
+    private readonly Option<bool> stats = new("--stats", "-s") { Description = "Print each port's rates once a second" };
+    private readonly Option<string> engine = EngineOption.Create();
+    private readonly Option<int> batch = new("--batch") { Description = "Frames taken from a queue per poll", DefaultValueFactory = _ => 64 };
+    private readonly Option<bool> busyPoll = new("--busy-poll") { Description = "Spin on idle queues instead of sleeping in poll()" };
+    private readonly Option<string?> mapsInit = new("--maps-init") { Description = "JSON map contents to set before the first frame (as for prog run)" };
+    private readonly Option<int> size = new("--size") { Description = "synthetic: frame size in bytes without FCS", DefaultValueFactory = _ => 60 };
+    private readonly Option<int> flows = new("--flows") { Description = "synthetic: flows (source addresses 198.18.0.1 and up)", DefaultValueFactory = _ => 1 };
+    private readonly Option<long> rate = new("--rate") { Description = "synthetic: frames per second per port (0: as fast as the workers go)" };
+    private readonly Option<long?> count = new("--count", "-n") { Description = "synthetic: frames per port, then the port ends" };
+    private readonly Option<string?> pcapOut = new("--pcap-out") { Description = "pcap: directory for NAME.tx.pcap (frames sent out of each port) and NAME.pass.pcap (passed to its host stack)" };
+
+    public void AddTo(Command command)
+    {
+        driver.AcceptOnlyFromAmong(Drivers);
+        foreach (var option in new Option[] { iface, prog, driver, workers, cpus, noPin, pass, duration, stats, engine, batch, busyPoll, mapsInit, size, flows, rate, count, pcapOut })
+            command.Options.Add(option);
+    }
+
+    public RunSetup Read(ParseResult parsed)
+    {
+        var workerCount = parsed.GetValue(workers);
+        if (workerCount < 1)
+            throw new CliInputException($"--workers {workerCount}: at least one");
+        var seconds = parsed.GetValue(duration);
+        if (seconds is <= 0)
+            throw new CliInputException($"--duration {seconds}: must be positive");
+        var driverName = parsed.GetValue(driver)!;
+        IPortDriver portDriver = driverName switch
+        {
+            "pcap" => new PcapDriver(parsed.GetValue(pcapOut)),
+            "synthetic" => new SyntheticDriver(Traffic(parsed)),
+            "afpacket" => new AfPacketDriver(),
+            _ => new AfXdpDriver(),
+        };
+        var batchSize = parsed.GetValue(batch);
+        if (batchSize < 1)
+            throw new CliInputException($"--batch {batchSize}: at least one frame");
+        var workerOptions = new WorkerOptions
+        {
+            Workers = workerCount,
+            Cpus = parsed.GetValue(noPin) ? null : Cpus(parsed.GetValue(cpus), workerCount),
+            BatchSize = batchSize,
+            Idle = parsed.GetValue(busyPoll) ? IdleMode.BusyPoll : IdleMode.Wait,
+            Engine = EngineOption.Parse(parsed.GetValue(engine)),
+        };
+        return new RunSetup(portDriver, driverName, parsed.GetValue(iface)!, parsed.GetValue(prog)!, parsed.GetValue(mapsInit), workerCount,
+            new DataplaneRunOptions
+            {
+                Workers = workerOptions,
+                Pass = parsed.GetValue(pass)!,
+                Duration = seconds is { } s ? TimeSpan.FromSeconds(s) : null,
+                Ports = new PortOptions { BusyPoll = parsed.GetValue(busyPoll) },
+            },
+            parsed.GetValue(stats));
+    }
+
+    private SyntheticTraffic Traffic(ParseResult parsed)
+    {
+        var traffic = new SyntheticTraffic { Size = parsed.GetValue(size), Flows = parsed.GetValue(flows), Rate = parsed.GetValue(rate), Count = parsed.GetValue(count) };
+        try
+        {
+            traffic.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliInputException(e.Message);
+        }
+        return traffic;
+    }
+
+    /// <summary>The CPU of each worker: from a cpulist, or worker w on CPU w (wrapping on machines with fewer CPUs).</summary>
+    private static int[] Cpus(string? list, int workerCount)
+    {
+        if (list is null)
+            return [.. Enumerable.Range(0, workerCount).Select(w => w % Environment.ProcessorCount)];
+        var cpus = new List<int>();
+        foreach (var part in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var range = part.Split('-');
+            if (range.Length > 2 || !range.All(r => int.TryParse(r, out var cpu) && cpu >= 0))
+                throw new CliInputException($"--cpus {list}: '{part}' is not a CPU or a range like 0-3");
+            var first = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+            var last = int.Parse(range[^1], System.Globalization.CultureInfo.InvariantCulture);
+            if (last < first)
+                throw new CliInputException($"--cpus {list}: range '{part}' runs backwards");
+            cpus.AddRange(Enumerable.Range(first, last - first + 1));
+        }
+        if (cpus.Count < workerCount)
+            throw new CliInputException($"--cpus {list}: {cpus.Count} CPU(s) for {workerCount} workers");
+        return [.. cpus.Take(workerCount)];
+    }
+}
+
+/// <summary>A parsed `run`: what to open and how to run it.</summary>
+internal sealed record RunSetup(IPortDriver Driver, string DriverName, IReadOnlyList<string> Interfaces, string ProgramSpec, string? MapsInitPath,
+    int Workers, DataplaneRunOptions Run, bool Stats)
+{
+    /// <summary>Opens OBJ[:PROGNAME] with a per-CPU slot for every worker and applies --maps-init.</summary>
+    public LoadedProgram Load()
+    {
+        var (path, name) = SplitProgram(ProgramSpec);
+        var loaded = ObjectFiles.Open(InputFiles.Require(path)).Load(Math.Max(Workers, Environment.ProcessorCount));
+        try
+        {
+            if (MapsInitPath is not null)
+                MapsInit.Apply(File.ReadAllText(InputFiles.Require(MapsInitPath)), MapsInitPath, loaded.Maps, loaded.Programs);
+            return new LoadedProgram(loaded, ObjectFiles.Select(loaded, name));
+        }
+        catch (FormatException e)
+        {
+            loaded.Dispose();
+            throw new CliInputException(e.Message);
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>OBJ or OBJ:PROGNAME; a path that exists as given is never split (it may hold a colon).</summary>
+    private static (string Path, string? Name) SplitProgram(string spec)
+    {
+        var colon = spec.LastIndexOf(':');
+        if (File.Exists(spec) || colon <= 0 || colon == spec.Length - 1)
+            return (spec, null);
+        return (spec[..colon], spec[(colon + 1)..]);
+    }
+}
+
+/// <summary>An object loaded for a run and the program chosen from it.</summary>
+internal sealed record LoadedProgram(LoadedObject Object, BpfProgram Program) : IDisposable
+{
+    public void Dispose() => Object.Dispose();
+}

@@ -1,0 +1,157 @@
+using XdpGate.Appliance.Dataplane;
+using XdpGate.Appliance.Drivers;
+using XdpGate.Appliance.Drivers.Synthetic;
+using XdpGate.Appliance.Ports;
+using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Tests;
+using XdpGate.Bpf.Xdp;
+using Xunit;
+
+namespace XdpGate.Appliance.Tests.Dataplane;
+
+public sealed class WorkerTests
+{
+    private const int Frames = 1000;
+
+    private static SyntheticPort Port(string name, int ifindex, long? count = Frames, int queues = 1, int size = 60, int flows = 4) =>
+        new(name, ifindex, new SyntheticTraffic { Count = count, Size = size, Flows = flows }, new PortOptions { Queues = queues });
+
+    /// <summary>Runs one worker (index 0) over the ports until every queue is exhausted.</summary>
+    private static StatsSnapshot RunToEnd(BpfProgram program, ExecutionEngine engine, IReadOnlyList<IPort> ports, Func<IPort, int, IFrameSink?>? pass = null)
+    {
+        using var pool = new WorkerPool(ports, program, new WorkerOptions { Engine = engine }, pass ?? ((_, _) => null));
+        pool.Start();
+        Assert.True(pool.Join(TimeSpan.FromSeconds(30)));
+        return pool.Snapshot();
+    }
+
+    public static TheoryData<ExecutionEngine, xdp_action> EveryVerdict()
+    {
+        var data = new TheoryData<ExecutionEngine, xdp_action>();
+        foreach (var engine in Enum.GetValues<ExecutionEngine>())
+        {
+            foreach (var verdict in new[] { xdp_action.XDP_ABORTED, xdp_action.XDP_DROP, xdp_action.XDP_PASS, xdp_action.XDP_TX })
+                data.Add(engine, verdict);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryVerdict))]
+    public void Every_frame_is_counted_under_the_verdict_the_program_returns(ExecutionEngine engine, xdp_action verdict)
+    {
+        using var port = Port("syn0", 1);
+        var stats = RunToEnd(Programs.Returning((uint)verdict), engine, [port], (_, _) => DiscardSink.Instance);
+        var total = stats.Total;
+        Assert.Equal(Frames, total.RxPackets);
+        Assert.Equal(Frames * 60L, total.RxBytes);
+        Assert.Equal(Frames, total.Count(verdict));
+        Assert.Equal(Frames, total.Verdicts.Sum());
+        Assert.Equal(verdict == xdp_action.XDP_TX ? Frames : 0, total.TxPackets);
+        Assert.Equal(0, total.ErrorTotal);
+        if (verdict == xdp_action.XDP_ABORTED)
+            Assert.Equal(Frames, total.Aborts[(int)FaultReason.None]);
+    }
+
+    [Fact]
+    public void A_fault_is_an_abort_counted_with_its_reason()
+    {
+        using var port = Port("syn0", 1);
+        // Reads 8 bytes at data_end: out of the packet.
+        var stats = RunToEnd(Programs.Xdp("r2 = *(u32 *)(r1 + 4)\nr0 = *(u64 *)(r2 + 0)\nexit"), ExecutionEngine.Interpreter, [port]);
+        Assert.Equal(Frames, stats.Total.Count(xdp_action.XDP_ABORTED));
+        Assert.Equal(Frames, stats.Total.Aborts[(int)FaultReason.InvalidRead]);
+    }
+
+    [Theory]
+    [InlineData(ExecutionEngine.Interpreter)]
+    [InlineData(ExecutionEngine.Jit)]
+    public void A_redirect_to_another_port_leaves_through_that_port(ExecutionEngine engine)
+    {
+        using var ingress = Port("syn0", 1);
+        using var egress = Port("syn1", 2, count: 0);
+        var stats = RunToEnd(Programs.RedirectTo(2), engine, [ingress, egress]);
+        Assert.Equal(Frames, stats.Ports[0].Total.Count(xdp_action.XDP_REDIRECT));
+        Assert.Equal(0, stats.Ports[0].Total.TxPackets);
+        Assert.Equal(Frames, stats.Ports[1].Total.TxPackets);
+        Assert.Equal(Frames * 60L, stats.Ports[1].Total.TxBytes);
+    }
+
+    [Fact]
+    public void A_redirect_to_no_port_of_the_run_is_counted_and_dropped()
+    {
+        using var port = Port("syn0", 1);
+        var stats = RunToEnd(Programs.RedirectTo(77), ExecutionEngine.Interpreter, [port]);
+        Assert.Equal(Frames, stats.Total.Count(xdp_action.XDP_REDIRECT));
+        Assert.Equal(Frames, stats.Total.Count(DispatchError.NoSuchPort));
+        Assert.Equal(0, stats.Total.TxPackets);
+    }
+
+    [Fact]
+    public void A_redirect_to_the_ingress_port_is_a_transmit()
+    {
+        using var port = Port("syn0", 5);
+        var stats = RunToEnd(Programs.RedirectTo(5), ExecutionEngine.Interpreter, [port]);
+        Assert.Equal(Frames, stats.Total.TxPackets);
+    }
+
+    [Fact]
+    public void A_pass_with_no_pass_target_is_counted_and_dropped()
+    {
+        using var port = Port("syn0", 1);
+        var stats = RunToEnd(Programs.Returning((uint)xdp_action.XDP_PASS), ExecutionEngine.Interpreter, [port]);
+        Assert.Equal(Frames, stats.Total.Count(DispatchError.NoPassTarget));
+    }
+
+    [Fact]
+    public void A_return_value_that_is_no_verdict_is_dropped_as_the_kernel_does()
+    {
+        using var port = Port("syn0", 1);
+        var stats = RunToEnd(Programs.Returning(9), ExecutionEngine.Interpreter, [port]);
+        Assert.Equal(Frames, stats.Total.Count(DispatchError.InvalidVerdict));
+        Assert.Equal(0, stats.Total.Verdicts.Sum());
+    }
+
+    [Fact]
+    public void Each_worker_counts_in_its_own_per_CPU_slot()
+    {
+        var (program, counters) = Programs.ParseCount(cpus: 2);
+        using var _ = counters;
+        using var port = Port("syn0", 1, count: 3001, queues: 2);
+        using (var pool = new WorkerPool([port], program, new WorkerOptions { Workers = 2 }, (_, _) => DiscardSink.Instance))
+        {
+            pool.Start();
+            Assert.True(pool.Join(TimeSpan.FromSeconds(30)));
+            Assert.Equal(1501, pool.Snapshot().Worker(0).Count(xdp_action.XDP_PASS));
+            Assert.Equal(1500, pool.Snapshot().Worker(1).Count(xdp_action.XDP_PASS));
+        }
+        var pass = new byte[2 * 8];
+        Assert.Equal(0, counters.Lookup(BitConverter.GetBytes((uint)xdp_action.XDP_PASS), pass));
+        Assert.Equal(1501UL, BitConverter.ToUInt64(pass, 0));
+        Assert.Equal(1500UL, BitConverter.ToUInt64(pass, 8));
+    }
+
+    [Theory]
+    [InlineData(ExecutionEngine.Interpreter)]
+    [InlineData(ExecutionEngine.Jit)]
+    public void The_path_from_ring_to_verdict_allocates_nothing(ExecutionEngine engine)
+    {
+        var (program, counters) = Programs.ParseCount(cpus: 1);
+        using var _ = counters;
+        using var ingress = Port("syn0", 1, count: null);
+        using var egress = Port("syn1", 2, count: 0);
+        var views = new[]
+        {
+            new WorkerPort(ingress, 0, DiscardSink.Instance, new QueueCounters()),
+            new WorkerPort(egress, 0, ingress.Queues[0], new QueueCounters()),
+        };
+        using var worker = new Worker(0, program, engine, views);
+        Assert.Equal(0, Allocations.InSteadyState(() =>
+        {
+            for (var i = 0; i < 1000; i++)
+                worker.Poll();
+        }));
+        Assert.True(views[0].Counters.Snapshot(default).Count(xdp_action.XDP_PASS) > 0);
+    }
+}

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using XdpGate.Appliance.Ports;
+using XdpGate.Linux.Tests.Net;
+
+namespace XdpGate.Appliance.Tests.Ports;
+
+/// <summary>Drives a port queue the way a worker does, bounded in frames and time, for the port tests.</summary>
+internal static class PortTraffic
+{
+    /// <summary>
+    /// Receives until <paramref name="count"/> test frames (tagged by <see cref="TestFrames"/>) arrived or
+    /// <paramref name="timeout"/> passed; each test frame goes to <paramref name="verdict"/> (true: transmit it back in
+    /// place, false: release it); other frames are released. Returns the tags seen.
+    /// </summary>
+    public static unsafe List<ulong> Serve(IPortQueue queue, int count, TimeSpan timeout, Func<PortFrame, bool> verdict)
+    {
+        var tags = new List<ulong>();
+        var batch = new PortFrame[64];
+        var clock = Stopwatch.StartNew();
+        while (tags.Count < count && clock.Elapsed < timeout)
+        {
+            var received = queue.Receive(batch);
+            for (var i = 0; i < received; i++)
+            {
+                var frame = batch[i];
+                if (TestFrames.Tag(frame.Packet) is { } tag)
+                {
+                    tags.Add(tag);
+                    if (verdict(frame) && queue.Transmit(frame) == TxStatus.Sent)
+                        continue;
+                }
+                queue.Release(frame);
+            }
+            queue.Flush();
+            if (received == 0)
+                Thread.Sleep(1);
+        }
+        // Late completions come back too.
+        queue.Flush();
+        return tags;
+    }
+}

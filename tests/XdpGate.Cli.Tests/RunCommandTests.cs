@@ -1,0 +1,125 @@
+using XdpGate.Appliance.Pcap;
+using Xunit;
+
+namespace XdpGate.Cli.Tests;
+
+public sealed class RunCommandTests : IDisposable
+{
+    private static readonly string Programs = Path.Combine(AppContext.BaseDirectory, "data", "programs");
+    private readonly DirectoryInfo temp = Directory.CreateTempSubdirectory("xdpgate-run-");
+
+    public void Dispose() => temp.Delete(recursive: true);
+
+    private static string Object(string name) => Path.Combine(Programs, name + ".o");
+
+    [Fact]
+    public void A_synthetic_run_stops_after_its_count_and_reports_every_verdict()
+    {
+        // xdp_flow_lru lets each source send 6 frames per CPU, then drops it: 8 flows on one worker pass 48.
+        var (exit, output, error) = CliRunner.Run("", "run", "--driver", "synthetic", "--iface", "syn0", "--prog", Object("xdp_flow_lru"), "--count", "10000", "--flows", "8");
+        Assert.True(exit == 0, error);
+        Assert.Contains("Summary: 10,000 frames", output, StringComparison.Ordinal);
+        Assert.Contains("port syn0 (ifindex 1): rx 10,000 (600,000 bytes), abort 0, drop 9,952, pass 48,", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Each_worker_has_its_own_per_CPU_map_slot()
+    {
+        var (exit, output, error) = CliRunner.Run("", "run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_flow_lru") + ":xdp_flow_lru", "-n", "10000", "--flows", "8", "--workers", "2");
+        Assert.True(exit == 0, error);
+        Assert.Contains("drop 9,904, pass 96,", output, StringComparison.Ordinal);
+        Assert.Contains("worker 1: rx 5,000", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_run_with_a_duration_stops_and_prints_a_line_per_second_when_asked()
+    {
+        var (exit, output, error) = CliRunner.Run("", "run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_meta_mark"), "--duration", "1.5", "--stats", "--rate", "100000");
+        Assert.True(exit == 0, error);
+        Assert.Matches(@"syn0\s+[0-9,]+ rx/s\s+0 abort/s\s+0 drop/s\s+[0-9,]+ pass/s", output);
+        Assert.Contains("Summary: ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pcap_run_writes_what_each_port_transmits_and_passes()
+    {
+        var input = Path.Combine(temp.FullName, "wan.pcap");
+        using (var file = File.Create(input))
+        using (var writer = new PcapWriter(file))
+        {
+            foreach (var line in File.ReadLines(Path.Combine(Programs, "xdp_ipip_tunnel.packets")).Where(l => l.Length > 0 && l[0] != '#'))
+                writer.Write(DateTimeOffset.UnixEpoch, Convert.FromHexString(line));
+        }
+        var (exit, output, error) = CliRunner.Run("", "run", "--driver", "pcap", "--iface", input, "--prog", Object("xdp_ipip_tunnel"), "--pcap-out", temp.FullName, "--engine", "jit");
+        Assert.True(exit == 0, error);
+        Assert.Contains("rx 15 ", output, StringComparison.Ordinal);
+        Assert.Equal(4, Records(Path.Combine(temp.FullName, "wan.tx.pcap")));
+        Assert.Equal(6, Records(Path.Combine(temp.FullName, "wan.pass.pcap")));
+    }
+
+    [Theory]
+    [InlineData("--pass|nosuch", "--pass nosuch: no such port (ports: syn0; or 'host')")]
+    [InlineData("--size|20", "--size 20: frames are 42")]
+    [InlineData("--flows|0", "--flows 0: between 1 and")]
+    [InlineData("--workers|0", "--workers 0: at least one")]
+    [InlineData("--cpus|1-0", "--cpus 1-0: range '1-0' runs backwards")]
+    public void Bad_options_are_refused_naming_the_option(string extra, string message)
+    {
+        var (exit, _, error) = CliRunner.Run("", ["run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_meta_mark"), "-n", "10", .. extra.Split('|')]);
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_program_name_is_refused_listing_the_objects_programs()
+    {
+        var (exit, _, error) = CliRunner.Run("", "run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_meta_mark") + ":nope", "-n", "10");
+        Assert.Equal(1, exit);
+        Assert.Contains("no program named 'nope'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_capture_is_refused_naming_it()
+    {
+        var (exit, _, error) = CliRunner.Run("", "run", "--driver", "pcap", "-i", "/nonexistent/in.pcap", "--prog", Object("xdp_meta_mark"));
+        Assert.Equal(1, exit);
+        Assert.Contains("/nonexistent/in.pcap", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_in_process_bench_reports_a_rate_per_mode()
+    {
+        var (exit, output, error) = CliRunner.Run("", "bench", "--driver", "synthetic", "--mode", "drop", "--mode", "tx", "--duration", "1.5");
+        Assert.True(exit == 0, error);
+        Assert.Matches(@"drop\s+xdpgate synthetic jit\s+[1-9][0-9]*\.[0-9]{3}", output);
+        Assert.Matches(@"tx\s+xdpgate synthetic jit\s+[1-9][0-9]*\.[0-9]{3}", output);
+    }
+
+    [Theory]
+    [InlineData("--dst|8.8.8.8", "--dst 8.8.8.8: benchmark traffic stays in 198.18.0.0/15 or 2001:2::/48")]
+    [InlineData("--dst-mac|zz", "--dst-mac zz: not a MAC address")]
+    public void The_generator_refuses_traffic_outside_the_benchmark_ranges(string extra, string message)
+    {
+        var (exit, _, error) = CliRunner.Run("", ["gen", "-i", "lo", "--count", "1", .. extra.Split('|')]);
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("run", "afxdp")]
+    [InlineData("run", "afpacket")]
+    [InlineData("gen", "afpacket")]
+    public void An_interface_that_does_not_exist_is_an_error_naming_it(string command, string driver)
+    {
+        string[] rest = command == "run" ? ["--prog", Object("xdp_meta_mark"), "--duration", "1"] : ["--count", "1"];
+        var (exit, _, error) = CliRunner.Run("", [command, "--driver", driver, "-i", "xgnosuchif0", .. rest]);
+        Assert.Equal(1, exit);
+        Assert.Contains("xgnosuchif0", error, StringComparison.Ordinal);
+    }
+
+    private static int Records(string path)
+    {
+        using var file = File.OpenRead(path);
+        return PcapReader.ReadAsync(file, path).ToBlockingEnumerable().Count();
+    }
+}
