@@ -1,4 +1,5 @@
 using System.CommandLine;
+using XdpGate.Appliance.Control;
 using XdpGate.Appliance.Pcap;
 using XdpGate.Bpf;
 using XdpGate.Cli.Commands;
@@ -23,7 +24,10 @@ public static class CommandTable
             RunCommand.Build(io),
             GenCommand.Build(io),
             BenchCommand.Build(io),
+            CheckCommand.Build(io),
         };
+        foreach (var command in ControlCommands.Build(io))
+            root.Subcommands.Add(command);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -36,7 +40,7 @@ public static class CommandTable
         {
             return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ControlRequestException or ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCode.Failure;

@@ -1,0 +1,299 @@
+using System.Buffers.Binary;
+using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.MapData;
+using XdpGate.Appliance.Objects;
+using XdpGate.Bpf;
+using XdpGate.Bpf.Elf;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace XdpGate.Appliance.Config;
+
+/// <summary>The outcome of reading a config: the config (null when there are errors) and every problem found.</summary>
+public sealed record ConfigResult(AppConfig? Config, ConfigDiagnostics Diagnostics);
+
+/// <summary>
+/// Reads and validates an appliance config (YAML). Every problem is reported at its line and column; nothing here
+/// touches an interface (interfaces are looked up by name only). See configs/reference.yaml for every key.
+/// </summary>
+public static class ConfigReader
+{
+    private static readonly string[] TopKeys = ["ports", "workers", "program", "firewall", "control", "logging"];
+    private static readonly string[] PortKeys = ["name", "driver", "interface", "pcap", "queues", "pass"];
+    private static readonly string[] ProgramKeys = ["builtin", "object", "name", "rodata", "maps"];
+    private static readonly Dictionary<string, PortDriver> Drivers = new()
+    {
+        ["afxdp"] = PortDriver.Afxdp, ["afpacket"] = PortDriver.Afpacket, ["pcap"] = PortDriver.Pcap, ["synthetic"] = PortDriver.Synthetic,
+    };
+    private static readonly Dictionary<string, LogLevel> Levels = new()
+    {
+        ["debug"] = LogLevel.Debug, ["info"] = LogLevel.Info, ["warning"] = LogLevel.Warning, ["error"] = LogLevel.Error,
+    };
+    private static readonly Dictionary<string, bool> Formats = new() { ["text"] = false, ["json"] = true };
+
+    public static ConfigResult ReadFile(string path, Func<string, uint?>? interfaces = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Read(File.ReadAllText(path), path, interfaces);
+    }
+
+    /// <param name="text">The YAML.</param>
+    /// <param name="path">Where it came from: relative paths in it (objects, pcaps, map files) are relative to its directory.</param>
+    /// <param name="interfaces">Interface name to ifindex; by default <see cref="InterfaceLookup.Ifindex"/>.</param>
+    public static ConfigResult Read(string text, string path, Func<string, uint?>? interfaces = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(path);
+        var diagnostics = new ConfigDiagnostics();
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            diagnostics.Error(e.Start, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
+            return new ConfigResult(null, diagnostics);
+        }
+        if (stream.Documents.Count != 1)
+        {
+            diagnostics.Error(new Mark(), $"a config is one YAML document; this file has {stream.Documents.Count}");
+            return new ConfigResult(null, diagnostics);
+        }
+        var nodes = new YamlNodes(diagnostics);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        var top = nodes.Mapping(stream.Documents[0].RootNode, "the config", TopKeys);
+        if (top is null)
+            return new ConfigResult(null, diagnostics);
+
+        var ports = top.TryGetValue("ports", out var portsNode) ? Ports(nodes, portsNode, directory, interfaces ?? InterfaceLookup.Ifindex) : [];
+        var workers = top.TryGetValue("workers", out var workersNode) ? Workers(nodes, workersNode) : WorkersConfig.Default;
+        var program = top.TryGetValue("program", out var programNode) ? Program(nodes, programNode, directory) : ProgramConfig.Default;
+        FirewallPolicy firewall;
+        if (top.TryGetValue("firewall", out var firewallNode))
+        {
+            if (!program.IsBuiltinFirewall)
+                diagnostics.Error(firewallNode, "'firewall' configures the built-in firewall; this config's program is an object (use program: {builtin: firewall})");
+            firewall = FirewallConfigReader.Read(nodes, firewallNode, ports);
+        }
+        else
+        {
+            firewall = new FirewallPolicy([]);
+        }
+        var control = ControlConfig.Default;
+        if (top.TryGetValue("control", out var controlNode) && nodes.Mapping(controlNode, "'control'", ["socket"]) is { } c
+            && c.TryGetValue("socket", out var socket))
+            control = new ControlConfig(Resolve(directory, nodes.String(socket, "control.socket") ?? ControlConfig.DefaultSocket));
+        var logging = LoggingConfig.Default;
+        if (top.TryGetValue("logging", out var loggingNode) && nodes.Mapping(loggingNode, "'logging'", ["level", "format"]) is { } l)
+        {
+            logging = new LoggingConfig(
+                l.TryGetValue("level", out var level) ? nodes.Enum(level, "logging.level", Levels) ?? LogLevel.Info : LogLevel.Info,
+                l.TryGetValue("format", out var format) && (nodes.Enum(format, "logging.format", Formats) ?? false));
+        }
+        var config = new AppConfig(path, ports, workers, program, firewall, control, logging);
+        return new ConfigResult(diagnostics.HasErrors ? null : config, diagnostics);
+    }
+
+    private static string Resolve(string directory, string path) => Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(directory, path));
+
+    private static List<PortConfig> Ports(YamlNodes nodes, YamlNode node, string directory, Func<string, uint?> interfaces)
+    {
+        var result = new List<PortConfig>();
+        if (node is not YamlSequenceNode list)
+        {
+            nodes.Diagnostics.Error(node, "'ports' must be a list of ports");
+            return result;
+        }
+        var passNodes = new List<(YamlNode Node, string Target)>();
+        foreach (var item in list)
+        {
+            var what = $"port {result.Count + 1}";
+            var port = nodes.Mapping(item, what, PortKeys);
+            if (port is null)
+                continue;
+            if (!port.TryGetValue("name", out var nameNode))
+            {
+                nodes.Diagnostics.Error(item, $"{what} needs a 'name'");
+                continue;
+            }
+            var name = nodes.String(nameNode, "a port name") ?? "";
+            if (result.Any(p => p.Name == name))
+                nodes.Diagnostics.Error(nameNode, $"a port named '{name}' is already defined");
+            var driver = port.TryGetValue("driver", out var d) ? nodes.Enum(d, $"port '{name}' driver", Drivers) ?? PortDriver.Afxdp : PortDriver.Afxdp;
+            string? iface = null, pcap = null;
+            uint ifindex = 0x10000u + (uint)result.Count;
+            if (port.TryGetValue("interface", out var ifaceNode))
+            {
+                iface = nodes.String(ifaceNode, $"port '{name}' interface");
+                if (iface is not null && driver is PortDriver.Pcap or PortDriver.Synthetic)
+                    nodes.Diagnostics.Error(ifaceNode, $"port '{name}': a {driver.ToString().ToLowerInvariant()} port has no interface");
+                else if (iface is not null && interfaces(iface) is { } index)
+                    ifindex = index;
+                else if (iface is not null)
+                    nodes.Diagnostics.Error(ifaceNode, $"port '{name}': no interface named '{iface}' (see /sys/class/net)");
+            }
+            else if (driver is PortDriver.Afxdp or PortDriver.Afpacket)
+            {
+                nodes.Diagnostics.Error(item, $"port '{name}': an {driver.ToString().ToLowerInvariant()} port needs an 'interface'");
+            }
+            if (port.TryGetValue("pcap", out var pcapNode))
+            {
+                pcap = nodes.String(pcapNode, $"port '{name}' pcap") is { } p ? Resolve(directory, p) : null;
+                if (driver != PortDriver.Pcap)
+                    nodes.Diagnostics.Error(pcapNode, $"port '{name}': 'pcap' is for the pcap driver");
+                else if (pcap is not null && !File.Exists(pcap))
+                    nodes.Diagnostics.Error(pcapNode, $"port '{name}': pcap file '{pcap}' does not exist");
+            }
+            else if (driver == PortDriver.Pcap)
+            {
+                nodes.Diagnostics.Error(item, $"port '{name}': a pcap port needs a 'pcap' file");
+            }
+            var queues = port.TryGetValue("queues", out var q) ? nodes.Int(q, $"port '{name}' queues", 1, 256) ?? 1 : PortConfig.DefaultQueues;
+            var pass = PortConfig.HostPass;
+            if (port.TryGetValue("pass", out var passNode) && nodes.String(passNode, $"port '{name}' pass") is { } target)
+            {
+                pass = target;
+                passNodes.Add((passNode, target));
+            }
+            result.Add(new PortConfig(name, driver, iface, pcap, queues, pass) { Ifindex = ifindex });
+        }
+        foreach (var (passNode, target) in passNodes)
+        {
+            if (target != PortConfig.HostPass && result.All(p => p.Name != target))
+                nodes.Diagnostics.Error(passNode, $"pass target '{target}' is neither 'host' nor a port name");
+        }
+        return result;
+    }
+
+    private static WorkersConfig Workers(YamlNodes nodes, YamlNode node)
+    {
+        if (node is YamlScalarNode)
+            return nodes.Int(node, "'workers'", 1, 1024) is { } count ? new WorkersConfig([.. Enumerable.Range(0, count)]) : WorkersConfig.Default;
+        if (node is YamlSequenceNode sequence && sequence.Children.Count > 0)
+        {
+            var cpus = new List<int>();
+            foreach (var item in sequence)
+            {
+                if (nodes.Int(item, "a worker CPU", 0, 4095) is not { } cpu)
+                    continue;
+                if (cpus.Contains(cpu))
+                    nodes.Diagnostics.Error(item, $"CPU {cpu} is listed twice");
+                cpus.Add(cpu);
+            }
+            return new WorkersConfig(cpus);
+        }
+        nodes.Diagnostics.Error(node, "'workers' must be a count or a non-empty list of CPU numbers");
+        return WorkersConfig.Default;
+    }
+
+    private static ProgramConfig Program(YamlNodes nodes, YamlNode node, string directory)
+    {
+        var program = nodes.Mapping(node, "'program'", ProgramKeys);
+        if (program is null)
+            return ProgramConfig.Default;
+        var hasBuiltin = program.TryGetValue("builtin", out var builtinNode);
+        var hasObject = program.TryGetValue("object", out var objectNode);
+        if (hasBuiltin == hasObject)
+        {
+            nodes.Diagnostics.Error(node, "'program' needs exactly one of 'builtin' or 'object'");
+            return ProgramConfig.Default;
+        }
+        if (hasBuiltin)
+        {
+            if (nodes.String(builtinNode!, "program.builtin") is { } builtin && builtin != ProgramConfig.Firewall)
+                nodes.Diagnostics.Error(builtinNode!, $"no built-in program '{builtin}' (built-in: {ProgramConfig.Firewall})");
+            foreach (var key in program.Keys.Where(k => k != "builtin"))
+                nodes.Diagnostics.Error(program[key], $"program.{key} is for object programs; the built-in firewall takes its rules from 'firewall'");
+            return ProgramConfig.Default;
+        }
+        var objectText = nodes.String(objectNode!, "program.object");
+        var objectPath = objectText is null ? null : Resolve(directory, objectText);
+        var name = program.TryGetValue("name", out var nameNode) ? nodes.String(nameNode, "program.name") : null;
+        var mapsFile = program.TryGetValue("maps", out var mapsNode) && nodes.String(mapsNode, "program.maps") is { } m ? Resolve(directory, m) : null;
+        var rodata = new Dictionary<string, byte[]>();
+        if (objectPath is null)
+            return ProgramConfig.Default with { Builtin = null };
+        BpfObject obj;
+        try
+        {
+            obj = ObjectFiles.Open(objectPath);
+        }
+        catch (BpfLoadException e)
+        {
+            nodes.Diagnostics.Error(objectNode!, $"program object: {e.Message}");
+            return ProgramConfig.Default with { Builtin = null };
+        }
+        if (name is not null && obj.Programs.All(p => p.Name != name))
+            nodes.Diagnostics.Error(nameNode!, $"{objectText} has no program '{name}' (programs: {string.Join(", ", obj.Programs.Select(p => p.Name))})");
+        if (program.TryGetValue("rodata", out var rodataNode) && rodataNode is YamlMappingNode overrides)
+        {
+            foreach (var (keyNode, valueNode) in overrides.Children)
+            {
+                var variable = ((YamlScalarNode)keyNode).Value ?? "";
+                var found = obj.Variables.FirstOrDefault(v => v.Name == variable && v.Section.StartsWith(".rodata", StringComparison.Ordinal));
+                if (found is null)
+                    nodes.Diagnostics.Error(keyNode, $"no read-only global '{variable}' in {objectText} (rodata: {string.Join(", ", obj.Variables.Where(v => v.Section.StartsWith(".rodata", StringComparison.Ordinal)).Select(v => v.Name))})");
+                else if (RodataValue(nodes, valueNode, found) is { } bytes)
+                    rodata[variable] = bytes;
+            }
+        }
+        else if (rodataNode is not null)
+        {
+            nodes.Diagnostics.Error(rodataNode, "program.rodata must be a mapping of variable names to values");
+        }
+        if (mapsFile is not null)
+            CheckMapsFile(nodes, mapsNode!, obj, mapsFile);
+        return new ProgramConfig(null, objectPath, name, rodata, mapsFile);
+    }
+
+    /// <summary>An integer stored little-endian in the variable's size, or hex bytes of exactly its size.</summary>
+    private static byte[]? RodataValue(YamlNodes nodes, YamlNode node, ObjectVariable variable)
+    {
+        var text = (node as YamlScalarNode)?.Value ?? "";
+        var bytes = new byte[variable.Size];
+        if (ulong.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var number) && variable.Size <= 8)
+        {
+            if (variable.Size < 8 && number >> (variable.Size * 8) != 0)
+            {
+                nodes.Diagnostics.Error(node, $"{number} does not fit '{variable.Name}', a {variable.Size}-byte variable");
+                return null;
+            }
+            Span<byte> all = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(all, number);
+            all[..variable.Size].CopyTo(bytes);
+            return bytes;
+        }
+        try
+        {
+            var hex = HexBytes.Parse(text, $"'{variable.Name}'");
+            if (hex.Length == variable.Size)
+                return hex;
+            nodes.Diagnostics.Error(node, $"'{variable.Name}' is {variable.Size} bytes; the value has {hex.Length}");
+        }
+        catch (FormatException)
+        {
+            nodes.Diagnostics.Error(node, $"'{variable.Name}' needs an unsigned integer or hex bytes, not '{text}'");
+        }
+        return null;
+    }
+
+    /// <summary>Applies the MapsInit JSON to a throwaway load of the object, so every entry is checked against the real maps.</summary>
+    private static void CheckMapsFile(YamlNodes nodes, YamlNode node, BpfObject obj, string mapsFile)
+    {
+        if (!File.Exists(mapsFile))
+        {
+            nodes.Diagnostics.Error(node, $"map contents file '{mapsFile}' does not exist");
+            return;
+        }
+        try
+        {
+            using var loaded = obj.Load();
+            MapsInit.Apply(File.ReadAllText(mapsFile), mapsFile, loaded.Maps, loaded.Programs);
+        }
+        catch (Exception e) when (e is FormatException or BpfLoadException)
+        {
+            nodes.Diagnostics.Error(node, e.Message);
+        }
+    }
+}

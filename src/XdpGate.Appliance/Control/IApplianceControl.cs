@@ -1,0 +1,31 @@
+using XdpGate.Bpf.Maps;
+
+namespace XdpGate.Appliance.Control;
+
+/// <summary>What `xdpgate status` shows.</summary>
+public sealed record ControlStatus(string Config, string Program, double UptimeSeconds, IReadOnlyList<string> Ports, int Workers);
+
+/// <summary>One firewall rule as `xdpgate rules` shows it: what it matches, and its counters summed over CPUs.</summary>
+public sealed record RuleStatus(int Index, string? Name, string Action, string Match, ulong Packets, ulong Bytes);
+
+/// <summary>
+/// What the control socket serves, implemented by the running appliance. Calls come from socket threads, concurrently
+/// with the data path; implementations read maps and counters (which are safe to read concurrently) and must not
+/// block the data path.
+/// </summary>
+public interface IApplianceControl
+{
+    ControlStatus Status();
+
+    /// <summary>Named counters (packets per verdict, drops by reason, ...), in display order.</summary>
+    IReadOnlyList<KeyValuePair<string, ulong>> Stats();
+
+    /// <summary>The maps of the running program, by name.</summary>
+    IReadOnlyDictionary<string, BpfMap> Maps { get; }
+
+    /// <summary>The firewall's rules with counters; empty when the program is not the built-in firewall.</summary>
+    IReadOnlyList<RuleStatus> Rules();
+
+    /// <summary>Reloads the config: null when the new config is serving, else why the old one still is.</summary>
+    string? Reload();
+}

@@ -1,0 +1,74 @@
+using XdpGate.Bpf.Isa;
+using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Program;
+using XdpGate.Linux.Bpf;
+
+namespace XdpGate.Appliance.Firewall;
+
+/// <summary>
+/// The built-in firewall loaded into the running kernel (needs CAP_BPF): kernel maps holding the compiled policy and
+/// the program verified and JIT-compiled by the kernel, for BPF_PROG_TEST_RUN comparisons and native XDP baselines.
+/// </summary>
+public sealed class KernelFirewall : IDisposable
+{
+    private readonly List<BpfMapFd> maps = [];
+
+    private KernelFirewall()
+    {
+    }
+
+    public BpfProgFd Program { get; private set; } = null!;
+
+    /// <summary>Kernel map fds by map name.</summary>
+    public IReadOnlyDictionary<string, BpfMapFd> Maps { get; private set; } = new Dictionary<string, BpfMapFd>();
+
+    public static KernelFirewall Load(CompiledFirewall compiled)
+    {
+        ArgumentNullException.ThrowIfNull(compiled);
+        var obj = BuiltinFirewall.Open();
+        // The compiler writes into our maps; their contents are then copied into the kernel's, so both hold the same bytes.
+        using var engine = obj.Load();
+        FirewallMapWriter.Write(compiled, engine.Maps);
+        var firewall = new KernelFirewall();
+        try
+        {
+            var byName = new Dictionary<string, BpfMapFd>();
+            foreach (var map in obj.Maps)
+            {
+                var d = map.Definition;
+                var fd = BpfSyscall.MapCreate((uint)d.Type, d.KeySize, d.ValueSize, d.MaxEntries, d.Flags, map.Name.Replace('.', '_'));
+                firewall.maps.Add(fd);
+                byName[map.Name] = fd;
+                var ours = engine.Maps[map.Name];
+                if (ours.IsPerCpu)
+                    continue;
+                foreach (var (key, value) in ours.Dump())
+                {
+                    // Kernel arrays start zeroed: copying only written elements keeps a load to a fraction of a second.
+                    if (d.Type != bpf_map_type.BPF_MAP_TYPE_ARRAY || value.AsSpan().ContainsAnyExcept((byte)0))
+                        BpfSyscall.MapUpdate(fd, key, value);
+                }
+            }
+            firewall.Maps = byName;
+            var program = obj.Programs.Single(p => p.Name == FirewallMaps.Program);
+            using var btf = BpfSyscall.BtfLoad(obj.KernelBtf() ?? throw new InvalidOperationException("firewall.o has no BTF"));
+            var funcInfo = program.FuncInfo.Select(f => new bpf_func_info { insn_off = (uint)f.InstructionIndex, type_id = f.TypeId }).ToArray();
+            var bound = KernelRelocation.BindMapFds([.. program.Instructions], [.. firewall.maps.Select(m => m.Fd)]);
+            firewall.Program = BpfSyscall.ProgLoad((uint)program.Type, bpf_insn.ToBytes(bound), "GPL", FirewallMaps.Program, btf: btf, funcInfo: funcInfo);
+            return firewall;
+        }
+        catch
+        {
+            firewall.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Program?.Dispose();
+        foreach (var map in maps)
+            map.Dispose();
+        maps.Clear();
+    }
+}

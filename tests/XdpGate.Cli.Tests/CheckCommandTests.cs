@@ -1,0 +1,60 @@
+using Xunit;
+
+namespace XdpGate.Cli.Tests;
+
+public sealed class CheckCommandTests
+{
+    private static string Config(string name) => Path.Combine(AppContext.BaseDirectory, "configs", name);
+
+    [Fact]
+    public void Check_prints_the_plan_of_a_valid_config_and_exits_0()
+    {
+        var (exit, output, error) = CliRunner.Run("", "check", "--config", Config("demo.yaml"));
+
+        Assert.Equal("", error);
+        Assert.Equal(0, exit);
+        Assert.Contains("demo.yaml: valid", output, StringComparison.Ordinal);
+        Assert.Contains("prog xdp_firewall  from built-in firewall  rules 5  default pass  unparseable drop  non_ip pass", output, StringComparison.Ordinal);
+        Assert.Contains("map fw_src4  type lpm_trie  max_entries 262144  entries 4", output, StringComparison.Ordinal);
+        Assert.Contains("map fw_actions  type array  max_entries 65536  entries 5", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_reports_every_problem_at_its_line_and_exits_1()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "data", "configs", "broken", "several_errors_are_all_reported.yaml");
+
+        var (exit, output, error) = CliRunner.Run("", "check", "--config", path);
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.Equal(
+        [
+            $"{path}:4:10: error: 'workers' must be an integer 1..1024",
+            $"{path}:8:12: error: '10.0.0.0/40': the prefix length must be 0..32 for IPv4",
+            $"{path}:9:14: error: '99999': a port must be 0..65535",
+            $"{path}: invalid (3 error(s))",
+        ], error.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void Check_of_a_config_with_only_warnings_prints_them_and_exits_0()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "data", "configs", "broken", "shadowed_rule.yaml");
+
+        var (exit, output, error) = CliRunner.Run("", "check", "--config", path);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("rules 2", output, StringComparison.Ordinal);
+        Assert.Contains(":8:7: warning: rule 2 ('ssh-lab') can never match", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_of_a_missing_file_is_an_error()
+    {
+        var (exit, _, error) = CliRunner.Run("", "check", "--config", "/nonexistent/xdpgate.yaml");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("/nonexistent/xdpgate.yaml: no such file", error, StringComparison.Ordinal);
+    }
+}
