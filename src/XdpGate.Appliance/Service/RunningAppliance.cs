@@ -199,8 +199,13 @@ public sealed partial class RunningAppliance : IDisposable
             throw new ConfigBuildException($"{next.Path}: the control socket differs from the running config's (restart to move it)");
     }
 
+    private bool disposed;
+
     public void Dispose()
     {
+        if (disposed)
+            return;
+        disposed = true;
         pool.Dispose();
         ports.Dispose();
         lock (retireGate)
