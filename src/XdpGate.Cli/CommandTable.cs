@@ -40,7 +40,7 @@ public static class CommandTable
         {
             return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ControlRequestException or ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ControlRequestException or ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException or Linux.SyscallException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCode.Failure;

@@ -57,6 +57,7 @@ public static class ErrnoText
         61 => "ENODATA",
         75 => "EOVERFLOW",
         77 => "EBADFD",
+        92 => "ENOPROTOOPT",
         95 => "EOPNOTSUPP",
         ENOTSUPP => "ENOTSUPP",
         var other => $"errno {other}",

@@ -105,6 +105,18 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains(message, error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("run", "afxdp")]
+    [InlineData("run", "afpacket")]
+    [InlineData("gen", "afpacket")]
+    public void An_interface_that_does_not_exist_is_an_error_naming_it(string command, string driver)
+    {
+        string[] rest = command == "run" ? ["--prog", Object("xdp_meta_mark"), "--duration", "1"] : ["--count", "1"];
+        var (exit, _, error) = CliRunner.Run("", [command, "--driver", driver, "-i", "xgnosuchif0", .. rest]);
+        Assert.Equal(1, exit);
+        Assert.Contains("xgnosuchif0", error, StringComparison.Ordinal);
+    }
+
     private static int Records(string path)
     {
         using var file = File.OpenRead(path);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Xdp;
 
 namespace XdpGate.Appliance.Dataplane;
 
@@ -23,61 +24,72 @@ public enum DispatchError
 
 /// <summary>
 /// Counters of one queue of one port, written only by the worker that owns the queue (plain increments, no
-/// atomics: one writer) and read by any thread with <see cref="Snapshot"/>, which sums nothing and locks nothing.
+/// atomics: one writer) and read by any thread with <see cref="Snapshot"/>, which locks nothing. All of them live in
+/// one array with a cache line of padding at each end, so two workers' counters never share a line.
 /// </summary>
 public sealed class QueueCounters
 {
-    internal long RxPackets;
-    internal long RxBytes;
-    internal long TxPackets;
-    internal long TxBytes;
-    internal readonly long[] Verdicts = new long[Verdict.Count];
-    internal readonly long[] Errors = new long[Enum.GetValues<DispatchError>().Length];
-    internal readonly long[] Aborts = new long[Enum.GetValues<FaultReason>().Length];
+    private const int Pad = 8;
+    private const int Rx = Pad;
+    private const int RxBytes = Rx + 1;
+    private const int Tx = RxBytes + 1;
+    private const int TxBytes = Tx + 1;
+    private const int VerdictBase = TxBytes + 1;
+    private static readonly int ErrorBase = VerdictBase + Verdict.Count;
+    private static readonly int ErrorCount = Enum.GetValues<DispatchError>().Length;
+    private static readonly int AbortBase = ErrorBase + ErrorCount;
+    private static readonly int AbortCount = Enum.GetValues<FaultReason>().Length;
+
+    private readonly long[] slots = new long[AbortBase + AbortCount + Pad];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void CountReceived(int length)
     {
-        RxPackets++;
-        RxBytes += length;
+        slots[Rx]++;
+        slots[RxBytes] += length;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void CountSent(int length)
     {
-        TxPackets++;
-        TxBytes += length;
+        slots[Tx]++;
+        slots[TxBytes] += length;
     }
 
-    internal void CountError(TxStatus status) => Errors[(int)(status switch
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void CountVerdict(xdp_action verdict) => slots[VerdictBase + (int)verdict]++;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void CountError(DispatchError error) => slots[ErrorBase + (int)error]++;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void CountAbort(FaultReason reason) => slots[AbortBase + (int)reason]++;
+
+    internal void CountError(TxStatus status) => CountError(status switch
     {
         TxStatus.RingFull => DispatchError.TxRingFull,
         TxStatus.TooLarge => DispatchError.TooLarge,
         _ => DispatchError.TxFailed,
-    })]++;
+    });
 
-    /// <summary>A consistent-enough copy for readers: each counter is read atomically (64-bit), the set is not.</summary>
-    public CounterSnapshot Snapshot(RingStatistics ring)
+    /// <summary>A copy for readers: each counter is read atomically (64-bit), the set is not.</summary>
+    public CounterSnapshot Snapshot(RingStatistics ring) => new()
     {
-        var snapshot = new CounterSnapshot
-        {
-            RxPackets = Volatile.Read(ref RxPackets),
-            RxBytes = Volatile.Read(ref RxBytes),
-            TxPackets = Volatile.Read(ref TxPackets),
-            TxBytes = Volatile.Read(ref TxBytes),
-            Verdicts = Read(Verdicts),
-            Errors = Read(Errors),
-            Aborts = Read(Aborts),
-            Ring = ring,
-        };
-        return snapshot;
-    }
+        RxPackets = Volatile.Read(ref slots[Rx]),
+        RxBytes = Volatile.Read(ref slots[RxBytes]),
+        TxPackets = Volatile.Read(ref slots[Tx]),
+        TxBytes = Volatile.Read(ref slots[TxBytes]),
+        Verdicts = Read(VerdictBase, Verdict.Count),
+        Errors = Read(ErrorBase, ErrorCount),
+        Aborts = Read(AbortBase, AbortCount),
+        Ring = ring,
+    };
 
-    private static long[] Read(long[] counters)
+    private long[] Read(int first, int count)
     {
-        var copy = new long[counters.Length];
-        for (var i = 0; i < counters.Length; i++)
-            copy[i] = Volatile.Read(ref counters[i]);
+        var copy = new long[count];
+        for (var i = 0; i < count; i++)
+            copy[i] = Volatile.Read(ref slots[first + i]);
         return copy;
     }
 }

@@ -20,30 +20,30 @@ public sealed unsafe partial class Worker
         switch (verdict)
         {
             case xdp_action.XDP_DROP:
-                counters.Verdicts[(int)xdp_action.XDP_DROP]++;
+                counters.CountVerdict(xdp_action.XDP_DROP);
                 port.Queue.Release(frame);
                 break;
             case xdp_action.XDP_TX:
-                counters.Verdicts[(int)xdp_action.XDP_TX]++;
+                counters.CountVerdict(xdp_action.XDP_TX);
                 TransmitInPlace(port, ref frame, counters);
                 break;
             case xdp_action.XDP_PASS:
-                counters.Verdicts[(int)xdp_action.XDP_PASS]++;
+                counters.CountVerdict(xdp_action.XDP_PASS);
                 Pass(port, ref frame, counters);
                 break;
             case xdp_action.XDP_REDIRECT:
-                counters.Verdicts[(int)xdp_action.XDP_REDIRECT]++;
+                counters.CountVerdict(xdp_action.XDP_REDIRECT);
                 Redirect(port, ref frame, counters);
                 break;
             case xdp_action.XDP_ABORTED:
-                counters.Verdicts[(int)xdp_action.XDP_ABORTED]++;
+                counters.CountVerdict(xdp_action.XDP_ABORTED);
                 // A clean run that returns 0 is the program's own XDP_ABORTED, counted under FaultReason.None.
-                counters.Aborts[(int)vm.LastFault.Reason]++;
+                counters.CountAbort(vm.LastFault.Reason);
                 port.Queue.Release(frame);
                 break;
             default:
                 // The kernel's bpf_warn_invalid_xdp_action: the frame is dropped.
-                counters.Errors[(int)DispatchError.InvalidVerdict]++;
+                counters.CountError(DispatchError.InvalidVerdict);
                 port.Queue.Release(frame);
                 break;
         }
@@ -65,7 +65,7 @@ public sealed unsafe partial class Worker
     private static void Pass(WorkerPort port, ref PortFrame frame, QueueCounters counters)
     {
         if (port.Pass is null)
-            counters.Errors[(int)DispatchError.NoPassTarget]++;
+            counters.CountError(DispatchError.NoPassTarget);
         else
         {
             var status = port.Pass.TransmitCopy(frame.Packet);
@@ -87,7 +87,7 @@ public sealed unsafe partial class Worker
         var target = Find(ifindex);
         if (target is null)
         {
-            counters.Errors[(int)DispatchError.NoSuchPort]++;
+            counters.CountError(DispatchError.NoSuchPort);
             port.Queue.Release(frame);
             return;
         }
@@ -117,7 +117,7 @@ public sealed unsafe partial class Worker
             {
                 var target = Find(ifindex);
                 if (target is null)
-                    counters.Errors[(int)DispatchError.NoSuchPort]++;
+                    counters.CountError(DispatchError.NoSuchPort);
                 else
                     CopyTo(target, frame.Packet, counters);
             }

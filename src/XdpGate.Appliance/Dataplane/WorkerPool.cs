@@ -136,8 +136,9 @@ public sealed class WorkerPool : IDisposable
         {
             worker.Run(stop.Token);
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException)
+        catch (Exception e)
         {
+            // A worker thread is a boundary: whatever stopped it is reported by Join instead of ending the process.
             failures[worker.Index] = e;
         }
     }

@@ -32,13 +32,13 @@ internal static class BenchCommand
             var chosenDrivers = parsed.GetValue(drivers)!.Distinct().ToList();
             var executionEngine = EngineOption.Parse(parsed.GetValue(engine));
             var rows = new List<BenchRow>();
-            io.Out.WriteLine($"{"mode",-9} {"dut",-22} {"Mpps",8} {"gen Mpps",9} {"of kernel",10}");
+            io.Out.WriteLine($"{"mode",-9} {"dut",-26} {"Mpps",8} {"gen Mpps",9} {"of kernel",10}");
             void Print(BenchRow row)
             {
                 var kernel = rows.FirstOrDefault(r => r.Mode == row.Mode && r.Dut == "kernel");
                 var ratio = kernel is null || row == kernel || kernel.Mpps == 0 ? "" : (row.Mpps / kernel.Mpps).ToString("P0", CultureInfo.InvariantCulture);
                 var generator = row.GeneratorMpps == 0 ? "" : row.GeneratorMpps.ToString("F3", CultureInfo.InvariantCulture);
-                io.Out.WriteLine($"{row.Mode.ToString().ToLowerInvariant(),-9} {row.Dut,-22} {row.Mpps.ToString("F3", CultureInfo.InvariantCulture),8} {generator,9} {ratio,10}");
+                io.Out.WriteLine($"{row.Mode.ToString().ToLowerInvariant(),-9} {row.Dut,-26} {row.Mpps.ToString("F3", CultureInfo.InvariantCulture),8} {generator,9} {ratio,10}");
             }
             if (chosenDrivers.Contains("synthetic"))
             {

@@ -104,13 +104,13 @@ public sealed unsafe class PacketSocket : IDisposable
 
         if (options.IgnoreOutgoing)
             SetInt(PACKET_IGNORE_OUTGOING, 1, "on");
-        var address_ll = new sockaddr_ll
+        var bindAddress = new sockaddr_ll
         {
             sll_family = (ushort)LibC.AF_PACKET,
             sll_protocol = LibC.htons(options.RxBlockCount > 0 ? ETH_P_ALL : (ushort)0),
             sll_ifindex = Ifindex,
         };
-        SyscallException.Check(LibC.bind(Fd, (Tmds.Linux.sockaddr*)&address_ll, (uint)sizeof(sockaddr_ll)), "bind(AF_PACKET)", $"ifindex {Ifindex}");
+        SyscallException.Check(LibC.bind(Fd, (Tmds.Linux.sockaddr*)&bindAddress, (uint)sizeof(sockaddr_ll)), "bind(AF_PACKET)", $"ifindex {Ifindex}");
         if (options.Promiscuous)
         {
             var request = new packet_mreq { mr_ifindex = Ifindex, mr_type = PACKET_MR_PROMISC };

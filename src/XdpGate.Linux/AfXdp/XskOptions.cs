@@ -26,6 +26,15 @@ public sealed record XskOptions
     /// <summary>XDP_USE_NEED_WAKEUP: the kernel says when it needs a syscall, so a busy loop makes none otherwise. Default true.</summary>
     public bool NeedWakeup { get; init; } = true;
 
+    /// <summary>
+    /// Preferred busy polling (SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET): the driver's NAPI runs in
+    /// this socket's recvfrom/sendto calls instead of softirq, so receiving costs no interrupt. Default false.
+    /// </summary>
+    public bool BusyPoll { get; init; }
+
+    /// <summary>Microseconds a busy-polling call spins on the device (SO_BUSY_POLL). Default 20.</summary>
+    public int BusyPollMicroseconds { get; init; } = 20;
+
     internal void Validate()
     {
         if (FrameSize is not (2048 or 4096))

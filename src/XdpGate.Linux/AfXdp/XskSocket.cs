@@ -20,7 +20,11 @@ public sealed unsafe class XskSocket : IDisposable
         QueueId = queueId;
         FrameSize = options.FrameSize;
         FrameCount = options.FrameCount;
+        BusyPoll = options.BusyPoll;
     }
+
+    /// <summary>Busy polling is on: every empty receive and every kick enters the kernel to drive the device.</summary>
+    public bool BusyPoll { get; }
 
     public int Fd { get; private set; }
     public int Ifindex { get; }
@@ -104,6 +108,14 @@ public sealed unsafe class XskSocket : IDisposable
         SyscallException.Check(LibC.bind(Fd, (Tmds.Linux.sockaddr*)&address, (uint)sizeof(sockaddr_xdp)), "bind(AF_XDP)",
             $"ifindex {Ifindex} queue {QueueId} flags 0x{flags:x} (does the interface have that queue?)");
 
+        if (options.BusyPoll)
+        {
+            int on = 1, microseconds = options.BusyPollMicroseconds, budget = Math.Min(options.RingSize, 64);
+            SetSocket(socket_busy_poll.SO_PREFER_BUSY_POLL, on, nameof(socket_busy_poll.SO_PREFER_BUSY_POLL));
+            SetSocket(socket_busy_poll.SO_BUSY_POLL, microseconds, nameof(socket_busy_poll.SO_BUSY_POLL));
+            SetSocket(socket_busy_poll.SO_BUSY_POLL_BUDGET, budget, nameof(socket_busy_poll.SO_BUSY_POLL_BUDGET));
+        }
+
         xdp_options bound;
         length = (uint)sizeof(xdp_options);
         SyscallException.Check(LibC.getsockopt(Fd, SOL_XDP, XDP_OPTIONS, &bound, &length), "getsockopt(XDP_OPTIONS)");
@@ -125,15 +137,15 @@ public sealed unsafe class XskSocket : IDisposable
     /// </summary>
     public int KickTx()
     {
-        if (ZeroCopy && !Tx.NeedsWakeup)
+        if (ZeroCopy && !BusyPoll && !Tx.NeedsWakeup)
             return 0;
         return (long)LibC.sendto(Fd, null, 0, LibC.MSG_DONTWAIT, null, 0) < 0 ? LibC.errno : 0;
     }
 
-    /// <summary>Wakes the kernel's RX side when the fill ring asks for it (recvfrom with MSG_DONTWAIT).</summary>
+    /// <summary>Wakes the kernel's RX side when the fill ring asks for it or busy polling drives it (recvfrom with MSG_DONTWAIT).</summary>
     public void WakeRxIfNeeded()
     {
-        if (Fill.NeedsWakeup)
+        if (BusyPoll || Fill.NeedsWakeup)
             _ = LibC.recvfrom(Fd, null, 0, LibC.MSG_DONTWAIT, null, null);
     }
 
@@ -155,6 +167,18 @@ public sealed unsafe class XskSocket : IDisposable
         mappings.Add(((nint)address, length));
         return address;
     }
+
+    /// <summary>getsockopt(SOL_SOCKET, <paramref name="option"/>) as an int, for checking what the kernel took.</summary>
+    public int GetSocketOption(int option)
+    {
+        int value;
+        Tmds.Linux.socklen_t length = sizeof(int);
+        SyscallException.Check(LibC.getsockopt(Fd, socket_busy_poll.SOL_SOCKET, option, &value, &length), "getsockopt(SOL_SOCKET)", $"option {option}");
+        return value;
+    }
+
+    private void SetSocket(int option, int value, string name) =>
+        SyscallException.Check(LibC.setsockopt(Fd, socket_busy_poll.SOL_SOCKET, option, &value, sizeof(int)), $"setsockopt({name})", $"{value}");
 
     private void Set(int option, void* value, int length, string what) =>
         SyscallException.Check(LibC.setsockopt(Fd, SOL_XDP, option, value, (uint)length), $"setsockopt({OptionName(option)})", what);

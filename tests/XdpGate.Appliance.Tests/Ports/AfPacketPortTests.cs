@@ -42,6 +42,30 @@ public sealed class AfPacketPortTests
     }
 
     [SkippableFact]
+    public void Two_queues_share_the_interfaces_flows_through_the_fanout_group_each_frame_once()
+    {
+        var why = VethPair.WhyUnavailable();
+        Skip.If(why is not null, why);
+        using var pair = new VethPair();
+        using var peer = pair.InB(() => new RawSocket(pair.IfindexB));
+        using var port = pair.InA(() => AfPacketPort.Open(pair.InterfaceA, new PortOptions { Queues = 2, RingSize = 256 }));
+        for (var i = 0; i < Frames; i++)
+            peer.Send(TestFrames.Udp(pair.MacA, pair.MacB, pair.AddressB, pair.AddressA, (ushort)(20000 + i), 0x2200_0000UL + (ulong)i));
+
+        var perQueue = new List<ulong>[] { [], [] };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (perQueue.Sum(q => q.Count) < Frames && clock.Elapsed < Patience)
+        {
+            for (var queue = 0; queue < 2; queue++)
+                perQueue[queue].AddRange(PortTraffic.Serve(port.Queues[queue], Frames, TimeSpan.FromMilliseconds(20), _ => false));
+        }
+        var all = perQueue.SelectMany(q => q).Where(t => t >= 0x2200_0000UL && t < 0x2300_0000UL).ToList();
+        Assert.Equal(Frames, all.Count);
+        Assert.Equal(Frames, all.Distinct().Count());
+        Assert.True(perQueue.All(q => q.Count > Frames / 10), $"{Frames} flows split {perQueue[0].Count} / {perQueue[1].Count}");
+    }
+
+    [SkippableFact]
     public void A_frame_longer_than_a_tx_slot_is_refused_as_too_large()
     {
         var why = VethPair.WhyUnavailable();

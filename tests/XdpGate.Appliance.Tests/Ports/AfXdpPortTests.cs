@@ -17,14 +17,16 @@ public sealed class AfXdpPortTests
 
     private static string? WhyUnavailable() => VethPair.WhyUnavailable() ?? BpfSyscall.WhyUnavailable();
 
-    [SkippableFact]
-    public unsafe void Frames_redirected_into_the_socket_are_seen_in_place_with_headroom_and_sent_back_to_the_peer()
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public unsafe void Frames_redirected_into_the_socket_are_seen_in_place_with_headroom_and_sent_back_to_the_peer(bool busyPoll)
     {
         var why = WhyUnavailable();
         Skip.If(why is not null, why);
         using var pair = new VethPair();
         using var peer = pair.InB(() => new RawSocket(pair.IfindexB));
-        var port = pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { RingSize = 512 }));
+        var port = pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { RingSize = 512, BusyPoll = busyPoll }));
         try
         {
             Assert.Equal(XdpAttachMode.Driver, port.AttachMode);
@@ -86,6 +88,22 @@ public sealed class AfXdpPortTests
     }
 
     [SkippableFact]
+    public void A_second_port_on_a_claimed_interface_is_refused_and_leaves_the_live_runs_program_alone()
+    {
+        var why = WhyUnavailable();
+        Skip.If(why is not null, why);
+        using var pair = new VethPair();
+        using var route = pair.InA(() => new RouteSocket());
+        using var first = pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 }));
+        var live = Links.Get(route, pair.IfindexA).XdpProgId;
+
+        var e = Assert.Throws<InvalidOperationException>(() => pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 })));
+        Assert.Contains(pair.InterfaceA, e.Message, StringComparison.Ordinal);
+        Assert.Contains($"pid {Environment.ProcessId}", e.Message, StringComparison.Ordinal);
+        Assert.Equal(live, Links.Get(route, pair.IfindexA).XdpProgId);
+    }
+
+    [SkippableFact]
     public void Someone_elses_xdp_program_is_left_alone_and_named_in_the_refusal()
     {
         var why = WhyUnavailable();
@@ -124,6 +142,38 @@ public sealed class AfXdpPortTests
             queue.Flush();
         });
         Assert.Equal(0, bytes);
+    }
+
+    [SkippableFact]
+    public void Each_queue_gets_its_own_socket_and_the_frames_that_arrive_on_that_queue()
+    {
+        var why = WhyUnavailable();
+        Skip.If(why is not null, why);
+        Skip.If(Environment.ProcessorCount < 2, "needs two CPUs to send on two veth queues");
+        using var pair = new VethPair(queues: 2);
+        using var peer = pair.InB(() => new RawSocket(pair.IfindexB));
+        using var port = pair.InA(() => AfXdpPort.Open(pair.InterfaceA, new PortOptions { Queues = 2, RingSize = 256 }));
+        Assert.Equal([0, 1], port.Queues.Select(q => q.QueueIndex));
+        // XPS: the peer sends from CPU k on its TX queue k, and veth delivers on the RX queue of the same number.
+        for (var queue = 0; queue < 2; queue++)
+            VethPair.Exec(pair.NamespaceB, $"sh -c \"echo {1 << queue} > /sys/class/net/{pair.InterfaceB}/queues/tx-{queue}/xps_cpus\"");
+        for (var cpu = 0; cpu < 2; cpu++)
+        {
+            var on = cpu;
+            var sender = new Thread(() =>
+            {
+                Linux.Threading.CpuAffinity.PinCurrentThread(on);
+                for (var i = 0; i < 50; i++)
+                    peer.Send(TestFrames.Udp(pair.MacA, pair.MacB, pair.AddressB, pair.AddressA, 9, (ulong)(on * 65536 + i)));
+            });
+            sender.Start();
+            sender.Join();
+        }
+        for (var queue = 0; queue < 2; queue++)
+        {
+            var seen = PortTraffic.Serve(port.Queues[queue], 50, Patience, _ => false);
+            Assert.Equal(Enumerable.Range(0, 50).Select(i => (ulong)(queue * 65536 + i)), seen.Order());
+        }
     }
 
     [SkippableFact]

@@ -29,7 +29,7 @@ public sealed class XskSocketTests(ITestOutputHelper output)
         var count = HeaderProbe.Check(["sys/socket.h", "linux/if_xdp.h"],
             [typeof(sockaddr_xdp), typeof(xdp_ring_offset), typeof(xdp_mmap_offsets), typeof(xdp_umem_reg), typeof(xdp_statistics),
              typeof(xdp_options), typeof(xdp_desc)],
-            [typeof(if_xdp)],
+            [typeof(if_xdp), typeof(socket_busy_poll)],
             // Linux 6.8 put tx_metadata_len in what was xdp_umem_reg's tail padding.
             newerThanHeaders: ["xdp_umem_reg.tx_metadata_len"]);
         output.WriteLine($"{count} fields and constants agree");
@@ -48,6 +48,18 @@ public sealed class XskSocketTests(ITestOutputHelper output)
         Assert.Equal(0u, socket.Rx.Available());
         Assert.Equal(0u, socket.Completion.Available());
         Assert.Equal(0ul, socket.ReadStatistics().rx_dropped);
+    }
+
+    [SkippableFact]
+    public void Busy_polling_sets_the_socket_options_the_kernel_then_reports()
+    {
+        var why = VethPair.WhyUnavailable();
+        Skip.If(why is not null, why);
+        using var pair = new VethPair();
+        using var socket = pair.InA(() => XskSocket.Open(pair.IfindexA, 0, new XskOptions { RingSize = 64, FrameCount = 128, BusyPoll = true, BusyPollMicroseconds = 50 }));
+        Assert.Equal(1, socket.GetSocketOption(socket_busy_poll.SO_PREFER_BUSY_POLL));
+        Assert.Equal(50, socket.GetSocketOption(socket_busy_poll.SO_BUSY_POLL));
+        // SO_BUSY_POLL_BUDGET can be set but not read back (getsockopt says ENOPROTOOPT).
     }
 
     [SkippableFact]

@@ -15,8 +15,13 @@ public sealed class VethPair : IDisposable
 {
     private readonly List<string> namespaces = [];
 
-    public VethPair(string prefix = "xg")
+    /// <param name="prefix">Starts every name (at most 3 characters, so interface names fit IFNAMSIZ).</param>
+    /// <param name="queues">RX and TX queues of each end (veth numrxqueues/numtxqueues).</param>
+    public VethPair(string prefix = "xg", int queues = 1)
     {
+        if (prefix.Length is 0 or > 3)
+            throw new ArgumentException($"prefix '{prefix}' must be 1 to 3 characters", nameof(prefix));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(queues);
         var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
         NamespaceA = $"{prefix}-a-{suffix}";
         NamespaceB = $"{prefix}-b-{suffix}";
@@ -36,7 +41,8 @@ public sealed class VethPair : IDisposable
                 Sysctl(ns, "net.ipv6.conf.all.disable_ipv6=1");
                 Sysctl(ns, "net.ipv6.conf.default.disable_ipv6=1");
             }
-            Ip($"link add {InterfaceA} netns {NamespaceA} type veth peer name {InterfaceB} netns {NamespaceB}");
+            var queueCounts = $"numrxqueues {queues} numtxqueues {queues}";
+            Ip($"link add {InterfaceA} netns {NamespaceA} {queueCounts} type veth peer name {InterfaceB} netns {NamespaceB} {queueCounts}");
             Ip($"-n {NamespaceA} addr add {AddressA}/24 dev {InterfaceA}");
             Ip($"-n {NamespaceB} addr add {AddressB}/24 dev {InterfaceB}");
             Ip($"-n {NamespaceA} link set {InterfaceA} up");

@@ -1,5 +1,6 @@
 using XdpGate.Linux.AfXdp;
 using XdpGate.Linux.Netlink;
+using XdpGate.Linux.Netns;
 
 namespace XdpGate.Appliance.Ports.AfXdp;
 
@@ -11,11 +12,13 @@ namespace XdpGate.Appliance.Ports.AfXdp;
 public sealed class AfXdpPort : IPort
 {
     private readonly RouteSocket route;
+    private readonly InterfaceLock claim;
     private readonly XskRedirectProgram program;
     private readonly AfXdpQueue[] queues;
 
-    private AfXdpPort(string name, RouteSocket route, LinkInfo link, XskRedirectProgram program, AfXdpQueue[] queues)
+    private AfXdpPort(string name, RouteSocket route, InterfaceLock claim, LinkInfo link, XskRedirectProgram program, AfXdpQueue[] queues)
     {
+        this.claim = claim;
         Name = name;
         Ifindex = link.Ifindex;
         this.route = route;
@@ -38,6 +41,7 @@ public sealed class AfXdpPort : IPort
         ArgumentNullException.ThrowIfNull(options);
         var route = new RouteSocket();
         var queues = new List<AfXdpQueue>();
+        InterfaceLock? claim = null;
         XskRedirectProgram? program = null;
         try
         {
@@ -45,21 +49,24 @@ public sealed class AfXdpPort : IPort
             if (options.Queues > link.RxQueues)
                 throw new ArgumentOutOfRangeException(nameof(options), options.Queues,
                     $"interface '{name}' has {link.RxQueues} RX queue(s); cannot open {options.Queues}");
+            // Held while the port lives: an xdpgate_xsk program found on an unclaimed interface is a crashed run's.
+            claim = InterfaceLock.Acquire(link.Ifindex, name, "afxdp");
             program = XskRedirectProgram.Attach(route, link, options.Queues);
-            var xsk = new XskOptions { FrameSize = options.FrameSize, RingSize = options.RingSize, FrameCount = options.RingSize * 2, Mode = mode };
+            var xsk = new XskOptions { FrameSize = options.FrameSize, RingSize = options.RingSize, FrameCount = options.RingSize * 2, Mode = mode, BusyPoll = options.BusyPoll };
             for (var queue = 0; queue < options.Queues; queue++)
             {
                 var socket = XskSocket.Open(link.Ifindex, queue, xsk);
                 queues.Add(new AfXdpQueue(socket));
                 Linux.Bpf.BpfSyscall.XskMapSet(program.XskMap, (uint)queue, socket.Fd);
             }
-            return new AfXdpPort(name, route, link, program, [.. queues]);
+            return new AfXdpPort(name, route, claim, link, program, [.. queues]);
         }
         catch
         {
             foreach (var queue in queues)
                 queue.Dispose();
             program?.Dispose();
+            claim?.Dispose();
             route.Dispose();
             throw;
         }
@@ -76,6 +83,7 @@ public sealed class AfXdpPort : IPort
             foreach (var queue in queues)
                 queue.Dispose();
             route.Dispose();
+            claim.Dispose();
         }
     }
 

@@ -12,6 +12,8 @@ namespace XdpGate.Appliance.Ports.AfXdp;
 /// arrived on (its XSKMAP entry), or up the kernel stack when that queue has none. Built here, loaded with bpf(),
 /// attached with netlink; <see cref="Dispose"/> detaches it. A run that crashed leaves it attached: the next
 /// <see cref="Attach"/> recognises it by <see cref="ProgramName"/> and replaces it, and refuses anyone else's program.
+/// The caller holds the interface's <see cref="Linux.Netns.InterfaceLock"/>, so a program of that name found there
+/// cannot belong to a live run.
 /// </summary>
 public sealed class XskRedirectProgram : IDisposable
 {
@@ -105,6 +107,10 @@ public sealed class XskRedirectProgram : IDisposable
             {
                 if (Links.Get(route, Ifindex).XdpProgId == ProgId)
                     Links.DetachXdp(route, Ifindex, Mode);
+            }
+            catch (Linux.SyscallException e) when (e.Errno == Linux.Errno.ENODEV)
+            {
+                // The interface is gone, and its program with it.
             }
             finally
             {

@@ -1,0 +1,25 @@
+using XdpGate.Appliance.Bench;
+using XdpGate.Linux.Tests.Net;
+using Xunit;
+
+namespace XdpGate.EndToEnd.Tests;
+
+/// <summary>`xdpgate bench` on veth, briefly: both sides measured, and the namespaces it built gone afterwards.</summary>
+public sealed class BenchTests
+{
+    [SkippableFact]
+    public void The_veth_bench_measures_the_kernel_and_the_appliance_and_cleans_up()
+    {
+        var why = ApplianceFixture.WhyUnavailable() ?? BenchTopology.WhyUnavailable();
+        Skip.If(why is not null, why);
+        var log = new List<string>();
+        var options = new VethBenchOptions { Modes = [BenchMode.Drop], Drivers = ["afxdp"], Duration = TimeSpan.FromSeconds(1.5) };
+
+        var rows = VethBench.Run(options, log.Add).ToList();
+
+        Assert.Equal(["kernel", "xdpgate afxdp"], rows.Select(r => r.Dut));
+        Assert.All(rows, row => Assert.True(row.Mpps > 0 && row.GeneratorMpps > 0, $"{row.Dut}: {row.Mpps} Mpps, generator {row.GeneratorMpps}"));
+        var topology = Assert.Single(log).Split(' ')[1].Split('/')[0];
+        Assert.DoesNotContain(topology, VethPair.Ip("netns list"), StringComparison.Ordinal);
+    }
+}
