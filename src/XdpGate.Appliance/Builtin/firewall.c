@@ -135,6 +135,8 @@ static __always_inline __u32 fw_bit_index(__u64 low)
 
 struct fw_scan {
 	__u64 cand0, cand1; /* blocks still to scan: the AND of the classes' summaries */
+	__u64 sum0[FW_DIMS], sum1[FW_DIMS]; /* each class's summary, to rank a block among its non-empty ones */
+	__u32 base[FW_DIMS];
 	__u32 cls[FW_DIMS];
 	__u32 nblocks;
 	__u32 active;
@@ -142,6 +144,22 @@ struct fw_scan {
 	__u32 bytes;
 	__u32 hit; /* a terminal rule decided */
 };
+
+static __always_inline __u64 fw_popcount(__u64 x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
+}
+
+/* The fw_bitmaps key of block `block` of this dimension's class: its base plus the non-empty blocks before it. */
+static __always_inline __u32 fw_block_key(struct fw_scan *s, __u32 dim, __u32 block)
+{
+	if (block < 64)
+		return s->base[dim] + fw_popcount(s->sum0[dim] & ((1ULL << block) - 1));
+	return s->base[dim] + fw_popcount(s->sum0[dim]) + fw_popcount(s->sum1[dim] & ((1ULL << (block - 64)) - 1));
+}
 
 static __always_inline int fw_and_dim(struct fw_scan *s, __u32 dim, __u32 block, struct fw_block *acc)
 {
@@ -151,7 +169,7 @@ static __always_inline int fw_and_dim(struct fw_scan *s, __u32 dim, __u32 block,
 
 	if (!(s->active & (1u << dim)))
 		return 0;
-	key = s->cls[dim] * s->nblocks + block;
+	key = fw_block_key(s, dim, block);
 	b = bpf_map_lookup_elem(&fw_bitmaps, &key);
 	if (!b)
 		return -1;
@@ -197,7 +215,7 @@ static __always_inline long fw_scan_block(struct fw_scan *s, __u32 block)
 {
 	struct fw_block acc;
 	struct fw_block *first;
-	__u32 key = s->cls[FW_DIM_PROTO] * s->nblocks + block;
+	__u32 key = fw_block_key(s, FW_DIM_PROTO, block);
 	__u64 any = 0;
 	int i;
 
@@ -241,7 +259,7 @@ static long fw_next_block(__u32 index, void *ctx)
 	return 1;
 }
 
-/* ANDs the summary of this dimension's class into the candidates; -1 when the class has none (maps written wrong). */
+/* ANDs the summary of this dimension's class into the candidates and keeps it; -1 when the class has none (maps written wrong). */
 static __always_inline int fw_and_summary(struct fw_scan *s, __u32 dim)
 {
 	struct fw_summary *sum;
@@ -253,6 +271,9 @@ static __always_inline int fw_and_summary(struct fw_scan *s, __u32 dim)
 		return -1;
 	s->cand0 &= sum->w[0];
 	s->cand1 &= sum->w[1];
+	s->sum0[dim] = sum->w[0];
+	s->sum1[dim] = sum->w[1];
+	s->base[dim] = sum->base;
 	return 0;
 }
 

@@ -7,10 +7,12 @@
  * looked up once and yields a class; a class names one bitmap with a bit per
  * rule, the rules that this field value satisfies. ANDing the bitmaps of all
  * constrained dimensions leaves the rules the packet matches; the lowest set
- * bit is the first match. Bitmaps are stored in blocks of FW_BLOCK_RULES bits
- * (key = class * nblocks + block). Each class also has a summary, a bit per
- * block that holds any rule; ANDing the summaries first leaves the only blocks
- * worth scanning, which are scanned in order until the first terminal match.
+ * bit is the first match. Bitmaps are cut into blocks of FW_BLOCK_RULES bits.
+ * A class's summary has a bit per block that holds any rule; ANDing the
+ * summaries first leaves the only blocks worth scanning, scanned in order until
+ * the first terminal match. Since a candidate block is non-empty in every
+ * class involved, only non-empty blocks are stored: a class's k-th non-empty
+ * block is fw_bitmaps[base + k].
  */
 #ifndef XDPGATE_FIREWALL_H
 #define XDPGATE_FIREWALL_H
@@ -77,7 +79,9 @@ struct fw_block {
 };
 
 struct fw_summary {
-	__u64 w[FW_SUMMARY_WORDS];
+	__u64 w[FW_SUMMARY_WORDS]; /* bit b: block b holds a rule of this class */
+	__u32 base;                /* fw_bitmaps key of the class's first non-empty block */
+	__u32 pad;
 };
 
 struct fw_lpm4_key {

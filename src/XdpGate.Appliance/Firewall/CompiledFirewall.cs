@@ -34,18 +34,45 @@ public sealed class CompiledFirewall
     public Dictionary<uint, uint> Ingress { get; } = [];
 
     /// <summary>Class bitmaps, <see cref="Blocks"/> * FW_BLOCK_WORDS words each, indexed by class.</summary>
-    public IReadOnlyList<ulong[]> Bitmaps { get; internal set; } = [];
+    public IReadOnlyList<ulong[]> Bitmaps { get; private set; } = [];
 
-    /// <summary>fw_summaries: per class, a bit per block that holds any of its rules.</summary>
-    public ulong[] Summary(int cls)
+    /// <summary>Per class, the fw_bitmaps key of its first non-empty block (fw_summary.base).</summary>
+    public IReadOnlyList<uint> Bases { get; private set; } = [];
+
+    /// <summary>Non-empty blocks over all classes: the fw_bitmaps entries written.</summary>
+    public int StoredBlocks { get; private set; }
+
+    internal void SetBitmaps(List<ulong[]> bitmaps)
     {
-        var summary = new ulong[FirewallLayout.FW_SUMMARY_WORDS];
+        Bitmaps = bitmaps;
+        var bases = new uint[bitmaps.Count];
+        var stored = 0;
+        for (var cls = 0; cls < bitmaps.Count; cls++)
+        {
+            bases[cls] = (uint)stored;
+            stored += NonEmptyBlocks(cls).Count();
+        }
+        Bases = bases;
+        StoredBlocks = stored;
+    }
+
+    /// <summary>The blocks of a class's bitmap that hold any rule, in order: what fw_bitmaps stores from its base on.</summary>
+    public IEnumerable<int> NonEmptyBlocks(int cls)
+    {
         var bitmap = Bitmaps[cls];
         for (var block = 0; block < Blocks; block++)
         {
             if (bitmap.AsSpan(block * FirewallLayout.FW_BLOCK_WORDS, FirewallLayout.FW_BLOCK_WORDS).ContainsAnyExcept(0UL))
-                summary[block >> 6] |= 1UL << (block & 63);
+                yield return block;
         }
+    }
+
+    /// <summary>fw_summaries.w: per class, a bit per block that holds any of its rules.</summary>
+    public ulong[] Summary(int cls)
+    {
+        var summary = new ulong[FirewallLayout.FW_SUMMARY_WORDS];
+        foreach (var block in NonEmptyBlocks(cls))
+            summary[block >> 6] |= 1UL << (block & 63);
         return summary;
     }
 
@@ -59,7 +86,7 @@ public sealed class CompiledFirewall
         .. Prefixes.Select(p => (p.Key, p.Value.Count)),
         .. Arrays.Select(a => (a.Key, a.Value.Length)),
         (FirewallMaps.Ingress, Ingress.Count),
-        (FirewallMaps.Bitmaps, Bitmaps.Count * Blocks),
+        (FirewallMaps.Bitmaps, StoredBlocks),
         (FirewallMaps.Summaries, Bitmaps.Count),
         (FirewallMaps.Actions, Actions.Length),
     ];

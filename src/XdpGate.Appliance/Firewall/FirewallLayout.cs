@@ -20,6 +20,9 @@ public static class FirewallLayout
     /// <summary>sizeof(struct fw_config): six __u32.</summary>
     public const int ConfigSize = 24;
 
+    /// <summary>sizeof(struct fw_summary): the summary words, base and pad.</summary>
+    public const int SummarySize = FW_SUMMARY_WORDS * 8 + 8;
+
     /// <summary>sizeof(struct fw_counter): packets and bytes.</summary>
     public const int CounterSize = 16;
 }

@@ -35,13 +35,17 @@ public static class FirewallMapWriter
 
         var bitmaps = Map(maps, FirewallMaps.Bitmaps);
         var summaries = Map(maps, FirewallMaps.Summaries);
+        var summary = new byte[FirewallLayout.SummarySize];
         for (var cls = 0; cls < compiled.Bitmaps.Count; cls++)
         {
-            Check(summaries, summaries.Update(BitConverter.GetBytes((uint)cls), MemoryMarshal.AsBytes(compiled.Summary(cls).AsSpan())));
-            for (var block = 0; block < compiled.Blocks; block++)
+            MemoryMarshal.AsBytes(compiled.Summary(cls).AsSpan()).CopyTo(summary);
+            BinaryPrimitives.WriteUInt32LittleEndian(summary.AsSpan(FW_SUMMARY_WORDS * 8), compiled.Bases[cls]);
+            Check(summaries, summaries.Update(BitConverter.GetBytes((uint)cls), summary));
+            var slot = compiled.Bases[cls];
+            foreach (var block in compiled.NonEmptyBlocks(cls))
             {
                 var words = compiled.Bitmaps[cls].AsSpan(block * FW_BLOCK_WORDS, FW_BLOCK_WORDS);
-                Check(bitmaps, bitmaps.Update(BitConverter.GetBytes((uint)(cls * compiled.Blocks + block)), MemoryMarshal.AsBytes(words)));
+                Check(bitmaps, bitmaps.Update(BitConverter.GetBytes(slot++), MemoryMarshal.AsBytes(words)));
             }
         }
         WriteArray(Map(maps, FirewallMaps.Actions), compiled.Actions);

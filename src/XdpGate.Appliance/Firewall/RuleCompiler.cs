@@ -53,9 +53,9 @@ public static class RuleCompiler
         compiled.Arrays[FirewallMaps.Vlan] = RangeClasses(classes, rules, FW_VLAN_NONE + 1, r => r.Vlans);
         IngressClasses(classes, rules, compiled.Ingress);
 
-        if ((long)classes.Bitmaps.Count * blocks > FW_MAX_BITMAP_BLOCKS)
-            throw new FirewallCompileException($"the rules need {classes.Bitmaps.Count} distinct bitmaps of {blocks} blocks; the built-in firewall holds {FW_MAX_BITMAP_BLOCKS} blocks (fewer distinct prefixes or port ranges per rule would fit)");
-        compiled.Bitmaps = classes.Bitmaps;
+        compiled.SetBitmaps(classes.Bitmaps);
+        if (compiled.Bitmaps.Count > FW_MAX_BITMAP_BLOCKS || compiled.StoredBlocks > FW_MAX_BITMAP_BLOCKS)
+            throw new FirewallCompileException($"the rules need {compiled.Bitmaps.Count} distinct bitmaps with {compiled.StoredBlocks} non-empty blocks of {FW_BLOCK_RULES} rules; the built-in firewall holds {FW_MAX_BITMAP_BLOCKS} of each (fewer distinct prefixes or port ranges would fit)");
         compiled.Actions = [.. rules.Select(r => r.Action switch
         {
             FirewallAction.Count => FW_ACTION_COUNT,

@@ -162,4 +162,25 @@ public class FirewallProgramTests
         Assert.Equal(Drop, firewall.Run(Ipv6("2001:2::1", "2001:2::2", Tcp, extensionHeaders: [HopByHop, DestOptions, Routing, Ah, DestOptions, Routing])));
         Assert.Equal(Pass, firewall.Run(Ipv6("2001:2::1", "2001:2::2", Tcp, destinationPort: 81, extensionHeaders: [HopByHop, Ah])));
     }
+
+    [Fact]
+    public void Thirty_thousand_rules_with_distinct_sources_store_only_their_non_empty_blocks_and_still_match_in_order()
+    {
+        var rules = Enumerable.Range(0, 30_000)
+            .Select(i => new FirewallRule(i % 2 == 0 ? FirewallAction.Drop : FirewallAction.Pass, Source: [new IpPrefix(false, 0xc6120000u + (uint)i, 32)]))
+            .ToList();
+        var policy = new FirewallPolicy(rules, DefaultAction: FirewallAction.Drop);
+
+        var compiled = RuleCompiler.Compile(policy);
+        Assert.Equal(59, compiled.Blocks);
+        Assert.True(compiled.StoredBlocks < 2 * compiled.Bitmaps.Count, $"{compiled.StoredBlocks} blocks stored for {compiled.Bitmaps.Count} classes");
+
+        using var firewall = new FirewallHarness(policy);
+        foreach (var i in new[] { 0, 1, 511, 512, 29_998, 29_999 })
+        {
+            var source = System.Net.IPAddress.Parse($"198.18.{i >> 8}.{i & 255}").ToString();
+            Assert.Equal(i % 2 == 0 ? Drop : Pass, firewall.Run(Ipv4(source, "198.19.0.1", Tcp)));
+            Assert.Equal(1UL, firewall.RuleCounter(i).Packets);
+        }
+    }
 }
