@@ -5,8 +5,10 @@ namespace XdpGate.Appliance.Service;
 
 /// <summary>
 /// Firewall counters that earlier configs counted and the running one's maps do not hold: a reload loads fresh maps,
-/// so what the old maps counted for a rule that is still there (same name, action and match; its position may
-/// change) is kept here and added to what the new maps count. fw_stats (default, non_ip, ...) always carry over.
+/// so what the old maps counted for a rule that is still there (<see cref="CounterCarryOver.Identity"/>: same name,
+/// action and match; its position may change) is kept here and added to what the new maps count. fw_stats
+/// (default, non_ip, ...) always carry over. Unlike writing the old counts into the new maps before the swap, this
+/// also keeps what the old program counted between that moment and the last worker leaving it.
 /// </summary>
 public sealed class CarriedCounters
 {
@@ -60,17 +62,14 @@ public sealed class CarriedCounters
         var oldRules = Rules(old);
         for (var i = 0; i < oldRules.Count; i++)
         {
-            var key = Identity(old.Config.Firewall.Rules[i]);
+            var key = CounterCarryOver.Identity(old.Config.Firewall.Rules[i]);
             if (!totals.TryGetValue(key, out var queue))
                 totals[key] = queue = new Queue<(ulong, ulong)>();
             queue.Enqueue((oldRules[i].Packets, oldRules[i].Bytes));
         }
         var carried = next.Config.Firewall.Rules
-            .Select(rule => totals.TryGetValue(Identity(rule), out var queue) && queue.Count > 0 ? queue.Dequeue() : (0UL, 0UL))
+            .Select(rule => totals.TryGetValue(CounterCarryOver.Identity(rule), out var queue) && queue.Count > 0 ? queue.Dequeue() : (0UL, 0UL))
             .ToArray();
         return new(carried, Stats(old).ToDictionary(s => s.Key, s => s.Value));
     }
-
-    /// <summary>A rule is the same rule in another config when its name, action and match are.</summary>
-    private static string Identity(FirewallRule rule) => $"{rule.Name}\n{rule.Action}\n{FirewallRuleReport.Describe(rule)}";
 }
