@@ -106,4 +106,43 @@ public sealed class ConfigRunTests : IDisposable
         Assert.Contains("dport 11212", ControlClient.Request(socket, "rules"), StringComparison.Ordinal);
         Assert.Contains("\"config.version\":2,\"reloads\":1,\"reload_failures\":1,", ControlClient.Request(socket, "stats"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_custom_program_runs_with_its_rodata_override_and_initial_map_contents()
+    {
+        var capture = Path.Combine(temp.FullName, "ttl.pcap");
+        using (var file = File.Create(capture))
+        using (var writer = new PcapWriter(file))
+        {
+            // 3 from a source the initial map blocks, 2 with TTL 10 (below min_ttl 32 as the config sets it), 4 fine.
+            for (var i = 0; i < 3; i++)
+                writer.Write(DateTimeOffset.UnixEpoch, FirewallPackets.Ipv4("198.18.0.66", "198.19.0.1", FirewallPackets.Udp, 1000 + i, 53));
+            for (var i = 0; i < 2; i++)
+            {
+                var low = FirewallPackets.Ipv4("198.18.1.1", "198.19.0.1", FirewallPackets.Udp, 1000 + i, 53);
+                low[22] = 10;
+                writer.Write(DateTimeOffset.UnixEpoch, low);
+            }
+            for (var i = 0; i < 4; i++)
+                writer.Write(DateTimeOffset.UnixEpoch, FirewallPackets.Ipv4("198.18.1.1", "198.19.0.1", FirewallPackets.Udp, 2000 + i, 53));
+        }
+        var configs = Path.Combine(AppContext.BaseDirectory, "configs");
+        var config = Path.Combine(temp.FullName, "custom.yaml");
+        File.WriteAllText(config, File.ReadAllText(Path.Combine(configs, "custom-program.yaml"))
+            .Replace("pcap: demo.pcap", $"pcap: {capture}", StringComparison.Ordinal)
+            .Replace("programs/", Path.Combine(configs, "programs") + "/", StringComparison.Ordinal)
+            .Replace("/tmp/xdpgate-custom.sock", Path.Combine(temp.FullName, "control.sock"), StringComparison.Ordinal));
+
+        using var appliance = RunToEnd(config);
+
+        var stats = appliance.Stats().ToDictionary(s => s.Key, s => s.Value);
+        Assert.Equal(5UL, stats["port.in.drop"]);
+        Assert.Equal(4UL, stats["port.in.pass"]);
+        Assert.Empty(appliance.Rules());
+        Assert.Equal("xdp_ttl_guard", appliance.Status().Program);
+        Assert.Equal(2, appliance.Maps["blocked_src"].Dump().Count());
+        File.WriteAllText(config, File.ReadAllText(config).Replace("min_ttl: 32", "min_ttl: 5", StringComparison.Ordinal));
+        Assert.Null(appliance.Reload());
+        Assert.Equal(2, appliance.Version);
+    }
 }
