@@ -1,6 +1,5 @@
 using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
-using XdpGate.Bpf.Jit;
 using XdpGate.Bpf.Program;
 using XdpGate.Linux.Threading;
 
