@@ -21,10 +21,10 @@ public static class CommandTable
             VmCommands.Build(io),
             AsmCommands.BuildAssemble(io),
             AsmCommands.BuildDisassemble(io),
+            CheckCommand.Build(io),
             RunCommand.Build(io),
             GenCommand.Build(io),
             BenchCommand.Build(io),
-            CheckCommand.Build(io),
         };
         foreach (var command in ControlCommands.Build(io))
             root.Subcommands.Add(command);
@@ -40,7 +40,8 @@ public static class CommandTable
         {
             return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ControlRequestException or ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException or Linux.SyscallException)
+        catch (Exception e) when (e is BpfLoadException or CliInputException or PcapFormatException or ControlRequestException or ArgumentException or IOException
+            or UnauthorizedAccessException or InvalidOperationException or Linux.SyscallException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCode.Failure;
