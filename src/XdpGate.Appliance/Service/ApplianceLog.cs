@@ -13,13 +13,13 @@ public sealed class ApplianceLog(TextWriter writer)
 {
     private readonly object gate = new();
 
-    /// <summary>The config's `logging` section; set once the config is read (and again after each reload).</summary>
-    public LoggingConfig Settings { get; set; } = LoggingConfig.Default;
+    /// <summary>The `logging` section of the config serving now (read at every line, so a reload's change applies at once).</summary>
+    public Func<LoggingConfig> Settings { get; set; } = () => LoggingConfig.Default;
 
     public void Write(LogLevel level, string message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var settings = Settings;
+        var settings = Settings();
         if (level < settings.Level)
             return;
         var time = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);

@@ -34,7 +34,7 @@ internal static class ConfigRun
         }
         using (appliance)
         {
-            log.Settings = appliance.Config.Logging;
+            log.Settings = () => appliance.Config.Logging;
             Describe(log, appliance, taps, setup.ConfigPath is null);
             var socket = options.ControlSocket ?? appliance.Config.Control.Socket;
             await using var control = socket.Length == 0 ? null : ControlServer.Start(socket, appliance);
@@ -43,9 +43,7 @@ internal static class ConfigRun
             string? Reload(string why)
             {
                 log.Write(LogLevel.Info, $"reloading {path} ({why})");
-                var error = appliance.Reload();
-                log.Settings = appliance.Config.Logging;
-                return error;
+                return appliance.Reload();
             }
             using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {
