@@ -29,11 +29,7 @@ public sealed class ConfiguredPorts : IDisposable
         try
         {
             foreach (var port in config.Ports)
-            {
-                if (port.Queues != PortConfig.DefaultQueues && port.Queues != workers)
-                    throw new ConfigBuildException($"{config.Path}: port '{port.Name}' asks for {port.Queues} queues but there are {workers} workers; each worker owns one queue of every port");
                 ports.Add(options.OpenPort?.Invoke(port, portOptions) ?? Open(port, portOptions, options));
-            }
         }
         catch (Exception e) when (e is not ConfigBuildException)
         {
