@@ -15,7 +15,7 @@ public sealed record WorkerOptions
 
     public int BatchSize { get; init; } = 64;
     public IdleMode Idle { get; init; } = IdleMode.BusyPoll;
-    public ExecutionEngine Engine { get; init; } = ExecutionEngine.Interpreter;
+    public ExecutionEngine Engine { get; init; } = ExecutionEngine.Jit;
 }
 
 /// <summary>

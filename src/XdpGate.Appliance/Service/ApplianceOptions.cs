@@ -9,7 +9,7 @@ namespace XdpGate.Appliance.Service;
 /// <summary>How a config is run: what the config file does not say (engine, ring sizes, where captures are written).</summary>
 public sealed record ApplianceOptions
 {
-    public ExecutionEngine Engine { get; init; } = ExecutionEngine.Interpreter;
+    public ExecutionEngine Engine { get; init; } = ExecutionEngine.Jit;
 
     /// <summary>Ring sizes and busy-polling of every port; the queue count is always the worker count.</summary>
     public PortOptions Ports { get; init; } = new();

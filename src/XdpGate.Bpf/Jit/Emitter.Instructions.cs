@@ -370,7 +370,7 @@ internal sealed unsafe partial class Emitter
         il.Emit(OpCodes.Brtrue, loaded);
         Ld64(0);
         St(0);
-        Leave(JitStatus.Exit);
+        LeaveExit();
         il.MarkLabel(loaded);
         il.Emit(OpCodes.Ldloc, scratch);
         St(0);

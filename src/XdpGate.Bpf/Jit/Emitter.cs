@@ -64,7 +64,9 @@ internal sealed unsafe partial class Emitter
     private readonly List<(Label Stub, int Pc, int Target)> backwardStubs = [];
 
     // Arguments of the emitted method.
-    private const short ArgVm = 0, ArgState = 1, ArgStartPc = 2, ArgEntryDepth = 3;
+    // Argument 0 is the object the delegate is closed over (unused): a closed delegate calls straight into the code,
+    // where an open static one goes through a thunk that shifts every argument.
+    private const short ArgVm = 1, ArgState = 2, ArgStartPc = 3, ArgEntryDepth = 4;
 
     public Emitter(BpfProgram program)
     {
@@ -73,7 +75,7 @@ internal sealed unsafe partial class Emitter
         code = program.Code;
         length = program.Length;
         method = new DynamicMethod($"bpf_jit_{program.Name}", typeof(int),
-            [typeof(BpfVm), typeof(ulong*), typeof(int), typeof(int)], typeof(Emitter).Module, skipVisibility: true);
+            [typeof(object), typeof(BpfVm), typeof(ulong*), typeof(int), typeof(int)], typeof(Emitter).Module, skipVisibility: true);
         // Every local is written before it is read (registers come from the state), so no zeroing prologue.
         method.InitLocals = false;
         il = method.GetILGenerator();
@@ -108,7 +110,7 @@ internal sealed unsafe partial class Emitter
         EmitBackwardStubs();
         EmitExit();
         EmitEpilogues();
-        var body = method.CreateDelegate<JitBody>();
+        var body = method.CreateDelegate<JitBody>(program);
         Probe(body);
         return new JitProgram(program, body, entries, checkedAccesses);
     }
@@ -205,7 +207,7 @@ internal sealed unsafe partial class Emitter
         il.Emit(OpCodes.Ldloc, depth);
         il.Emit(OpCodes.Ldarg, ArgEntryDepth);
         il.Emit(OpCodes.Bne_Un, pop);
-        Leave(JitStatus.Exit);
+        LeaveExit();
 
         il.MarkLabel(pop);
         FrameAt();
@@ -271,6 +273,16 @@ internal sealed unsafe partial class Emitter
         il.Emit(OpCodes.Ldarg, ArgState);
         il.Emit(OpCodes.Ldc_I4, slot * sizeof(ulong));
         il.Emit(OpCodes.Add);
+    }
+
+    /// <summary>Ends the run of the entry frame: only r0 is read after an exit, so only r0 is saved.</summary>
+    private void LeaveExit()
+    {
+        il.Emit(OpCodes.Ldarg, ArgState);
+        il.Emit(OpCodes.Ldloc, r[0]);
+        il.Emit(OpCodes.Stind_I8);
+        il.Emit(OpCodes.Ldc_I4, (int)JitStatus.Exit);
+        il.Emit(OpCodes.Ret);
     }
 
     /// <summary>Saves the registers into the state and returns <paramref name="why"/> to the driver.</summary>

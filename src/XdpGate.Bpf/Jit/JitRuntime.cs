@@ -16,30 +16,42 @@ internal static unsafe class JitRuntime
     internal const int DepthSlot = MAX_BPF_REG;
 
     /// <summary>The engine entry for <see cref="BpfVm"/>: like Interpreter.Execute.</summary>
+    [SkipLocalsInit]
     internal static ulong Execute(BpfVm vm, BpfProgram program, ulong r1, ulong r2)
     {
         vm.BackwardJumpsLeft = vm.BackwardJumpLimit;
         var state = stackalloc ulong[StateSlots];
-        new Span<ulong>(state, StateSlots).Clear();
-        state[1] = r1;
-        state[2] = r2;
-        state[BPF_REG_FP] = Interpreter.FramePointer(vm, 0);
-        return Drive(vm, program, 0, state, 0);
+        Enter(state, r1, r2, Interpreter.FramePointer(vm, 0), 0);
+        var code = JitCompiler.CodeFor(program);
+        // The common run exits from the code it entered; tail calls and cross-program returns take the driver.
+        var status = (JitStatus)code.Body(vm, state, 0, 0);
+        return status == JitStatus.Exit ? state[0] : Continue(vm, program, status, state, 0);
     }
 
     /// <summary>A bpf_loop callback in a new frame, as Interpreter.RunCallback.</summary>
+    [SkipLocalsInit]
     internal static ulong RunCallback(BpfVm vm, BpfProgram program, int startPc, ulong iteration, ulong context, int depth)
     {
         // Callbacks named by lddw are entry points; a computed code address is not, and the interpreter runs it.
-        if (!JitCompiler.CodeFor(program).IsEntry(startPc))
+        var code = JitCompiler.CodeFor(program);
+        if (!code.IsEntry(startPc))
             return Interpreter.RunCallback(vm, program, startPc, iteration, context, depth);
         var state = stackalloc ulong[StateSlots];
-        new Span<ulong>(state, StateSlots).Clear();
-        state[1] = iteration;
-        state[2] = context;
-        state[BPF_REG_FP] = Interpreter.FramePointer(vm, depth);
+        Enter(state, iteration, context, Interpreter.FramePointer(vm, depth), depth);
+        var status = (JitStatus)code.Body(vm, state, startPc, depth);
+        return status == JitStatus.Exit ? state[0] : Continue(vm, program, status, state, depth);
+    }
+
+    /// <summary>A fresh frame's registers, as the interpreter starts one: r1, r2, r10 given, the rest zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Enter(ulong* state, ulong r1, ulong r2, ulong fp, int depth)
+    {
+        state[0] = 0;
+        state[1] = r1;
+        state[2] = r2;
+        state[3] = state[4] = state[5] = state[6] = state[7] = state[8] = state[9] = 0;
+        state[BPF_REG_FP] = fp;
         state[DepthSlot] = (ulong)depth;
-        return Drive(vm, program, startPc, state, depth);
     }
 
     /// <summary>bpf_loop from compiled code: the interpreter's checks, iterations run by <see cref="RunCallback"/>.</summary>
@@ -56,11 +68,13 @@ internal static unsafe class JitRuntime
         return false;
     }
 
-    private static ulong Drive(BpfVm vm, BpfProgram program, int pc, ulong* state, int entryDepth)
+    /// <summary>The driver after the code returned for something other than an exit: moves between programs until one exits.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong Continue(BpfVm vm, BpfProgram program, JitStatus status, ulong* state, int entryDepth)
     {
         while (true)
         {
-            var status = (JitStatus)JitCompiler.CodeFor(program).Body(vm, state, pc, entryDepth);
+            int pc;
             switch (status)
             {
                 case JitStatus.Exit:
@@ -79,6 +93,7 @@ internal static unsafe class JitRuntime
                 default:
                     return 0;
             }
+            status = (JitStatus)JitCompiler.CodeFor(program).Body(vm, state, pc, entryDepth);
         }
     }
 }

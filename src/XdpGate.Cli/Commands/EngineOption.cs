@@ -3,17 +3,23 @@ using XdpGate.Bpf.Execution;
 
 namespace XdpGate.Cli.Commands;
 
-/// <summary>`--engine interp|jit`: which execution engine runs the program. The interpreter is the reference and the default until the verifier lands.</summary>
+/// <summary>
+/// `--engine interp|jit`: which execution engine runs the program. The JIT is the default for programs the verifier
+/// checked (its proofs let it drop run-time checks); the interpreter stays the reference.
+/// </summary>
 internal static class EngineOption
 {
-    public static Option<string> Create()
+    public const string Default = "jit";
+
+    /// <param name="defaultName">The engine when none is given: `vm run` runs unverified bytecode and defaults to the reference.</param>
+    public static Option<string> Create(string defaultName = Default)
     {
-        var option = new Option<string>("--engine") { Description = "Execution engine: interp (reference) or jit", DefaultValueFactory = _ => "interp" };
+        var option = new Option<string>("--engine") { Description = $"Execution engine: interp (reference) or jit (default {defaultName})", DefaultValueFactory = _ => defaultName };
         option.AcceptOnlyFromAmong([.. ExecutionEngines.Names]);
         return option;
     }
 
-    public static ExecutionEngine Parse(string? name) => ExecutionEngines.Parse(name ?? "interp");
+    public static ExecutionEngine Parse(string? name) => ExecutionEngines.Parse(name ?? Default);
 
     public static string Name(ExecutionEngine engine) => engine == ExecutionEngine.Jit ? "jit" : "interp";
 }

@@ -12,7 +12,7 @@ internal static class VmCommands
     public static Command Build(CliIo io)
     {
         var memory = new Option<string>("--mem") { Description = "Input memory as hex (whitespace ignored); r1 points at it, r2 is its length" };
-        var engine = EngineOption.Create();
+        var engine = EngineOption.Create("interp");
         var run = new Command("run", "Run a program given on stdin as hex bytecode; prints r0 as 0x...") { memory, engine };
         run.SetAction(parsed =>
         {
