@@ -1,5 +1,4 @@
-using System.Text.Json;
-using XdpGate.Bpf.Elf;
+using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Maps;
 using XdpGate.Linux.Bpf;
 using Xunit;
@@ -18,8 +17,8 @@ public sealed class CorpusAgreementTests
     public static TheoryData<string> Programs()
     {
         var data = new TheoryData<string>();
-        foreach (var packets in System.IO.Directory.GetFiles(Directory, "*.packets").Order(StringComparer.Ordinal))
-            data.Add(Path.GetFileNameWithoutExtension(packets));
+        foreach (var name in ObjectFixture.Names(Directory))
+            data.Add(name);
         return data;
     }
 
@@ -42,14 +41,15 @@ public sealed class CorpusAgreementTests
     public void Corpus_program_gives_the_kernels_results_on_every_frame_and_map(string name)
     {
         KernelObject.Require();
-        var obj = BpfObject.Open(Path.Combine(Directory, name + ".o"));
+        var fixture = new ObjectFixture(Directory, name);
+        var obj = fixture.Object;
         using var both = new KernelAndEngine([.. obj.Maps.Select(m => m.Definition)]);
-        Prepare(both, obj, name);
+        fixture.Prepare(both, KernelObject.PossibleCpuCount);
 
         var kernel = new List<string>();
         var engine = new List<string>();
         var frame = 0;
-        foreach (var (program, packet) in Frames(name, obj))
+        foreach (var (program, packet) in fixture.Frames())
         {
             var (k, e) = both.Run(program, packet);
             frame++;
@@ -76,11 +76,11 @@ public sealed class CorpusAgreementTests
     [MemberData(nameof(ProgramsOnEngines))]
     public void Corpus_program_gives_the_recorded_kernel_results_on_every_frame(string name, string engineName)
     {
-        var obj = BpfObject.Open(Path.Combine(Directory, name + ".o"));
-        using var engine = new EngineObject([.. obj.Maps.Select(m => m.Definition)], KernelObject.PossibleCpuCount, engineName);
-        Prepare(engine, obj, name);
+        var fixture = new ObjectFixture(Directory, name);
+        using var engine = new EngineObject([.. fixture.Object.Maps.Select(m => m.Definition)], KernelObject.PossibleCpuCount, engineName);
+        fixture.Prepare(engine, KernelObject.PossibleCpuCount);
         var expected = RecordedFrames(Path.Combine(Directory, name + ".kernel.txt"));
-        var actual = Frames(name, obj).Select(f =>
+        var actual = fixture.Frames().Select(f =>
         {
             var run = engine.Run(f.Program, f.Packet);
             var meta = run.Metadata.Length == 0 ? "-" : Convert.ToHexStringLower(run.Metadata);
@@ -107,71 +107,4 @@ public sealed class CorpusAgreementTests
 
     private static string Describe(XdpRun run) =>
         $"retval {run.Retval} meta {Convert.ToHexString(run.Metadata)} packet {Convert.ToHexString(run.Packet)}{(run.Fault is null ? "" : " fault " + run.Fault)}";
-
-    /// <summary>The frames of NAME.packets in order, each with the program that runs it (`#! prog NAME` lines switch).</summary>
-    private static IEnumerable<(string Program, byte[] Packet)> Frames(string name, BpfObject obj)
-    {
-        var current = obj.Programs[0].Name;
-        foreach (var line in File.ReadLines(Path.Combine(Directory, name + ".packets")))
-        {
-            if (line.StartsWith("#! prog ", StringComparison.Ordinal))
-                current = line["#! prog ".Length..].Trim();
-            if (line.Length > 0 && line[0] != '#')
-                yield return (current, Convert.FromHexString(line.Trim()));
-        }
-    }
-
-    /// <summary>Global data, programs, initial program-array slots, then NAME.maps.json, as the corpus README says.</summary>
-    private static void Prepare(IXdpSetup target, BpfObject obj, string name)
-    {
-        for (var i = 0; i < obj.Maps.Count; i++)
-        {
-            if (obj.Maps[i].Kind == ObjectMapKind.GlobalData)
-                target.Update(i, new byte[4], obj.Maps[i].InitialData.ToArray());
-        }
-        foreach (var program in obj.Programs)
-            target.Load(obj, program);
-        for (var i = 0; i < obj.Maps.Count; i++)
-        {
-            foreach (var slot in obj.Maps[i].ProgramSlots)
-                target.SetTailCall(i, slot.Index, slot.Program);
-        }
-        ApplyMapsJson(target, obj, Path.Combine(Directory, name + ".maps.json"));
-    }
-
-    private static void ApplyMapsJson(IXdpSetup target, BpfObject obj, string path)
-    {
-        if (!File.Exists(path))
-            return;
-        var mapIndex = obj.Maps.Select((m, i) => (m.Name, i)).ToDictionary(p => p.Name, p => p.i);
-        using var document = JsonDocument.Parse(File.ReadAllText(path));
-        foreach (var map in document.RootElement.EnumerateObject())
-        {
-            var index = mapIndex[map.Name];
-            var definition = obj.Maps[index].Definition;
-            foreach (var entry in map.Value.EnumerateArray())
-            {
-                var key = Convert.FromHexString(entry.GetProperty("key").GetString()!);
-                if (entry.TryGetProperty("prog", out var program))
-                {
-                    target.SetTailCall(index, BitConverter.ToUInt32(key), program.GetString()!);
-                    continue;
-                }
-                var value = Convert.FromHexString(entry.GetProperty("value").GetString()!);
-                target.Update(index, key, IsPerCpu(definition) ? EverySlot(value, definition) : value);
-            }
-        }
-    }
-
-    private static bool IsPerCpu(MapDefinition definition) => definition.Type is bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY
-        or bpf_map_type.BPF_MAP_TYPE_PERCPU_HASH or bpf_map_type.BPF_MAP_TYPE_LRU_PERCPU_HASH;
-
-    private static byte[] EverySlot(byte[] value, MapDefinition definition)
-    {
-        var stride = BpfMap.RoundUp8((int)definition.ValueSize);
-        var all = new byte[stride * KernelObject.PossibleCpuCount];
-        for (var cpu = 0; cpu < KernelObject.PossibleCpuCount; cpu++)
-            value.CopyTo(all, cpu * stride);
-        return all;
-    }
 }

@@ -1,4 +1,6 @@
+using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Execution;
+using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
@@ -7,13 +9,12 @@ using XdpGate.Bpf.Xdp;
 namespace XdpGate.Bpf.Tests.Kernel;
 
 /// <summary>
-/// The same object in our engine: maps from MapFactory, programs from BpfProgram.Load, runs on a VM for CPU 0 with
+/// The same object in our engine (<see cref="EngineObjectLoad"/>), runs on a VM for CPU 0 with
 /// the named engine (see <see cref="Engines"/>).
 /// </summary>
 internal sealed unsafe class EngineObject : IXdpTarget
 {
-    private readonly BpfMap[] maps;
-    private readonly Dictionary<string, BpfProgram> programs = new(StringComparer.Ordinal);
+    private readonly EngineObjectLoad loaded;
     private readonly BpfVm vm = new(cpu: 0);
     private readonly PacketBuffer frame = new();
 
@@ -23,29 +24,21 @@ internal sealed unsafe class EngineObject : IXdpTarget
     {
         this.engine = engine;
         Maps = definitions;
-        maps = definitions.Select(d => MapFactory.Create(d, possibleCpus)).ToArray();
+        loaded = new EngineObjectLoad(definitions, possibleCpus);
     }
 
     public string Name => "engine";
 
     public IReadOnlyList<MapDefinition> Maps { get; }
 
-    public void Update(int map, byte[] key, byte[] value)
-    {
-        var result = maps[map].Update(key, value);
-        if (result != 0)
-            throw new InvalidOperationException($"engine map '{maps[map].Name}': update of key {Convert.ToHexString(key)} failed with {Errno.Name(result)}");
-    }
+    public void Update(int map, byte[] key, byte[] value) => loaded.Update(map, key, value);
 
     public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP) =>
-        programs.Add(name, BpfProgram.Load(instructions, new ProgramOptions { Name = name, Type = type, Maps = maps }));
+        loaded.Load(name, instructions, type);
 
-    public void SetTailCall(int map, uint slot, string program)
-    {
-        var result = ((ProgArrayMap)maps[map]).SetProgram(slot, programs[program]);
-        if (result != 0)
-            throw new InvalidOperationException($"engine prog array '{maps[map].Name}': slot {slot} refused {program} with {Errno.Name(result)}");
-    }
+    public void Load(BpfObject obj, ObjectProgram program) => loaded.Load(obj, program);
+
+    public void SetTailCall(int map, uint slot, string program) => loaded.SetTailCall(map, slot, program);
 
     public XdpRun Run(string program, byte[] packet, byte[]? metadata = null)
     {
@@ -54,17 +47,16 @@ internal sealed unsafe class EngineObject : IXdpTarget
         // Metadata sits right in front of data, taken from the headroom as the kernel's test run does.
         frame.Context.DataMeta = frame.Context.Data - metadata.Length;
         metadata.CopyTo(new Span<byte>(frame.Context.DataMeta, metadata.Length));
-        var verdict = Engines.RunXdp(engine, vm, programs[program], ref frame.Context);
+        var verdict = Engines.RunXdp(engine, vm, loaded.Program(program), ref frame.Context);
         var fault = vm.LastFault.Reason == FaultReason.None ? null : vm.LastFault.ToString();
         return new XdpRun((uint)verdict, frame.Context.Metadata.ToArray(), frame.Context.Packet.ToArray(), fault);
     }
 
-    public List<KeyValuePair<byte[], byte[]>> Dump(int map) => Dumps.SortByKey(maps[map].Dump());
+    public List<KeyValuePair<byte[], byte[]>> Dump(int map) => Dumps.SortByKey(loaded.Maps[map].Dump());
 
     public void Dispose()
     {
-        foreach (var map in maps)
-            map.Dispose();
+        loaded.Dispose();
         vm.Dispose();
         frame.Dispose();
     }

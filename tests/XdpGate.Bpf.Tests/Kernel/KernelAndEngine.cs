@@ -32,7 +32,7 @@ internal sealed class KernelAndEngine : IXdpSetup, IDisposable
     public void Load(BpfObject obj, ObjectProgram program)
     {
         Kernel.Load(obj, program);
-        ((IXdpSetup)Engine).Load(obj, program);
+        Engine.Load(obj, program);
     }
 
     public void Update(int map, byte[] key, byte[] value)

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using System.Text;
 using XdpGate.Bpf.Elf;
+using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
@@ -12,8 +12,8 @@ using Xunit;
 namespace XdpGate.Bpf.Tests.Kernel;
 
 /// <summary>
-/// An object's maps and programs in the running kernel, through bpf(): maps made by BPF_MAP_CREATE, programs bound
-/// to their fds and loaded by BPF_PROG_LOAD (license GPL), runs by BPF_PROG_TEST_RUN, dumps by GET_NEXT_KEY + LOOKUP.
+/// An object's maps and programs in the running kernel (<see cref="KernelObjectLoad"/>) as a test target: runs by
+/// BPF_PROG_TEST_RUN split into metadata and packet, dumps by GET_NEXT_KEY + LOOKUP.
 /// </summary>
 /// <remarks>
 /// Every run passes an xdp_md as ctx_in: its data is the metadata length and data_end the whole input, which is how
@@ -25,24 +25,9 @@ internal sealed class KernelObject : IXdpTarget
     /// <summary>Room past the input packet for data_out: adjust_tail and adjust_head may grow it.</summary>
     public const int OutputSlack = 4096;
 
-    private readonly List<BpfMapFd> maps = [];
-    private readonly Dictionary<string, BpfProgFd> programs = new(StringComparer.Ordinal);
-    private readonly Dictionary<BpfObject, BpfBtfFd> btfs = [];
+    private readonly KernelObjectLoad loaded;
 
-    public KernelObject(IReadOnlyList<MapDefinition> definitions)
-    {
-        Maps = definitions;
-        try
-        {
-            foreach (var d in definitions)
-                maps.Add(BpfSyscall.MapCreate((uint)d.Type, d.KeySize, d.ValueSize, d.MaxEntries, d.Flags, KernelName(d.Name)));
-        }
-        catch
-        {
-            Dispose();
-            throw;
-        }
-    }
+    public KernelObject(IReadOnlyList<MapDefinition> definitions) => loaded = new KernelObjectLoad(definitions);
 
     /// <summary>Why the kernel cannot be used here (reported as the skip reason), or null.</summary>
     public static string? WhyUnavailable => Unavailable.Value;
@@ -54,46 +39,20 @@ internal sealed class KernelObject : IXdpTarget
 
     public string Name => "kernel";
 
-    public IReadOnlyList<MapDefinition> Maps { get; }
+    public IReadOnlyList<MapDefinition> Maps => loaded.Maps;
 
-    public BpfMapFd MapFd(int map) => maps[map];
+    public BpfMapFd MapFd(int map) => loaded.MapFd(map);
 
-    public BpfProgFd ProgramFd(string name) => programs[name];
+    public BpfProgFd ProgramFd(string name) => loaded.ProgramFd(name);
 
-    public void Update(int map, byte[] key, byte[] value) => BpfSyscall.MapUpdate(maps[map], key, value);
+    public void Update(int map, byte[] key, byte[] value) => loaded.Update(map, key, value);
 
-    public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP)
-    {
-        var bound = KernelRelocation.BindMapFds(instructions, maps.Select(m => m.Fd).ToList());
-        programs.Add(name, BpfSyscall.ProgLoad((uint)type, bpf_insn.ToBytes(bound), "GPL", KernelName(name)));
-    }
+    public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP) =>
+        loaded.Load(name, instructions, type);
 
-    /// <summary>
-    /// Loads a linked program with the object's BTF (loaded once per object) and the program's func_info, as libbpf
-    /// does; an object without BTF loads bare.
-    /// </summary>
-    public void Load(BpfObject obj, ObjectProgram program)
-    {
-        if (obj.KernelBtf() is not { } blob || program.FuncInfo.Count == 0)
-        {
-            Load(program.Name, [.. program.Instructions], program.Type);
-            return;
-        }
-        if (!btfs.TryGetValue(obj, out var btf))
-            btfs.Add(obj, btf = BpfSyscall.BtfLoad(blob));
-        var funcInfo = program.FuncInfo.Select(f => new bpf_func_info { insn_off = (uint)f.InstructionIndex, type_id = f.TypeId }).ToArray();
-        var bound = KernelRelocation.BindMapFds([.. program.Instructions], maps.Select(m => m.Fd).ToList());
-        programs.Add(program.Name, BpfSyscall.ProgLoad((uint)program.Type, bpf_insn.ToBytes(bound), "GPL", KernelName(program.Name),
-            btf: btf, funcInfo: funcInfo));
-    }
+    public void Load(BpfObject obj, ObjectProgram program) => loaded.Load(obj, program);
 
-    /// <summary>A program array's value is the program's fd on update (its id on lookup).</summary>
-    public void SetTailCall(int map, uint slot, string program)
-    {
-        var value = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(value, programs[program].Fd);
-        BpfSyscall.MapUpdate(maps[map], BitConverter.GetBytes(slot), value);
-    }
+    public void SetTailCall(int map, uint slot, string program) => loaded.SetTailCall(map, slot, program);
 
     public XdpRun Run(string program, byte[] packet, byte[]? metadata = null)
     {
@@ -103,46 +62,15 @@ internal sealed class KernelObject : IXdpTarget
     }
 
     /// <summary>The raw BPF_PROG_TEST_RUN result of one run, with an xdp_md in and out.</summary>
-    public BpfTestRunResult TestRun(string program, byte[] packet, byte[]? metadata = null)
-    {
-        metadata ??= [];
-        var input = new byte[metadata.Length + packet.Length];
-        metadata.CopyTo(input, 0);
-        packet.CopyTo(input, metadata.Length);
-        var ctx = new byte[24]; // struct xdp_md
-        BinaryPrimitives.WriteUInt32LittleEndian(ctx.AsSpan(0), (uint)metadata.Length); // data: metadata length
-        BinaryPrimitives.WriteUInt32LittleEndian(ctx.AsSpan(4), (uint)input.Length);    // data_end
-        return BpfSyscall.ProgTestRun(programs[program], input, input.Length + OutputSlack, ctx, ctx.Length, repeat: 1);
-    }
+    public BpfTestRunResult TestRun(string program, byte[] packet, byte[]? metadata = null) =>
+        loaded.TestRun(program, packet, metadata, OutputSlack);
 
-    public List<KeyValuePair<byte[], byte[]>> Dump(int map) => Dumps.SortByKey(BpfSyscall.MapEntries(maps[map]));
+    public List<KeyValuePair<byte[], byte[]>> Dump(int map) => Dumps.SortByKey(BpfSyscall.MapEntries(loaded.MapFd(map)));
 
-    /// <summary>The kernel takes names of at most 15 letters, digits, '_' and '.'.</summary>
-    public static string KernelName(string name)
-    {
-        var kernel = new StringBuilder();
-        foreach (var c in name)
-        {
-            if (kernel.Length == bpf_defines.BPF_OBJ_NAME_LEN - 1)
-                break;
-            kernel.Append(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' ? c : '_');
-        }
-        return kernel.ToString();
-    }
+    public static string KernelName(string name) => KernelObjectLoad.KernelName(name);
 
     /// <summary>The possible CPUs, so the engine's per-CPU maps get as many slots as the kernel's.</summary>
     public static int PossibleCpuCount => PossibleCpus.Count;
 
-    public void Dispose()
-    {
-        foreach (var program in programs.Values)
-            program.Dispose();
-        programs.Clear();
-        foreach (var btf in btfs.Values)
-            btf.Dispose();
-        btfs.Clear();
-        foreach (var map in maps)
-            map.Dispose();
-        maps.Clear();
-    }
+    public void Dispose() => loaded.Dispose();
 }

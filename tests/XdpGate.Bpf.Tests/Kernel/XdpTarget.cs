@@ -1,4 +1,4 @@
-using XdpGate.Bpf.Elf;
+using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
@@ -24,23 +24,11 @@ internal interface IXdpTarget : IXdpSetup, IDisposable
     List<KeyValuePair<byte[], byte[]>> Dump(int map);
 }
 
-/// <summary>What it takes to set an object up: maps filled, programs loaded, program-array slots set.</summary>
-internal interface IXdpSetup
+/// <summary>An <see cref="IObjectSetup"/> that also loads bare instruction lists.</summary>
+internal interface IXdpSetup : IObjectSetup
 {
-    /// <summary>Sets one element from user space (BPF_ANY); a per-CPU value has a slot per possible CPU.</summary>
-    void Update(int map, byte[] key, byte[] value);
-
     /// <summary>Loads a program whose lddw pseudo instructions index the object's maps.</summary>
     void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP);
-
-    /// <summary>
-    /// Loads a linked program of <paramref name="obj"/>; the kernel also gets the object's BTF and the program's
-    /// func_info, which it needs to verify global subprograms on their own.
-    /// </summary>
-    void Load(BpfObject obj, ObjectProgram program) => Load(program.Name, [.. program.Instructions], program.Type);
-
-    /// <summary>Puts a loaded program in a program array's slot.</summary>
-    void SetTailCall(int map, uint slot, string program);
 }
 
 /// <summary>What one run gave: r0 (as BPF_PROG_TEST_RUN's u32 retval), the metadata and packet after the run, and any engine fault.</summary>
