@@ -11,14 +11,18 @@ namespace XdpGate.Appliance.Dataplane;
 /// </summary>
 public sealed class ProgramPlan
 {
-    public ProgramPlan(BpfProgram program, ExecutionEngine engine, long version)
+    /// <param name="workers">The JIT compiles one code per worker (its VM's CPU index), all of them here.</param>
+    public ProgramPlan(BpfProgram program, ExecutionEngine engine, long version, int workers = 1)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         // Compiled here, on the publisher's thread, so no worker pays for it at a batch boundary.
         engine.Prepare(program);
         Program = program;
         Jitted = engine == ExecutionEngine.Jit ? JitCompiler.Compile(program) : null;
+        for (var cpu = 0; cpu < workers && Jitted is not null; cpu++)
+            Jitted.Prepare(cpu);
         Version = version;
     }
 

@@ -58,6 +58,8 @@ public sealed unsafe partial class Worker : IDisposable
         this.slot = slot;
         this.idle = idle;
         vm = new BpfVm(index);
+        // The JIT's code is per CPU; a plan normally brings this worker's, and this makes sure of it.
+        slot.Current.Jitted?.Prepare(vm.Cpu);
         this.ports = [.. ports];
         // Every queue is flushed each pass (it may have received, or been sent to); pass sinks that are not
         // queues (TAP devices, capture files) too, each once.

@@ -31,7 +31,7 @@ public sealed class WorkerPool : IDisposable
 
     /// <param name="passTarget">Where PASS frames of a port's queue go for a worker (its queue of the peer port, a TAP device...), or null.</param>
     public WorkerPool(IReadOnlyList<IPort> ports, BpfProgram program, WorkerOptions options, Func<IPort, int, IFrameSink?> passTarget)
-        : this(ports, new ProgramSlot(new ProgramPlan(program, options?.Engine ?? ExecutionEngine.Interpreter, 1)), options!, passTarget)
+        : this(ports, new ProgramSlot(new ProgramPlan(program, options?.Engine ?? ExecutionEngine.Jit, 1, options?.Workers ?? 1)), options!, passTarget)
     {
     }
 

@@ -45,7 +45,7 @@ public sealed partial class RunningAppliance : IDisposable
             ports = new ConfiguredPorts(config, workers, options);
             try
             {
-                slot = new ProgramSlot(new ProgramPlan(program.Program, options.Engine, 1));
+                slot = new ProgramSlot(new ProgramPlan(program.Program, options.Engine, 1, workers));
                 var workerOptions = new WorkerOptions
                 {
                     Workers = workers,
@@ -138,7 +138,7 @@ public sealed partial class RunningAppliance : IDisposable
                 next = BuiltProgram.Build(config, possibleCpus);
                 try
                 {
-                    plan = new ProgramPlan(next.Program, options.Engine, old.Version + 1);
+                    plan = new ProgramPlan(next.Program, options.Engine, old.Version + 1, config.Workers.Cpus.Count);
                 }
                 catch
                 {

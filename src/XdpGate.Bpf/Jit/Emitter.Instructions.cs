@@ -289,6 +289,8 @@ internal sealed unsafe partial class Emitter
                 St(0);
                 break;
             default:
+                if (EmitInlineHelper(pc, (bpf_func_id)i->Imm))
+                    return;
                 var function = (ulong)i->Imm < 256 ? (nint)HelperTable.Functions[(int)i->Imm] : 0;
                 if (function == 0)
                     throw new NotSupportedException($"{program.Name}: insn {pc}: helper {i->Imm} has no implementation");

@@ -49,6 +49,10 @@ internal sealed unsafe partial class Emitter
     private static readonly Type[] HelperParameters = [typeof(BpfVm), typeof(ulong), typeof(ulong), typeof(ulong), typeof(ulong), typeof(ulong)];
 
     private readonly BpfProgram program;
+    /// <summary>The CPU this code runs on: get_smp_processor_id and per-CPU map slots are constants.</summary>
+    private readonly int cpu;
+    private readonly Maps.BpfMap?[] knownMaps;
+    private readonly List<object> constants = [];
     private readonly DecodedInsn* code;
     private readonly int length;
     private readonly DynamicMethod method;
@@ -64,18 +68,21 @@ internal sealed unsafe partial class Emitter
     private readonly List<(Label Stub, int Pc, int Target)> backwardStubs = [];
 
     // Arguments of the emitted method.
-    // Argument 0 is the object the delegate is closed over (unused): a closed delegate calls straight into the code,
-    // where an open static one goes through a thunk that shifts every argument.
-    private const short ArgVm = 1, ArgState = 2, ArgStartPc = 3, ArgEntryDepth = 4;
+    // Argument 0 is the object the delegate is closed over, the objects the code refers to (maps it calls directly):
+    // a closed delegate also calls straight into the code, where an open static one goes through a thunk that
+    // shifts every argument.
+    private const short ArgConstants = 0, ArgVm = 1, ArgState = 2, ArgStartPc = 3, ArgEntryDepth = 4;
 
-    public Emitter(BpfProgram program)
+    public Emitter(BpfProgram program, int cpu)
     {
         this.program = program;
+        this.cpu = cpu;
+        knownMaps = program.Verification.KnownMaps;
         proven = program.Verification.ProvenAccess;
         code = program.Code;
         length = program.Length;
         method = new DynamicMethod($"bpf_jit_{program.Name}", typeof(int),
-            [typeof(object), typeof(BpfVm), typeof(ulong*), typeof(int), typeof(int)], typeof(Emitter).Module, skipVisibility: true);
+            [typeof(object[]), typeof(BpfVm), typeof(ulong*), typeof(int), typeof(int)], typeof(Emitter).Module, skipVisibility: true);
         // Every local is written before it is read (registers come from the state), so no zeroing prologue.
         method.InitLocals = false;
         il = method.GetILGenerator();
@@ -97,7 +104,7 @@ internal sealed unsafe partial class Emitter
         (entries, returnSites) = FindEntries();
     }
 
-    public JitProgram Compile()
+    public EmittedCode Compile()
     {
         EmitPrologue();
         for (var pc = 0; pc < length; pc++)
@@ -110,9 +117,9 @@ internal sealed unsafe partial class Emitter
         EmitBackwardStubs();
         EmitExit();
         EmitEpilogues();
-        var body = method.CreateDelegate<JitBody>(program);
+        var body = method.CreateDelegate<JitBody>(constants.ToArray());
         Probe(body);
-        return new JitProgram(program, body, entries, checkedAccesses);
+        return new EmittedCode(body, entries, checkedAccesses);
     }
 
     /// <summary>Where code may be entered from outside: the start, the return site of every call, every lddw'd callback.</summary>

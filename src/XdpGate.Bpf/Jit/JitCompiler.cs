@@ -31,7 +31,9 @@ public static partial class JitCompiler
     {
         if (program.Jitted is { } compiled)
             return compiled;
-        var fresh = new Emitter(program).Compile();
+        // CPU 0's code is compiled here, so code the runtime refuses is a compile-time error; other CPUs' on first use.
+        var code = new Emitter(program, 0).Compile();
+        var fresh = new JitProgram(program, code.Body, code.Entries, code.CheckedAccesses);
         return Interlocked.CompareExchange(ref program.Jitted, fresh, null) ?? fresh;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
@@ -5,18 +6,23 @@ using XdpGate.Bpf.Xdp;
 namespace XdpGate.Bpf.Jit;
 
 /// <summary>
-/// A program compiled to IL and then to machine code by RyuJIT. Runs behave exactly like the interpreter's
-/// (<see cref="BpfVm.Run"/>, <see cref="BpfVm.RunXdp"/>): same results, same faults, same map and packet effects.
+/// A program compiled to IL and then to machine code by RyuJIT, once per CPU that runs it: each CPU's code has that
+/// CPU's number and per-CPU map slots as constants (<see cref="Emitter"/>). Runs behave exactly like the
+/// interpreter's (<see cref="BpfVm.Run"/>, <see cref="BpfVm.RunXdp"/>): same results, same faults, same map and
+/// packet effects.
 /// </summary>
 public sealed unsafe class JitProgram
 {
     private readonly bool[] entries;
+    private readonly Lock compiling = new();
+    // Read without a lock on every run; replaced (never changed in place) when a CPU's code is added.
+    private JitBody?[] bodies;
 
-    internal JitProgram(BpfProgram program, JitBody body, bool[] entries, int checkedAccesses)
+    internal JitProgram(BpfProgram program, JitBody cpu0, bool[] entries, int checkedAccesses)
     {
         CheckedAccesses = checkedAccesses;
         Program = program;
-        Body = body;
+        bodies = [cpu0];
         this.entries = entries;
     }
 
@@ -25,7 +31,37 @@ public sealed unsafe class JitProgram
     /// <summary>Memory accesses compiled with a run-time check (those the verifier did not prove in bounds).</summary>
     public int CheckedAccesses { get; }
 
-    internal JitBody Body { get; }
+    /// <summary>The code specialized to <paramref name="cpu"/>, compiled on its first use (see <see cref="Prepare"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal JitBody Body(int cpu)
+    {
+        var all = Volatile.Read(ref bodies);
+        return (uint)cpu < (uint)all.Length && all[cpu] is { } body ? body : CompileFor(cpu);
+    }
+
+    /// <summary>Compiles the code for <paramref name="cpu"/> now, so its first run does not pay for it.</summary>
+    public void Prepare(int cpu)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(cpu);
+        Body(cpu);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private JitBody CompileFor(int cpu)
+    {
+        lock (compiling)
+        {
+            var all = bodies;
+            if ((uint)cpu < (uint)all.Length && all[cpu] is { } done)
+                return done;
+            var body = new Emitter(Program, cpu).Compile().Body;
+            var grown = new JitBody?[Math.Max(all.Length, cpu + 1)];
+            all.CopyTo(grown, 0);
+            grown[cpu] = body;
+            Volatile.Write(ref bodies, grown);
+            return body;
+        }
+    }
 
     /// <summary>Whether the compiled code can be entered at <paramref name="pc"/> (start, call return sites, callbacks).</summary>
     internal bool IsEntry(int pc) => (uint)pc < (uint)entries.Length && entries[pc];
@@ -44,6 +80,9 @@ public sealed unsafe class JitProgram
         return vm.RunXdp(Program, ref context, &JitRuntime.Execute);
     }
 }
+
+/// <summary>What compiling a program for one CPU gave: its code, where it can be entered, its checked accesses.</summary>
+internal readonly record struct EmittedCode(JitBody Body, bool[] Entries, int CheckedAccesses);
 
 /// <summary>
 /// The compiled code of one program. <paramref name="state"/> holds r0-r10 and the call depth at entry and

@@ -24,7 +24,7 @@ internal static unsafe class JitRuntime
         Enter(state, r1, r2, Interpreter.FramePointer(vm, 0), 0);
         var code = JitCompiler.CodeFor(program);
         // The common run exits from the code it entered; tail calls and cross-program returns take the driver.
-        var status = (JitStatus)code.Body(vm, state, 0, 0);
+        var status = (JitStatus)code.Body(vm.Cpu)(vm, state, 0, 0);
         return status == JitStatus.Exit ? state[0] : Continue(vm, program, status, state, 0);
     }
 
@@ -38,7 +38,7 @@ internal static unsafe class JitRuntime
             return Interpreter.RunCallback(vm, program, startPc, iteration, context, depth);
         var state = stackalloc ulong[StateSlots];
         Enter(state, iteration, context, Interpreter.FramePointer(vm, depth), depth);
-        var status = (JitStatus)code.Body(vm, state, startPc, depth);
+        var status = (JitStatus)code.Body(vm.Cpu)(vm, state, startPc, depth);
         return status == JitStatus.Exit ? state[0] : Continue(vm, program, status, state, depth);
     }
 
@@ -93,7 +93,7 @@ internal static unsafe class JitRuntime
                 default:
                     return 0;
             }
-            status = (JitStatus)JitCompiler.CodeFor(program).Body(vm, state, pc, entryDepth);
+            status = (JitStatus)JitCompiler.CodeFor(program).Body(vm.Cpu)(vm, state, pc, entryDepth);
         }
     }
 }

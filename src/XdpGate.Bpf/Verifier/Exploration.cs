@@ -66,6 +66,7 @@ internal sealed partial class Exploration
         return new VerificationResult(level, exploration.processed, exploration.peakStates, exploration.totalStates, clock.Elapsed, exploration.log.Text)
         {
             ProvenAccess = Array.ConvertAll(exploration.accessProof, proof => proof == 1),
+            KnownMaps = exploration.KnownMaps(),
         };
     }
 

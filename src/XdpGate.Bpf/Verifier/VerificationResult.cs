@@ -15,6 +15,9 @@ public sealed record VerificationResult(
     /// </summary>
     internal bool[] ProvenAccess { get; init; } = [];
 
+    /// <summary>Per instruction: for a helper call, the map every path passes it in r1, else null (Exploration.KnownMaps).</summary>
+    internal Maps.BpfMap?[] KnownMaps { get; init; } = [];
+
     /// <summary>The result for a program loaded without verification.</summary>
     public static VerificationResult NotVerified { get; } = new(VerificationLevel.None, 0, 0, 0, TimeSpan.Zero, "");
 }
