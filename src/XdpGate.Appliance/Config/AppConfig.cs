@@ -17,7 +17,6 @@ public enum PortDriver
 /// </summary>
 public sealed record PortConfig(string Name, PortDriver Driver, string? Interface, string? Pcap, int Queues, string Pass)
 {
-    public const int DefaultQueues = 1;
     public const string HostPass = "host";
 
     /// <summary>The ifindex the program sees as ingress_ifindex: the interface's, or, for ports without one, 0x10000 + position.</summary>

@@ -66,8 +66,9 @@ public static class ConfigReader
         if (top is null)
             return new ConfigResult(null, diagnostics);
 
-        var ports = top.TryGetValue("ports", out var portsNode) ? Ports(nodes, portsNode, directory, interfaces ?? InterfaceLookup.Ifindex) : [];
         var workers = top.TryGetValue("workers", out var workersNode) ? Workers(nodes, workersNode) : WorkersConfig.Default;
+        var ports = top.TryGetValue("ports", out var portsNode)
+            ? Ports(nodes, portsNode, directory, interfaces ?? InterfaceLookup.Ifindex, workers.Cpus.Count) : [];
         var program = top.TryGetValue("program", out var programNode) ? Program(nodes, programNode, directory) : ProgramConfig.Default;
         FirewallPolicy firewall;
         if (top.TryGetValue("firewall", out var firewallNode))
@@ -97,7 +98,7 @@ public static class ConfigReader
 
     private static string Resolve(string directory, string path) => Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(directory, path));
 
-    private static List<PortConfig> Ports(YamlNodes nodes, YamlNode node, string directory, Func<string, uint?> interfaces)
+    private static List<PortConfig> Ports(YamlNodes nodes, YamlNode node, string directory, Func<string, uint?> interfaces, int workers)
     {
         var result = new List<PortConfig>();
         if (node is not YamlSequenceNode list)
@@ -149,7 +150,12 @@ public static class ConfigReader
             {
                 nodes.Diagnostics.Error(item, $"port '{name}': a pcap port needs a 'pcap' file");
             }
-            var queues = port.TryGetValue("queues", out var q) ? nodes.Int(q, $"port '{name}' queues", 1, 256) ?? 1 : PortConfig.DefaultQueues;
+            // Each worker owns one queue of every port, so a port has exactly as many queues as there are workers.
+            var queues = workers;
+            if (port.TryGetValue("queues", out var q) && nodes.Int(q, $"port '{name}' queues", 1, 256) is { } asked && asked != workers)
+                nodes.Diagnostics.Error(q, $"port '{name}' asks for {asked} queue(s) but there are {workers} worker(s); each worker owns one queue of every port");
+            if (driver == PortDriver.Afxdp && iface is not null && InterfaceLookup.RxQueues(iface) is { } rx && rx < queues)
+                nodes.Diagnostics.Error(ifaceNode!, $"port '{name}': interface '{iface}' has {rx} RX queue(s), fewer than the {queues} worker(s) that each need one (AF_XDP binds one socket per queue)");
             var pass = PortConfig.HostPass;
             if (port.TryGetValue("pass", out var passNode) && nodes.String(passNode, $"port '{name}' pass") is { } target)
             {

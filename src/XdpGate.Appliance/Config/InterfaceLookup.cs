@@ -9,8 +9,7 @@ public static class InterfaceLookup
     public static uint? Ifindex(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        // Interface names are at most 15 bytes and never contain '/' or whitespace; anything else is not a name to look up.
-        if (name.Length is 0 or > 15 || name is "." or ".." || name.Any(c => c == '/' || char.IsWhiteSpace(c)))
+        if (!IsName(name))
             return null;
         var path = $"/sys/class/net/{name}/ifindex";
         try
@@ -22,4 +21,18 @@ public static class InterfaceLookup
             return null;
         }
     }
+
+    /// <summary>How many RX queues the interface has, or null when it cannot be read (no such interface here).</summary>
+    public static int? RxQueues(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var path = $"/sys/class/net/{name}/queues";
+        if (!IsName(name) || !Directory.Exists(path))
+            return null;
+        return Directory.GetDirectories(path, "rx-*").Length;
+    }
+
+    // Interface names are at most 15 bytes and never contain '/' or whitespace; anything else is not a name to look up.
+    private static bool IsName(string name) =>
+        name.Length is > 0 and <= 15 && name is not ("." or "..") && !name.Any(c => c == '/' || char.IsWhiteSpace(c));
 }

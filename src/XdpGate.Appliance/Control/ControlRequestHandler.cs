@@ -23,7 +23,7 @@ public sealed class ControlRequestHandler(IApplianceControl appliance)
                 writer.WriteStartObject();
                 writer.WriteBoolean("ok", true);
                 writer.WritePropertyName("result");
-                Dispatch(writer, command, args);
+                appliance.Serve(() => Dispatch(writer, command, args));
                 writer.WriteEndObject();
             }
             catch (Exception e) when (e is ControlRequestException or JsonException or FormatException)

@@ -28,4 +28,14 @@ public interface IApplianceControl
 
     /// <summary>Reloads the config: null when the new config is serving, else why the old one still is.</summary>
     string? Reload();
+
+    /// <summary>
+    /// Runs one request's work (every call it makes, and its use of the maps it got). An appliance that frees the
+    /// maps of a replaced program waits for requests in progress, so a request never touches freed maps.
+    /// </summary>
+    void Serve(Action request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request();
+    }
 }

@@ -10,12 +10,12 @@ public sealed unsafe partial class Worker
 {
     /// <summary>Runs the program on one received frame and carries out its verdict; the frame is given back exactly once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Process(WorkerPort port, ref PortFrame frame)
+    private void Process(ProgramPlan plan, WorkerPort port, ref PortFrame frame)
     {
         var counters = port.Counters;
         counters.CountReceived(frame.Length);
         var context = frame.ToContext(port.Ifindex, port.QueueIndex);
-        var verdict = jitted is not null ? jitted.RunXdp(vm, ref context) : vm.RunXdp(program, ref context);
+        var verdict = plan.Jitted is { } jitted ? jitted.RunXdp(vm, ref context) : vm.RunXdp(plan.Program, ref context);
         frame.Update(context);
         switch (verdict)
         {

@@ -1,6 +1,5 @@
 using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
-using XdpGate.Bpf.Jit;
 using XdpGate.Bpf.Program;
 using XdpGate.Linux.Threading;
 
@@ -29,8 +28,7 @@ public sealed unsafe partial class Worker : IDisposable
     /// <summary>Host frames forwarded per port per pass: the host's traffic is light, and must not starve the wire's.</summary>
     public const int HostEgressPerPass = 8;
 
-    private readonly BpfProgram program;
-    private readonly JitProgram? jitted;
+    private readonly ProgramSlot slot;
     private readonly BpfVm vm;
     private readonly WorkerPort[] ports;
     private readonly IFrameSink[] sinks;
@@ -39,21 +37,26 @@ public sealed unsafe partial class Worker : IDisposable
     private readonly byte[] hostFrame = new byte[Bpf.Xdp.XdpLayout.FrameSize];
     private readonly bool hasHostEgress;
     private int passes;
+    private long planVersion;
 
     public Worker(int index, BpfProgram program, ExecutionEngine engine, IReadOnlyList<WorkerPort> ports, int batchSize = 64,
         IdleMode idle = IdleMode.BusyPoll, int? cpu = null)
+        : this(index, new ProgramSlot(new ProgramPlan(program, engine, 1)), ports, batchSize, idle, cpu)
     {
-        ArgumentNullException.ThrowIfNull(program);
+    }
+
+    /// <summary>A worker that runs whatever plan <paramref name="slot"/> holds at the start of each batch.</summary>
+    public Worker(int index, ProgramSlot slot, IReadOnlyList<WorkerPort> ports, int batchSize = 64, IdleMode idle = IdleMode.BusyPoll, int? cpu = null)
+    {
+        ArgumentNullException.ThrowIfNull(slot);
         ArgumentNullException.ThrowIfNull(ports);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (ports.Count == 0)
             throw new ArgumentException("a worker needs at least one port", nameof(ports));
         Index = index;
         Cpu = cpu;
-        this.program = program;
+        this.slot = slot;
         this.idle = idle;
-        engine.Prepare(program);
-        jitted = engine == ExecutionEngine.Jit ? JitCompiler.Compile(program) : null;
         vm = new BpfVm(index);
         this.ports = [.. ports];
         // Every queue is flushed each pass (it may have received, or been sent to); pass sinks that are not
@@ -75,19 +78,28 @@ public sealed unsafe partial class Worker : IDisposable
     /// <summary>The ports as this worker sees them, in port order.</summary>
     public IReadOnlyList<WorkerPort> Ports => ports;
 
+    /// <summary>
+    /// The version of the plan this worker's current (or last) batch runs; <see cref="long.MaxValue"/> once it has
+    /// stopped. Once it is at least a published plan's version, no batch of this worker uses an older plan again.
+    /// </summary>
+    public long PlanVersion => Volatile.Read(ref planVersion);
+
     /// <summary>Set by <see cref="Run"/>: true once every queue of the worker is exhausted.</summary>
     public bool Finished { get; private set; }
 
     /// <summary>One pass over every queue: receive a batch, run, dispatch; then flush every sink. Returns frames received.</summary>
     public int Poll()
     {
+        // One plan for the whole batch: read once, and reported only after the previous batch is done with the old one.
+        var plan = slot.Current;
+        Volatile.Write(ref planVersion, plan.Version);
         var total = 0;
         for (var p = 0; p < ports.Length; p++)
         {
             var port = ports[p];
             var received = port.Queue.Receive(batch);
             for (var i = 0; i < received; i++)
-                Process(port, ref batch[i]);
+                Process(plan, port, ref batch[i]);
             total += received;
         }
         // A read per pass would be a syscall per batch at full load; the host's trickle can wait a few passes.
@@ -124,6 +136,19 @@ public sealed unsafe partial class Worker : IDisposable
 
     /// <summary>Polls until <paramref name="stop"/> is requested or every queue is exhausted; call on the worker's own thread.</summary>
     public void Run(CancellationToken stop)
+    {
+        try
+        {
+            RunUntilStopped(stop);
+        }
+        finally
+        {
+            // A stopped worker reads no plan again: none it ever read can still be in use.
+            Volatile.Write(ref planVersion, long.MaxValue);
+        }
+    }
+
+    private void RunUntilStopped(CancellationToken stop)
     {
         if (Cpu is { } cpu)
             CpuAffinity.PinCurrentThread(cpu);

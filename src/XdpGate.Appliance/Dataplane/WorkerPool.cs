@@ -31,8 +31,15 @@ public sealed class WorkerPool : IDisposable
 
     /// <param name="passTarget">Where PASS frames of a port's queue go for a worker (its queue of the peer port, a TAP device...), or null.</param>
     public WorkerPool(IReadOnlyList<IPort> ports, BpfProgram program, WorkerOptions options, Func<IPort, int, IFrameSink?> passTarget)
+        : this(ports, new ProgramSlot(new ProgramPlan(program, options?.Engine ?? ExecutionEngine.Interpreter, 1)), options!, passTarget)
+    {
+    }
+
+    /// <summary>Workers that run whatever plan <paramref name="slot"/> holds, taken afresh at every batch (a reload publishes a new one).</summary>
+    public WorkerPool(IReadOnlyList<IPort> ports, ProgramSlot slot, WorkerOptions options, Func<IPort, int, IFrameSink?> passTarget)
     {
         ArgumentNullException.ThrowIfNull(ports);
+        ArgumentNullException.ThrowIfNull(slot);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(passTarget);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
@@ -56,7 +63,7 @@ public sealed class WorkerPool : IDisposable
                 var egress = index == 0 && pass is IFrameSource source and not IPortQueue ? source : null;
                 return new WorkerPort(port, index, pass, Counters[p][index]) { HostEgress = egress };
             }).ToArray();
-            workers[w] = new Worker(w, program, options.Engine, views, options.BatchSize, options.Idle, options.Cpus?[w]);
+            workers[w] = new Worker(w, slot, views, options.BatchSize, options.Idle, options.Cpus?[w]);
         }
         failures = new Exception?[options.Workers];
         threads = [.. workers.Select(worker => new Thread(() => RunWorker(worker)) { Name = $"xdpgate worker {worker.Index}", IsBackground = true })];
@@ -93,6 +100,27 @@ public sealed class WorkerPool : IDisposable
         }
         if (failures.FirstOrDefault(f => f is not null) is { } failure)
             throw new InvalidOperationException($"a worker failed: {failure.Message}", failure);
+        return true;
+    }
+
+    /// <summary>
+    /// Waits until no worker can still be in a batch that started before plan <paramref name="version"/> was
+    /// published: each has begun a batch with it (or a later one), or has stopped. Then the older plans' maps
+    /// may be freed. False when <paramref name="timeout"/> passed first (a worker stuck in a batch).
+    /// </summary>
+    public bool WaitForPlan(long version, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var worker in workers)
+        {
+            // A worker whose thread never started runs no batch; one that has started reports a version soon.
+            while (worker.PlanVersion < version && threads[worker.Index].ThreadState != ThreadState.Unstarted)
+            {
+                if (DateTime.UtcNow > deadline)
+                    return false;
+                Thread.Sleep(1);
+            }
+        }
         return true;
     }
 

@@ -40,5 +40,5 @@ public static class CounterCarryOver
         return kept;
     }
 
-    private static string Identity(FirewallRule rule) => $"{rule.Name}\n{rule.Action}\n{FirewallRuleReport.Describe(rule)}";
+    internal static string Identity(FirewallRule rule) => $"{rule.Name}\n{rule.Action}\n{FirewallRuleReport.Describe(rule)}";
 }

@@ -8,8 +8,8 @@ using XdpGate.Appliance.Ports;
 namespace XdpGate.Cli.Commands;
 
 /// <summary>
-/// `xdpgate run --iface IF [--iface IF2 ...] --prog OBJ[:PROG] [--driver ...] [--workers N] [--pass host|IF]
-/// [--duration S] [--stats]`: the appliance without a config file. Runs until Ctrl+C or SIGTERM, the duration,
+/// `xdpgate run --config FILE | --demo` (<see cref="ConfigRun"/>), or `xdpgate run --iface IF [--iface IF2 ...]
+/// --prog OBJ[:PROG] [--driver ...] [--workers N] [--pass host|IF] [--duration S] [--stats]`: the appliance without a config file. Runs until Ctrl+C or SIGTERM, the duration,
 /// or the end of the traffic (a replayed capture, a synthetic --count), then closes every port and prints a summary.
 /// </summary>
 internal static class RunCommand
@@ -19,8 +19,13 @@ internal static class RunCommand
         var options = new RunOptions();
         var command = new Command("run", "Run an XDP program on ports: every frame through the program, every verdict carried out");
         options.AddTo(command);
-        command.SetAction((parsed, cancellation) =>
+        command.SetAction(async (parsed, cancellation) =>
         {
+            if (options.ReadConfigRun(parsed) is { } configRun)
+            {
+                using var stop = new StopSignals(cancellation);
+                return await ConfigRun.RunAsync(io, configRun, stop.Token).ConfigureAwait(false);
+            }
             var setup = options.Read(parsed);
             using var signals = new StopSignals(cancellation);
             using var loaded = setup.Load();
@@ -36,13 +41,13 @@ internal static class RunCommand
             var summary = run.Run(signals.Token, print);
             foreach (var line in StatsFormat.Summary(summary))
                 io.Out.WriteLine(line);
-            return Task.FromResult(ExitCode.Success);
+            return ExitCode.Success;
         });
         return command;
     }
 
     /// <summary>Ctrl+C and SIGTERM stop the run (cleanly: the ports are closed by the normal path).</summary>
-    private sealed class StopSignals : IDisposable
+    internal sealed class StopSignals : IDisposable
     {
         private readonly CancellationTokenSource source;
         private readonly PosixSignalRegistration[] registrations;

@@ -20,10 +20,9 @@ internal sealed class RunOptions
     private readonly Option<string[]> iface = new("--iface", "-i")
     {
         Description = "A port: an interface (afxdp, afpacket), a generator's name (synthetic) or a capture file (pcap); repeat for more",
-        Required = true,
         AllowMultipleArgumentsPerToken = false,
     };
-    private readonly Option<string> prog = new("--prog") { Description = "OBJ[:PROGNAME]: a clang-built object (or .c file) and the program in it (default: the first)", Required = true };
+    private readonly Option<string> prog = new("--prog") { Description = "OBJ[:PROGNAME]: a clang-built object (or .c file) and the program in it (default: the first)" };
     private readonly Option<string> driver = new("--driver", "-d") { Description = "Ports: afxdp (AF_XDP sockets), afpacket (TPACKET_V3 rings), synthetic (built-in generator) or pcap (replay captures)", DefaultValueFactory = _ => "afxdp" };
     private readonly Option<int> workers = new("--workers", "-w") { Description = "Worker threads, one queue of every port each", DefaultValueFactory = _ => 1 };
     private readonly Option<string?> cpus = new("--cpus") { Description = "CPUs to pin the workers to, as a list (0,1 or 0-3); default: worker w on CPU w" };
@@ -41,15 +40,68 @@ internal sealed class RunOptions
     private readonly Option<long?> count = new("--count", "-n") { Description = "synthetic: frames per port, then the port ends" };
     private readonly Option<string?> pcapOut = new("--pcap-out") { Description = "pcap: directory for NAME.tx.pcap (frames sent out of each port) and NAME.pass.pcap (passed to its host stack)" };
 
+    private readonly Option<string?> config = new("--config", "-c") { Description = "Run the appliance a config file describes (ports, workers, program, rules); see configs/reference.yaml" };
+    private readonly Option<bool> demo = new("--demo") { Description = "Run the built-in demo config (configs/demo.yaml: a capture through the firewall; no root, no NIC)" };
+    private readonly Option<string?> control = new("--control") { Description = "With --config: serve the control socket here instead of the config's control.socket" };
+    private readonly Option<bool> noControl = new("--no-control") { Description = "With --config: serve no control socket" };
+    private readonly Option<bool> noWatch = new("--no-watch") { Description = "With --config: do not reload when the config file changes (SIGHUP and `xdpgate reload` still do)" };
+
     public void AddTo(Command command)
     {
         driver.AcceptOnlyFromAmong(Drivers);
-        foreach (var option in new Option[] { iface, prog, driver, workers, cpus, noPin, pass, duration, stats, engine, batch, busyPoll, mapsInit, size, flows, rate, count, pcapOut })
+        foreach (var option in new Option[] { config, demo, control, noControl, noWatch, iface, prog, driver, workers, cpus, noPin, pass, duration, stats, engine, batch, busyPoll, mapsInit, size, flows, rate, count, pcapOut })
             command.Options.Add(option);
+    }
+
+    /// <summary>The config-file form (`--config FILE` or `--demo`), or null for the `--iface/--prog` form.</summary>
+    public ConfigRunSetup? ReadConfigRun(ParseResult parsed)
+    {
+        var path = parsed.GetValue(config);
+        var isDemo = parsed.GetValue(demo);
+        if (path is null && !isDemo)
+        {
+            foreach (var only in new Option[] { control, noControl, noWatch })
+            {
+                if (parsed.GetResult(only) is { Implicit: false })
+                    throw new CliInputException($"{only.Name} goes with --config or --demo");
+            }
+            return null;
+        }
+        if (path is not null && isDemo)
+            throw new CliInputException("--config and --demo exclude each other (--demo is the built-in demo config)");
+        foreach (var other in new Option[] { iface, prog, driver, workers, cpus, pass, mapsInit })
+        {
+            if (parsed.GetResult(other) is { Implicit: false })
+                throw new CliInputException($"{other.Name} is for runs without a config; with {(isDemo ? "--demo" : "--config")} the config says it (ports, program, workers)");
+        }
+        var seconds = parsed.GetValue(duration);
+        if (seconds is <= 0)
+            throw new CliInputException($"--duration {seconds}: must be positive");
+        var batchSize = parsed.GetValue(batch);
+        if (batchSize < 1)
+            throw new CliInputException($"--batch {batchSize}: at least one frame");
+        var controlPath = parsed.GetValue(noControl) ? "" : parsed.GetValue(control);
+        if (controlPath is not null && parsed.GetValue(noControl) && parsed.GetResult(control) is { Implicit: false })
+            throw new CliInputException("--control and --no-control exclude each other");
+        return new ConfigRunSetup(path is null ? null : InputFiles.Require(path), seconds is { } s ? TimeSpan.FromSeconds(s) : null, parsed.GetValue(stats),
+            new Appliance.Service.ApplianceOptions
+            {
+                Engine = EngineOption.Parse(parsed.GetValue(engine)),
+                Ports = new PortOptions { BusyPoll = parsed.GetValue(busyPoll) },
+                Idle = parsed.GetValue(busyPoll) ? IdleMode.BusyPoll : IdleMode.Wait,
+                BatchSize = batchSize,
+                Pin = !parsed.GetValue(noPin),
+                Synthetic = Traffic(parsed),
+                PcapOutput = parsed.GetValue(pcapOut),
+                ControlSocket = controlPath,
+                WatchConfig = !parsed.GetValue(noWatch),
+            });
     }
 
     public RunSetup Read(ParseResult parsed)
     {
+        if (parsed.GetValue(iface) is not { Length: > 0 } || parsed.GetValue(prog) is null)
+            throw new CliInputException("run needs --config FILE (or --demo for the built-in demo), or --iface IF and --prog OBJ");
         var workerCount = parsed.GetValue(workers);
         if (workerCount < 1)
             throw new CliInputException($"--workers {workerCount}: at least one");
@@ -122,6 +174,9 @@ internal sealed class RunOptions
         return [.. cpus.Take(workerCount)];
     }
 }
+
+/// <summary>A parsed `run --config FILE` (ConfigPath null: `--demo`).</summary>
+internal sealed record ConfigRunSetup(string? ConfigPath, TimeSpan? Duration, bool Stats, Appliance.Service.ApplianceOptions Options);
 
 /// <summary>A parsed `run`: what to open and how to run it.</summary>
 internal sealed record RunSetup(IPortDriver Driver, string DriverName, IReadOnlyList<string> Interfaces, string ProgramSpec, string? MapsInitPath,

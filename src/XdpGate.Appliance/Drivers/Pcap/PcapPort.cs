@@ -9,21 +9,21 @@ namespace XdpGate.Appliance.Drivers.Pcap;
 /// file order) and, when given an output directory, records what leaves it: <c>NAME.tx.pcap</c> for every frame
 /// sent out of the port (XDP_TX, redirects to it, PASS from an inline peer) and <c>NAME.pass.pcap</c> for frames
 /// passed to its host stack. With more than one queue each queue writes its own files (<c>NAME.tx.QUEUE.pcap</c>),
-/// so workers never share a writer. The port's name is the capture's file name without its extension.
+/// so workers never share a writer. The port's name is the capture's file name without its extension, unless given.
 /// </summary>
 public sealed class PcapPort : IPort, IHostStackPort
 {
     private readonly PcapQueue[] queues;
     private readonly IFrameSink[] passSinks;
 
-    public PcapPort(string path, int ifindex, PortOptions options, string? outputDirectory)
+    public PcapPort(string path, int ifindex, PortOptions options, string? outputDirectory, string? name = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Queues, 1);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such capture file", path);
-        Name = System.IO.Path.GetFileNameWithoutExtension(path);
+        Name = name ?? System.IO.Path.GetFileNameWithoutExtension(path);
         Ifindex = ifindex;
         var records = ReadAll(path);
         queues = new PcapQueue[options.Queues];

@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using XdpGate.Appliance.Config;
+using XdpGate.Appliance.Control;
+using XdpGate.Appliance.Dataplane;
+using XdpGate.Appliance.Drivers;
+using XdpGate.Appliance.Service;
+
+namespace XdpGate.Cli.Commands;
+
+/// <summary>
+/// `xdpgate run --config FILE | --demo [--duration S] [--stats]`: the appliance a config describes. Logs what it set
+/// up, serves the control socket, reloads on SIGHUP, on a change of the file and on `xdpgate reload`, and stops on
+/// Ctrl+C, SIGTERM or the duration, closing every port (detaching from interfaces), TAP device and the socket.
+/// </summary>
+internal static class ConfigRun
+{
+    public static async Task<int> RunAsync(CliIo io, ConfigRunSetup setup, CancellationToken stop)
+    {
+        using var demo = setup.ConfigPath is null ? new EmbeddedDemo() : null;
+        var path = setup.ConfigPath ?? demo!.ConfigPath;
+        var log = new ApplianceLog(io.Error);
+        using var taps = new TapHostStacks();
+        var options = setup.Options with { Log = log.Write, HostStack = taps.For };
+        RunningAppliance appliance;
+        try
+        {
+            appliance = RunningAppliance.FromFile(path, options);
+        }
+        catch (ConfigBuildException e)
+        {
+            io.Error.WriteLine(e.Message);
+            return ExitCode.Failure;
+        }
+        using (appliance)
+        {
+            log.Settings = () => appliance.Config.Logging;
+            Describe(log, appliance, taps, setup.ConfigPath is null);
+            var socket = options.ControlSocket ?? appliance.Config.Control.Socket;
+            await using var control = socket.Length == 0 ? null : ControlServer.Start(socket, appliance);
+            if (control is not null)
+                log.Write(LogLevel.Info, $"control socket {socket} (xdpgate status|stats|rules|map|reload --control {socket})");
+            string? Reload(string why)
+            {
+                log.Write(LogLevel.Info, $"reloading {path} ({why})");
+                return appliance.Reload();
+            }
+            using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                _ = Task.Run(() => Reload("SIGHUP"));
+            });
+            using var watcher = options.WatchConfig ? new ConfigWatcher(path, options.WatchDebounce, () => Reload("the file changed")) : null;
+            appliance.Start();
+            log.Write(LogLevel.Info, $"running{(setup.Duration is { } d ? $" for {d.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s" : "")}; Ctrl+C or SIGTERM stops, SIGHUP reloads");
+            Action<StatsSnapshot, StatsSnapshot>? print = setup.Stats
+                ? (before, after) => { foreach (var line in StatsFormat.PerSecond(before, after)) io.Out.WriteLine(line); }
+                : null;
+            var summary = appliance.RunUntil(stop, setup.Duration, print);
+            foreach (var line in StatsFormat.Summary(summary))
+                io.Out.WriteLine(line);
+            foreach (var rule in appliance.Rules())
+                io.Out.WriteLine($"  rule {rule.Index + 1} {rule.Name ?? "(unnamed)"} {rule.Action} [{rule.Match}]: {rule.Packets.ToString("N0", CultureInfo.InvariantCulture)} packets, {rule.Bytes.ToString("N0", CultureInfo.InvariantCulture)} bytes");
+            log.Write(LogLevel.Info, "stopped; ports closed");
+        }
+        return ExitCode.Success;
+    }
+
+    private static void Describe(ApplianceLog log, RunningAppliance appliance, TapHostStacks taps, bool isDemo)
+    {
+        var config = appliance.Config;
+        log.Write(LogLevel.Info, $"config {(isDemo ? "built-in demo" : config.Path)}: {appliance.DescribeProgram()}, {appliance.Pool.Workers.Count} worker(s)");
+        for (var p = 0; p < config.Ports.Count; p++)
+        {
+            var port = config.Ports[p];
+            var where = port.Driver switch
+            {
+                PortDriver.Pcap => $"replaying {port.Pcap}",
+                PortDriver.Synthetic => "generated traffic",
+                _ => $"interface {port.Interface}",
+            };
+            log.Write(LogLevel.Info, $"port {port.Name}: {port.Driver.ToString().ToLowerInvariant()} {where}, ifindex {appliance.Ports[p].Ifindex}, XDP_PASS to {port.Pass}");
+        }
+        foreach (var (port, tap) in taps.Names)
+            log.Write(LogLevel.Info, $"{port}: the host stack is TAP {tap}");
+    }
+}
