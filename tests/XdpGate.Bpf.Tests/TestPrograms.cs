@@ -11,6 +11,13 @@ internal static class TestPrograms
     public static BpfProgram Xdp(string asm, params BpfMap[] maps) =>
         BpfProgram.Load(Assembler.Assemble(asm), new ProgramOptions { Name = "test", Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = maps });
 
+    /// <summary>An XDP program loaded without verification, for tests of the run-time checks the verifier makes a safety net.</summary>
+    public static BpfProgram UnverifiedXdp(string asm, params BpfMap[] maps) =>
+        BpfProgram.Load(Assembler.Assemble(asm), new ProgramOptions
+        {
+            Name = "test", Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = maps, Verification = VerificationLevel.None,
+        });
+
     /// <summary>A BPF_PROG_TYPE_UNSPEC program over raw memory, which has no kernel rules to verify against.</summary>
     public static BpfProgram Raw(string asm, params BpfMap[] maps) =>
         BpfProgram.Load(Assembler.Assemble(asm), new ProgramOptions { Name = "test", Maps = maps, Verification = VerificationLevel.None });

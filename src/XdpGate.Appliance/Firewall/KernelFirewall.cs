@@ -27,7 +27,7 @@ public sealed class KernelFirewall : IDisposable
         ArgumentNullException.ThrowIfNull(compiled);
         var obj = BuiltinFirewall.Open();
         // The compiler writes into our maps; their contents are then copied into the kernel's, so both hold the same bytes.
-        using var engine = obj.Load();
+        using var engine = obj.Load(verification: BuiltinFirewall.Verification);
         FirewallMapWriter.Write(compiled, engine.Maps);
         var firewall = new KernelFirewall();
         try

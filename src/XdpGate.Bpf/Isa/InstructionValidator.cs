@@ -34,7 +34,7 @@ public static partial class InstructionValidator
                 continue;
             var insn = insns[pc];
             if (FieldProblem(insns, pc, out var at) is { } problem)
-                throw Fail(at, insns[at], problem);
+                throw Fail(at, insns[at], problem, VerifierRule.InvalidInstruction);
             if (Refusal(insn) is { } refusal)
                 throw insn.dst_reg == BPF_REG_FP ? Fail(pc, insn, refusal, VerifierRule.FramePointerWrite) : Fail(pc, insn, refusal);
             if (IsPseudoCall(insn) || IsPseudoFunc(insn))

@@ -89,7 +89,7 @@ internal sealed partial class Exploration
             }
             else if (r0.Kind == RegKind.Stack && r0.Frame == cur.Frames.Count - 1)
             {
-                throw Fail(VerifierRule.InvalidStackAccess, "cannot return stack pointer to the caller frame", 0);
+                throw Fail(VerifierRule.InvalidStackAccess, "cannot return stack pointer to the caller", 0);
             }
             cur.Frames.RemoveAt(cur.Frames.Count - 1);
             if (frame.IsCallback)

@@ -13,8 +13,10 @@ internal sealed partial class Exploration
     private void HelperCall(int id)
     {
         var proto = HelperPrototypes.Get(id);
-        if (proto is null || (proto.Provided && !HelperTable.IsAvailable(id, program.Type)))
-            throw Fail(VerifierRule.HelperArgument, $"unknown func {proto?.Name ?? "#" + id.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        if (proto is null)
+            throw Fail(VerifierRule.UnknownHelper, $"invalid func {HelperTable.Describe(id) ?? "unknown#" + id.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        if (proto.Provided && !HelperTable.IsAvailable(id, program.Type))
+            throw Fail(VerifierRule.UnknownHelper, $"program of this type cannot use helper {proto.Name}#{id}");
         BpfMap? map = null;
         var allocSize = 0;
         var releaseRef = 0;

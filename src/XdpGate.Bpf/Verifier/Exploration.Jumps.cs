@@ -71,7 +71,7 @@ internal sealed partial class Exploration
         // Packet pointers compared with each other reveal lengths, never addresses.
         // Null checks of what a lookup or reservation returned are habit even where the result cannot be null.
         var lookupNullCheck = nullCheck && dst.Kind is RegKind.MapValue or RegKind.Mem;
-        if (!SameFamily(dst, src) && !lookupNullCheck && Strict)
+        if (!packets && !lookupNullCheck && Strict)
             throw Fail(VerifierRule.PointerComparison, $"R{(dst.IsPointer ? d : s)} pointer comparison prohibited", d, s);
         if (nullCheck && dst.IsPointer)
         {
@@ -141,11 +141,6 @@ internal sealed partial class Exploration
     /// <summary>Whether this compares a packet pointer with its bound: pkt with pkt_end, or pkt_meta with pkt.</summary>
     private static bool PacketComparison(in Reg dst, in Reg src, bool is32) =>
         !is32 && (IsBoundedBy(dst, src) || IsBoundedBy(src, dst));
-
-    /// <summary>Packet pointers with each other or with the bound of their part: data_meta..data, data..data_end.</summary>
-    private static bool SameFamily(in Reg a, in Reg b) =>
-        (a.Kind is RegKind.Packet or RegKind.PacketEnd && b.Kind is RegKind.Packet or RegKind.PacketEnd)
-        || (a.Kind is RegKind.PacketMeta or RegKind.Packet && b.Kind is RegKind.PacketMeta or RegKind.Packet);
 
     private static bool IsBoundedBy(in Reg ptr, in Reg bound) =>
         (ptr.Kind == RegKind.Packet && bound.Kind == RegKind.PacketEnd) || (ptr.Kind == RegKind.PacketMeta && bound.Kind == RegKind.Packet);

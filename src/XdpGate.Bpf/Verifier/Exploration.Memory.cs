@@ -39,6 +39,11 @@ internal sealed partial class Exploration
                 $"BPF_ATOMIC stores into R{d} {Reg.KindName(target.Kind)} is not allowed", d);
         if (value.IsPointer && Strict)
             throw Fail(VerifierRule.PointerLeak, $"R{s} leaks addr into mem", s);
+        // Atomics must be aligned to their size whatever the architecture allows for plain accesses.
+        var bits = target.Var.Bits;
+        if (((bits.Value + (ulong)(long)target.Off + (ulong)(long)insn.off) & (ulong)(size - 1)) != 0 || (bits.Mask & (ulong)(size - 1)) != 0)
+            throw Fail(target.Kind == RegKind.Stack ? VerifierRule.InvalidStackAccess : VerifierRule.InvalidMapValueAccess,
+                $"misaligned access off {target.Off}+{insn.off} size {size}", d);
         // Read-modify-write: the memory must be readable and writable; what is left there is unknown. Atomics keep their
         // run-time check, which also proves alignment.
         accessProof[pc] = 2;

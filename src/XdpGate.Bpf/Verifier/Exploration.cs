@@ -167,16 +167,23 @@ internal sealed partial class Exploration
     {
         var live = (ushort)(liveness.Live[pc] | (1 << BPF_REG_FP));
         var precise = liveness.Precise[pc];
+        var slots = liveness.PreciseSlots[pc];
+        var liveSlots = liveness.LiveSlots[pc];
         var states = visited[pc] ??= new PcStates();
         var hash = StatePruning.Hash(cur, live);
         var callbackCall = IsLoopCall(insns[pc]);
-        foreach (var done in states.Done)
+        for (var i = 0; i < states.Done.Count; i++)
         {
-            if (StatePruning.Covers(done.State, cur, live, precise))
+            var done = states.Done[i];
+            if (StatePruning.Covers(done.State, cur, live, precise, slots, liveSlots))
             {
+                done.Hits++;
                 log.Note($"{pc}: safe (pruned)");
                 return true;
             }
+            // Like the kernel, forget states that keep failing to prune: they only cost comparisons.
+            if (++done.Misses > done.Hits * 3 + 3)
+                states.Done.RemoveAt(i--);
         }
         if (callbackCall)
         {
@@ -184,7 +191,7 @@ internal sealed partial class Exploration
             // than loop. What the callback keeps changing in the stack is widened to unknown, so they do converge.
             foreach (var open in states.AllOpen())
             {
-                if (StatePruning.Covers(open.State, cur, live, precise))
+                if (StatePruning.Covers(open.State, cur, live, precise, slots, liveSlots))
                     return true;
                 StatePruning.WidenSpills(open.State, cur);
             }

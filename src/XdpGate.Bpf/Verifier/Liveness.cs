@@ -15,11 +15,19 @@ internal sealed class Liveness
     private const ushort Args = 0b11_1110;        // r1-r5
     private const ushort Caller = 0b11_1111;      // r0-r5: written or clobbered by a call
 
-    private Liveness(ushort[] live, ushort[] precise)
+    private Liveness(ushort[] live, ushort[] precise, ulong[] preciseSlots, ulong[] liveSlots)
     {
+        LiveSlots = liveSlots;
         Live = live;
         Precise = precise;
+        PreciseSlots = preciseSlots;
     }
+
+    /// <summary>Stack slots (bit = slot index, MAX_BPF_STACK + offset over 8) whose spilled scalar may matter on entry to each instruction.</summary>
+    public ulong[] PreciseSlots { get; }
+
+    /// <summary>Stack slots some path may read before overwriting them whole, on entry to each instruction.</summary>
+    public ulong[] LiveSlots { get; }
 
     /// <summary>Registers live on entry to each instruction (bit r).</summary>
     public ushort[] Live { get; }
@@ -31,8 +39,11 @@ internal sealed class Liveness
     {
         var n = insns.Length;
         var pointers = MayHoldPointers(insns, flow);
+        var stackPointers = MayHoldStackPointers(insns, flow);
         var live = new ushort[n];
         var precise = new ushort[n];
+        var slots = new ulong[n];
+        var liveSlots = new ulong[n];
         // Backward data flow to a fixed point; programs are small and loops rare, so a few sweeps suffice.
         for (var changed = true; changed;)
         {
@@ -43,21 +54,28 @@ internal sealed class Liveness
                     continue;
                 var insn = insns[pc];
                 ushort liveOut = 0, preciseOut = 0;
+                ulong slotsOut = 0, liveSlotsOut = 0;
                 foreach (var next in Successors(insns, pc))
                 {
+                    liveSlotsOut |= liveSlots[next];
                     liveOut |= live[next];
                     preciseOut |= precise[next];
+                    slotsOut |= slots[next];
                 }
                 var (l, p) = Transfer(insn, liveOut, preciseOut, flow.SubprogramOf(pc) != 0, pointers[pc]);
-                if (l != live[pc] || p != precise[pc])
+                var s = SlotTransfer(insn, slotsOut, preciseOut, stackPointers[pc], ref p);
+                var ls = LiveSlotTransfer(insn, liveSlotsOut, stackPointers[pc]);
+                if (l != live[pc] || p != precise[pc] || s != slots[pc] || ls != liveSlots[pc])
                 {
+                    liveSlots[pc] = ls;
                     live[pc] = l;
                     precise[pc] = p;
+                    slots[pc] = s;
                     changed = true;
                 }
             }
         }
-        return new Liveness(live, precise);
+        return new Liveness(live, precise, slots, liveSlots);
     }
 
     /// <summary>
@@ -97,6 +115,122 @@ internal sealed class Liveness
                 BPF_LD => (ushort)(before & ~Caller),
                 BPF_STX when Mode(insn.code) == BPF_ATOMIC => (ushort)(before | 1 | src),
                 BPF_JMP when Op(insn.code) == BPF_CALL => (ushort)((before & ~Caller) | 1),
+                _ => before,
+            };
+            foreach (var next in Successors(insns, pc))
+            {
+                var merged = (ushort)(into[next] | after);
+                if (!reached[next] || merged != into[next])
+                {
+                    reached[next] = true;
+                    into[next] = merged;
+                    work.Push(next);
+                }
+            }
+        }
+        return into;
+    }
+
+    /// <summary>
+    /// Precision of stack slots, backward: a fill through r10 into a precise register makes its slot precise, a spill
+    /// through r10 moves the slot's precision to the stored register; anything that may reach the stack another way
+    /// (a stack pointer in another register, a call) makes every slot precise.
+    /// </summary>
+    private static ulong SlotTransfer(bpf_insn insn, ulong slotsOut, ushort preciseOut, ushort stackPointers, ref ushort preciseIn)
+    {
+        var cls = Class(insn.code);
+        var size = SizeInBytes(Size(insn.code));
+        switch (cls)
+        {
+            case BPF_LDX:
+                if (insn.src_reg == BPF_REG_FP && Mode(insn.code) == BPF_MEM && (MAX_BPF_STACK + insn.off) % 8 == 0 && insn.off < 0)
+                {
+                    var bit = 1UL << ((MAX_BPF_STACK + insn.off) / 8);
+                    return (preciseOut & (1 << insn.dst_reg)) != 0 ? slotsOut | bit : slotsOut;
+                }
+                return (stackPointers & (1 << insn.src_reg)) != 0 ? ulong.MaxValue : slotsOut;
+            case BPF_ST:
+            case BPF_STX:
+                if (insn.dst_reg == BPF_REG_FP && Mode(insn.code) == BPF_MEM && insn.off < 0 && insn.off >= -MAX_BPF_STACK)
+                {
+                    var slot = (MAX_BPF_STACK + insn.off) / 8;
+                    var bit = 1UL << slot;
+                    if (cls == BPF_STX && (slotsOut & bit) == 0 && (stackPointers & (1 << insn.src_reg)) == 0)
+                        preciseIn = (ushort)(preciseIn & ~(1 << insn.src_reg) | (preciseOut & (1 << insn.src_reg)));
+                    return size == 8 && (MAX_BPF_STACK + insn.off) % 8 == 0 ? slotsOut & ~bit : slotsOut;
+                }
+                return (stackPointers & ((1 << insn.dst_reg) | (cls == BPF_STX ? 1 << insn.src_reg : 0))) != 0 ? ulong.MaxValue : slotsOut;
+            case BPF_JMP when Op(insn.code) == BPF_CALL:
+                return ulong.MaxValue;
+            case BPF_JMP when Op(insn.code) == BPF_EXIT:
+                return 0;
+            default:
+                return slotsOut;
+        }
+    }
+
+    private static ulong LiveSlotTransfer(bpf_insn insn, ulong liveOut, ushort stackPointers)
+    {
+        var cls = Class(insn.code);
+        var viaFrame = insn.off < 0 && insn.off >= -MAX_BPF_STACK;
+        switch (cls)
+        {
+            case BPF_LDX:
+                if (insn.src_reg == BPF_REG_FP && viaFrame)
+                    return liveOut | (1UL << ((MAX_BPF_STACK + insn.off) / 8));
+                return (stackPointers & (1 << insn.src_reg)) != 0 ? ulong.MaxValue : liveOut;
+            case BPF_ST:
+            case BPF_STX:
+                if (insn.dst_reg == BPF_REG_FP && viaFrame)
+                {
+                    var bit = 1UL << ((MAX_BPF_STACK + insn.off) / 8);
+                    if (Mode(insn.code) == BPF_ATOMIC)
+                        return liveOut | bit;
+                    return Size(insn.code) == BPF_DW && (MAX_BPF_STACK + insn.off) % 8 == 0 ? liveOut & ~bit : liveOut;
+                }
+                return Mode(insn.code) == BPF_ATOMIC && (stackPointers & (1 << insn.dst_reg)) != 0 ? ulong.MaxValue : liveOut;
+            case BPF_JMP when Op(insn.code) == BPF_CALL:
+                return insn.src_reg == BPF_PSEUDO_CALL || (stackPointers & Args) != 0 ? ulong.MaxValue : liveOut;
+            case BPF_JMP when Op(insn.code) == BPF_EXIT:
+                return 0;
+            default:
+                return liveOut;
+        }
+    }
+
+    /// <summary>Registers that may point into the stack (r10, copies and offsets of it, fills from it, subprogram arguments).</summary>
+    private static ushort[] MayHoldStackPointers(ReadOnlySpan<bpf_insn> insns, ControlFlow flow)
+    {
+        var n = insns.Length;
+        var into = new ushort[n];
+        var reached = new bool[n];
+        var work = new Stack<int>();
+        foreach (var start in flow.SubprogramStarts)
+        {
+            into[start] = (ushort)(start == 0 ? 1 << BPF_REG_FP : 0b100_0011_1110);
+            reached[start] = true;
+            work.Push(start);
+        }
+        while (work.Count > 0)
+        {
+            var pc = work.Pop();
+            var insn = insns[pc];
+            var before = into[pc];
+            var dst = (ushort)(1 << insn.dst_reg);
+            var src = (ushort)(1 << insn.src_reg);
+            var after = Class(insn.code) switch
+            {
+                BPF_ALU64 when Op(insn.code) == BPF_MOV && Source(insn.code) == BPF_X && insn.off == 0 =>
+                    (ushort)((before & ~dst) | ((before & src) != 0 ? dst : 0)),
+                BPF_ALU64 when Op(insn.code) is BPF_ADD or BPF_SUB && Source(insn.code) == BPF_X =>
+                    (ushort)(before | ((before & src) != 0 ? dst : 0)),
+                BPF_ALU64 when Op(insn.code) is BPF_ADD or BPF_SUB => before,
+                BPF_ALU or BPF_ALU64 => (ushort)(before & ~dst),
+                BPF_LDX => Size(insn.code) == BPF_DW && (before & src) != 0 ? (ushort)(before | dst) : (ushort)(before & ~dst),
+                BPF_LD => (ushort)(before & ~(InstructionValidator.IsWide(insn) ? dst : Caller)),
+                BPF_STX when Mode(insn.code) == BPF_ATOMIC => (ushort)(before & ~(1 | src)),
+                BPF_JMP when Op(insn.code) == BPF_CALL =>
+                    (ushort)((before & ~Caller) | (insn.src_reg == BPF_PSEUDO_CALL ? 1 : 0)),
                 _ => before,
             };
             foreach (var next in Successors(insns, pc))

@@ -14,6 +14,7 @@ internal sealed class Checkpoint(VerifierState state, int pc, int hash, Checkpoi
     public readonly int Hash = hash;
     public readonly Checkpoint? Parent = parent;
     public int Branches = 1;
+    public int Hits, Misses;
 }
 
 /// <summary>The kernel's states_equal, with the static liveness and precision of <see cref="Liveness"/>.</summary>
@@ -62,7 +63,7 @@ internal static class StatePruning
     }
 
     /// <summary>Whether every concrete state <paramref name="cur"/> stands for is one <paramref name="old"/> stands for (as far as the rest of the program can tell).</summary>
-    public static bool Covers(VerifierState old, VerifierState cur, ushort live, ushort precise)
+    public static bool Covers(VerifierState old, VerifierState cur, ushort live, ushort precise, ulong preciseSlots, ulong liveSlots = ulong.MaxValue)
     {
         if (old.Frames.Count != cur.Frames.Count || old.References.Count != cur.References.Count)
             return false;
@@ -88,7 +89,7 @@ internal static class StatePruning
                 if (!RegCovers(a.Regs[r], b.Regs[r], !top || (precise & bit) != 0, ids))
                     return false;
             }
-            if (!StackCovers(a, b, ids))
+            if (!StackCovers(a, b, ids, top ? preciseSlots : ulong.MaxValue, top ? liveSlots : ulong.MaxValue))
                 return false;
         }
         return true;
@@ -112,12 +113,22 @@ internal static class StatePruning
         }
     }
 
-    private static bool StackCovers(FrameState a, FrameState b, IdMap ids)
+    /// <summary>Bytes that read back as some number: unknown, zero, or part of a spilled scalar.</summary>
+    private static bool IsNumber(FrameState frame, int i) =>
+        frame.Bytes[i] is SlotKind.Misc or SlotKind.Zero || (frame.Bytes[i] == SlotKind.Spill && frame.Spills[i / 8].Kind == RegKind.Scalar);
+
+    private static bool StackCovers(FrameState a, FrameState b, IdMap ids, ulong preciseSlots, ulong liveSlots)
     {
         for (var i = 0; i < a.Bytes.Length; i++)
         {
+            // A slot no path reads again before overwriting it may hold anything.
+            if ((liveSlots & (1UL << (i / 8))) == 0)
+                continue;
             var old = a.Bytes[i];
             var cur = b.Bytes[i];
+            // A slot whose value cannot matter only has to hold a number in both states, as an imprecise scalar.
+            if ((preciseSlots & (1UL << (i / 8))) == 0 && old != SlotKind.Invalid && IsNumber(a, i) && IsNumber(b, i))
+                continue;
             switch (old)
             {
                 case SlotKind.Invalid:

@@ -31,6 +31,8 @@ public enum VerifierRule
     InvalidReturnValue,
     /// <summary>A ring buffer reservation (a reference) not submitted or discarded on some path (kernel: "Unreleased reference").</summary>
     UnreleasedReference,
+    /// <summary>A call of a helper that does not exist, or that the program type may not use (kernel: "program of this type cannot use helper").</summary>
+    UnknownHelper,
     /// <summary>An instruction the kernel refuses for what it is (division by constant zero, shift by the width or more).</summary>
     InvalidInstruction,
 }

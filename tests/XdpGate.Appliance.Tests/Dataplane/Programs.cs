@@ -10,6 +10,13 @@ internal static class Programs
     public static BpfProgram Xdp(string asm, params BpfMap[] maps) =>
         BpfProgram.Load(Assembler.Assemble(asm), new ProgramOptions { Name = "test", Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = maps });
 
+    /// <summary>An XDP program loaded without verification, for tests of what the data path does when a run faults.</summary>
+    public static BpfProgram UnverifiedXdp(string asm) =>
+        BpfProgram.Load(Assembler.Assemble(asm), new ProgramOptions
+        {
+            Name = "test", Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Verification = XdpGate.Bpf.Verifier.VerificationLevel.None,
+        });
+
     public static BpfProgram Returning(uint verdict) => Xdp($"r0 = {verdict}\nexit");
 
     /// <summary>bpf_redirect(ifindex, 0).</summary>

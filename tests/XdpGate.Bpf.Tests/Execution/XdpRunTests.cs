@@ -45,11 +45,13 @@ public sealed class XdpRunTests
     [InlineData("*(u32 *)(r1 + 0) = 1", "invalid context access")]
     public void Invalid_context_accesses_abort_the_run_with_a_reason(string access, string reason)
     {
-        var program = TestPrograms.Xdp($"""
+        var source = $"""
             r0 = 2
             {access}
             exit
-            """);
+            """;
+        Assert.Throws<XdpGate.Bpf.Verifier.VerifierException>(() => TestPrograms.Xdp(source));
+        var program = TestPrograms.UnverifiedXdp(source);
         using var vm = new BpfVm();
         using var frame = new PacketBuffer();
         frame.Reset(new byte[60]);
@@ -60,7 +62,7 @@ public sealed class XdpRunTests
     [Fact]
     public void A_read_one_byte_past_data_end_faults_and_is_counted()
     {
-        var program = TestPrograms.Xdp("""
+        var program = TestPrograms.UnverifiedXdp("""
             r2 = *(u32 *)(r1 + 0)
             r0 = *(u8 *)(r2 + 60)
             exit
