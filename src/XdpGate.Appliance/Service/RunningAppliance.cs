@@ -191,10 +191,11 @@ public sealed partial class RunningAppliance : IDisposable
     /// <summary>Ports, workers and the control socket are set up once per run; a reload swaps only the program and its rules.</summary>
     private static void RequireSameShape(AppConfig running, AppConfig next)
     {
-        if (!running.Ports.SequenceEqual(next.Ports))
-            throw new ConfigBuildException($"{next.Path}: the ports differ from the running config's; a reload changes only the program and rules (restart to change ports)");
+        // Workers first: they set every port's queue count, so a change of workers changes the ports too.
         if (!running.Workers.Cpus.SequenceEqual(next.Workers.Cpus))
             throw new ConfigBuildException($"{next.Path}: the workers differ from the running config's; a reload changes only the program and rules (restart to change workers)");
+        if (!running.Ports.SequenceEqual(next.Ports))
+            throw new ConfigBuildException($"{next.Path}: the ports differ from the running config's; a reload changes only the program and rules (restart to change ports)");
         if (running.Control != next.Control)
             throw new ConfigBuildException($"{next.Path}: the control socket differs from the running config's (restart to move it)");
     }

@@ -2,6 +2,7 @@ using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Fixtures;
 
@@ -30,7 +31,7 @@ public sealed class EngineObjectLoad : IObjectSetup, IDisposable
     {
         var result = maps[map].Update(key, value);
         if (result != 0)
-            throw new InvalidOperationException($"engine map '{maps[map].Name}': update of key {Convert.ToHexString(key)} failed with {Errno.Name(result)}");
+            throw new InvalidOperationException($"engine map '{maps[map].Name}': update of key {Convert.ToHexString(key)} failed with {ErrnoText.Name(result)}");
     }
 
     public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP) =>
@@ -46,7 +47,7 @@ public sealed class EngineObjectLoad : IObjectSetup, IDisposable
     {
         var result = ((ProgArrayMap)maps[map]).SetProgram(slot, Program(program));
         if (result != 0)
-            throw new InvalidOperationException($"engine prog array '{maps[map].Name}': slot {slot} refused {program} with {Errno.Name(result)}");
+            throw new InvalidOperationException($"engine prog array '{maps[map].Name}': slot {slot} refused {program} with {ErrnoText.Name(result)}");
     }
 
     public void Dispose()
