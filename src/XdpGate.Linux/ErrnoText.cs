@@ -13,11 +13,11 @@ public static class ErrnoText
     }
 
     /// <summary>libc's strerror text.</summary>
-    public static string Message(int errno) => errno == ENOTSUPP
+    public static string Message(int errno) => errno == Errno.ENOTSUPP
         ? "Operation is not supported" // kernel-internal errno that bpf() still returns; libc has no text for it
         : Marshal.GetPInvokeErrorMessage(Math.Abs(errno));
 
-    private const int ENOTSUPP = 524;
+    
 
     public static string Name(int errno) => Math.Abs(errno) switch
     {
@@ -59,7 +59,7 @@ public static class ErrnoText
         77 => "EBADFD",
         92 => "ENOPROTOOPT",
         95 => "EOPNOTSUPP",
-        ENOTSUPP => "ENOTSUPP",
+        Errno.ENOTSUPP => "ENOTSUPP",
         var other => $"errno {other}",
     };
 }

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using XdpGate.Linux.Netns;
 
 namespace XdpGate.Appliance.Bench;
 
@@ -82,17 +82,17 @@ public sealed class BenchTopology : IDisposable
         {
             return;
         }
-        foreach (var line in Run("ps", "-eo pid=,comm=").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var line in Commands.Run("ps", "-eo pid=,comm=").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var parts = line.Split(' ', 2, StringSplitOptions.TrimEntries);
             if (parts.Length == 2 && parts[1].StartsWith($"napi/{DutInterface}", StringComparison.Ordinal))
-                Run("taskset", $"-pc {DutCpu} {parts[0]}");
+                Commands.Run("taskset", $"-pc {DutCpu} {parts[0]}");
         }
     }
 
-    public static string Ip(string arguments) => Run("ip", arguments);
+    public static string Ip(string arguments) => Commands.Ip(arguments);
 
-    public static string Exec(string ns, string command) => Run("ip", $"netns exec {ns} {command}");
+    public static string Exec(string ns, string command) => Commands.Exec(ns, command);
 
     /// <summary>Why the topology cannot be built here, or null.</summary>
     public static string? WhyUnavailable() =>
@@ -114,21 +114,5 @@ public sealed class BenchTopology : IDisposable
             }
         }
         namespaces.Clear();
-    }
-
-    private static string Run(string program, string arguments)
-    {
-        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(10_000))
-        {
-            process.Kill();
-            throw new InvalidOperationException($"{program} {arguments}: no answer in 10 s");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {arguments}: exit {process.ExitCode}: {stderr.Trim()}");
-        return stdout.Result;
     }
 }

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using XdpGate.Appliance.MapData;
-using XdpGate.Bpf;
 using XdpGate.Bpf.Maps;
+using XdpGate.Bpf;
+using XdpGate.Linux;
 
 namespace XdpGate.Appliance.Control;
 
@@ -162,6 +163,6 @@ public sealed class ControlRequestHandler(IApplianceControl appliance)
     private static void Check(int result, string map)
     {
         if (result != 0)
-            throw new ControlRequestException($"map '{map}': {Errno.Name(result)}");
+            throw new ControlRequestException($"map '{map}': {ErrnoText.Name(result)}");
     }
 }

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using XdpGate.Bpf;
 using XdpGate.Bpf.Maps;
+using XdpGate.Bpf;
+using XdpGate.Linux;
 using static XdpGate.Appliance.Firewall.FirewallLayout;
 
 namespace XdpGate.Appliance.Firewall;
@@ -74,6 +75,6 @@ public static class FirewallMapWriter
     private static void Check(BpfMap map, int result)
     {
         if (result != 0)
-            throw new FirewallCompileException($"writing map '{map.Name}' failed: {Errno.Name(result)}");
+            throw new FirewallCompileException($"writing map '{map.Name}' failed: {ErrnoText.Name(result)}");
     }
 }

@@ -1,7 +1,8 @@
 using System.Text.Json;
-using XdpGate.Bpf;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf;
+using XdpGate.Linux;
 
 namespace XdpGate.Appliance.MapData;
 
@@ -74,7 +75,7 @@ public static class MapsInit
             throw new FormatException($"{where}: needs \"value\" or \"prog\"");
         }
         if (result != 0)
-            throw new FormatException($"{where}: update failed: {Errno.Name(result)}");
+            throw new FormatException($"{where}: update failed: {ErrnoText.Name(result)}");
     }
 
     /// <summary>A per-CPU map given one value gets it in every CPU's slot, as the convenient reading of a single value.</summary>

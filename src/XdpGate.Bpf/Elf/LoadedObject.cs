@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Elf;
 
@@ -44,7 +45,7 @@ public sealed partial class LoadedObject : IDisposable
                 {
                     var status = map.Update(zeroKey, initialData[i]);
                     if (status != 0)
-                        throw new BpfLoadException($"map '{declared.Name}': writing its initial value failed ({Errno.Name(-status)})");
+                        throw new BpfLoadException($"map '{declared.Name}': writing its initial value failed ({ErrnoText.Name(-status)})");
                 }
             }
 
@@ -76,7 +77,7 @@ public sealed partial class LoadedObject : IDisposable
                 {
                     var status = ((ProgArrayMap)maps[i]).SetProgram(slot.Index, programs[slot.Program]);
                     if (status != 0)
-                        throw new BpfLoadException($"map '{source.Maps[i].Name}': putting program '{slot.Program}' in slot {slot.Index} failed ({Errno.Name(-status)}; a program array holds programs of one type)");
+                        throw new BpfLoadException($"map '{source.Maps[i].Name}': putting program '{slot.Program}' in slot {slot.Index} failed ({ErrnoText.Name(-status)}; a program array holds programs of one type)");
                 }
             }
             return new LoadedObject(source, [.. maps], programs);

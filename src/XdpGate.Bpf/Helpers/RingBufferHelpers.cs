@@ -1,5 +1,6 @@
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Helpers;
 

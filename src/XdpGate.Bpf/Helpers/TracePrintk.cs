@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using XdpGate.Bpf.Execution;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Helpers;
 

@@ -1,6 +1,7 @@
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Helpers;
 

@@ -1,3 +1,4 @@
+using XdpGate.Linux;
 namespace XdpGate.Bpf.Maps;
 
 public sealed partial class HashMap
@@ -78,5 +79,5 @@ public sealed partial class HashMap
     }
 
     private static BpfLoadException Refused(MapDefinition definition, string problem, int errno) =>
-        new($"map '{definition.Name}': {problem} ({Errno.Name(errno)})");
+        new($"map '{definition.Name}': {problem} ({ErrnoText.Name(errno)})");
 }

@@ -1,3 +1,4 @@
+using XdpGate.Linux;
 namespace XdpGate.Bpf.Maps;
 
 public sealed unsafe partial class HashMap

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Maps;
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using XdpGate.Bpf.Maps.Lpm;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Maps;
 

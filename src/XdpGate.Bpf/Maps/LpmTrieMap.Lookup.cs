@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using XdpGate.Bpf.Maps.Lpm;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Maps;
 

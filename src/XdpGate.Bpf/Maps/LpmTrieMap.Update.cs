@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using XdpGate.Bpf.Maps.Lpm;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Maps;
 

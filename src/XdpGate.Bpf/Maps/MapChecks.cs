@@ -1,3 +1,4 @@
+using XdpGate.Linux;
 namespace XdpGate.Bpf.Maps;
 
 /// <summary>The creation checks every map type shares with the kernel's map_alloc_check; failures name the map and errno.</summary>
@@ -9,7 +10,7 @@ internal static class MapChecks
     public static void Require(MapDefinition definition, bool condition, string problem, int errno = Errno.EINVAL)
     {
         if (!condition)
-            throw new BpfLoadException($"map '{definition.Name}' ({definition.Type}): {problem} ({Errno.Name(errno)})");
+            throw new BpfLoadException($"map '{definition.Name}' ({definition.Type}): {problem} ({ErrnoText.Name(errno)})");
     }
 
     public static void RequireCommon(MapDefinition definition, uint allowedFlags, bool valueRequired = true)

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using XdpGate.Bpf.Program;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Maps;
 

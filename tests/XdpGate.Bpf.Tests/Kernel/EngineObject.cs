@@ -3,6 +3,7 @@ using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Tests.Kernel;
 
@@ -34,7 +35,7 @@ internal sealed unsafe class EngineObject : IXdpTarget
     {
         var result = maps[map].Update(key, value);
         if (result != 0)
-            throw new InvalidOperationException($"engine map '{maps[map].Name}': update of key {Convert.ToHexString(key)} failed with {Errno.Name(result)}");
+            throw new InvalidOperationException($"engine map '{maps[map].Name}': update of key {Convert.ToHexString(key)} failed with {ErrnoText.Name(result)}");
     }
 
     public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP) =>
@@ -44,7 +45,7 @@ internal sealed unsafe class EngineObject : IXdpTarget
     {
         var result = ((ProgArrayMap)maps[map]).SetProgram(slot, programs[program]);
         if (result != 0)
-            throw new InvalidOperationException($"engine prog array '{maps[map].Name}': slot {slot} refused {program} with {Errno.Name(result)}");
+            throw new InvalidOperationException($"engine prog array '{maps[map].Name}': slot {slot} refused {program} with {ErrnoText.Name(result)}");
     }
 
     public XdpRun Run(string program, byte[] packet, byte[]? metadata = null)

@@ -1,6 +1,7 @@
 using XdpGate.Linux.Bpf;
-using Xunit;
+using XdpGate.Linux;
 using Xunit.Abstractions;
+using Xunit;
 
 namespace XdpGate.Bpf.Tests.Kernel;
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
-using Xunit;
 using XdpGate.Bpf.Maps;
+using XdpGate.Linux;
+using Xunit;
 
 namespace XdpGate.Bpf.Tests.Maps;
 

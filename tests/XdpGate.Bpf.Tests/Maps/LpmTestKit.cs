@@ -1,8 +1,9 @@
-using Xunit;
 using System.Buffers.Binary;
 using System.Net;
-using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Maps.Lpm;
+using XdpGate.Bpf.Maps;
+using XdpGate.Linux;
+using Xunit;
 
 namespace XdpGate.Bpf.Tests.Maps;
 

@@ -1,5 +1,6 @@
-using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Maps.Lpm;
+using XdpGate.Bpf.Maps;
+using XdpGate.Linux;
 using Xunit;
 using static XdpGate.Bpf.Tests.Maps.LpmTestKit;
 

@@ -1,6 +1,7 @@
-using Xunit;
-using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Maps.Lpm;
+using XdpGate.Bpf.Maps;
+using XdpGate.Linux;
+using Xunit;
 using static XdpGate.Bpf.Tests.Maps.LpmTestKit;
 
 namespace XdpGate.Bpf.Tests.Maps;

@@ -1,6 +1,7 @@
-using Xunit;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Linux;
+using Xunit;
 
 namespace XdpGate.Bpf.Tests.Maps;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using XdpGate.Linux.Netns;
 
@@ -89,10 +88,10 @@ public sealed class VethPair : IDisposable
     public T InB<T>(Func<T> body) => NetworkNamespace.Run(NamespaceB, body);
 
     /// <summary>Runs <c>ip ARGUMENTS</c> and returns its output; throws with its error text when it fails.</summary>
-    public static string Ip(string arguments) => Run("ip", arguments);
+    public static string Ip(string arguments) => Commands.Ip(arguments);
 
     /// <summary>Runs a command inside namespace <paramref name="ns"/> (ip netns exec).</summary>
-    public static string Exec(string ns, string command) => Run("ip", $"netns exec {ns} {command}");
+    public static string Exec(string ns, string command) => Commands.Exec(ns, command);
 
     public void Dispose()
     {
@@ -117,20 +116,4 @@ public sealed class VethPair : IDisposable
 
     private static int Ifindex(string ns, string device) =>
         int.Parse(Exec(ns, $"cat /sys/class/net/{device}/ifindex").Trim(), System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string Run(string program, string arguments)
-    {
-        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(10_000))
-        {
-            process.Kill();
-            throw new InvalidOperationException($"{program} {arguments}: no answer in 10 s");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {arguments}: exit {process.ExitCode}: {stderr.Trim()}");
-        return stdout.Result;
-    }
 }

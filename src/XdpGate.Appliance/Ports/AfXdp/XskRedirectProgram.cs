@@ -4,6 +4,7 @@ using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Xdp;
 using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
+using XdpGate.Linux;
 
 namespace XdpGate.Appliance.Ports.AfXdp;
 
