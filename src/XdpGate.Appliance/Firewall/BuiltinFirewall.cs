@@ -1,5 +1,4 @@
 using XdpGate.Bpf.Elf;
-using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Appliance.Firewall;
 
@@ -7,14 +6,6 @@ namespace XdpGate.Appliance.Firewall;
 public static class BuiltinFirewall
 {
     private const string ResourceName = "XdpGate.Appliance.Builtin.firewall.o";
-
-    /// <summary>
-    /// How the built-in firewall is verified: not at all, for now. The kernel verifies it as root (218k instructions
-    /// processed, KernelFirewall and its tests load it there); our verifier's pruning lacks the kernel's dynamic precision
-    /// tracking and runs past its 1M-instruction budget on its unrolled rule scan, so this one shipped, kernel-checked
-    /// object is the exception until it does. Every other program (user objects, `prog` commands) is verified.
-    /// </summary>
-    public const VerificationLevel Verification = VerificationLevel.None;
 
     public static BpfObject Open()
     {
@@ -28,7 +19,7 @@ public static class BuiltinFirewall
     /// <summary>New maps and program for <paramref name="compiled"/>; the caller owns (and disposes) the result.</summary>
     public static LoadedObject Load(CompiledFirewall compiled, int possibleCpus)
     {
-        var loaded = Open().Load(possibleCpus, verification: Verification);
+        var loaded = Open().Load(possibleCpus);
         try
         {
             FirewallMapWriter.Write(compiled, loaded.Maps);

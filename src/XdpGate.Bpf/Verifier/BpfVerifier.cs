@@ -17,6 +17,13 @@ public static class BpfVerifier
             return VerificationResult.NotVerified;
         if (program.Type is not (bpf_prog_type.BPF_PROG_TYPE_XDP or bpf_prog_type.BPF_PROG_TYPE_SOCKET_FILTER))
             throw new BpfLoadException($"program '{program.Name}' is {program.Type}: the verifier knows the rules of XDP and socket filter programs only; raw-memory programs (BPF_PROG_TYPE_UNSPEC) load with verification None");
-        return Exploration.Verify(program, level, verbose);
+        if (verbose)
+            return Exploration.Verify(program, level, verbose);
+        var key = VerificationCache.Key(program, level);
+        if (VerificationCache.Find(key) is { } known)
+            return known;
+        var result = Exploration.Verify(program, level, verbose);
+        VerificationCache.Add(key, result);
+        return result;
     }
 }

@@ -132,6 +132,10 @@ internal sealed partial class Exploration
                     throw Fail(VerifierRule.HelperArgument, $"invalid {(write ? "write to" : "read from")} stack R{r} off={reg.Off} size={size}", r);
                 NoteDepth(frame, (int)low);
                 if (write)
+                    NoteCallerAccess(reg.Frame, low, high);
+                else
+                    NoteHelperRead(reg.Frame, low, high);
+                if (write)
                     HelperStackWrite(frame, (int)low, (int)high);
                 else
                     HelperStackRead(r, frame, (int)low, (int)high);
@@ -175,6 +179,7 @@ internal sealed partial class Exploration
             return null;
         var index = MAX_BPF_STACK + key.Off + (int)key.Var.ConstValue;
         var frame = cur.Frames[key.Frame];
+        NoteHelperRead(key.Frame, index - MAX_BPF_STACK, index - MAX_BPF_STACK + keySize);
         if (frame.Bytes[index] == SlotKind.Spill && index % 8 == 0 && frame.Spills[index / 8] is { Kind: RegKind.Scalar, Var.IsConst: true } spilled)
             return keySize == 8 ? spilled.Var.ConstValue : spilled.Var.ConstValue & ((1UL << (keySize * 8)) - 1);
         for (var i = index; i < index + keySize; i++)

@@ -42,12 +42,15 @@ internal sealed partial class Exploration
             var taken = ScalarBranch.IsTaken(op, dst.Var, src.Var, is32);
             if (taken is { } always)
             {
+                Decided();
                 pc = always ? target : pc + 1;
                 return true;
             }
             var other = cur.Clone();
             var otherLive = RefineScalars(other, op, d, isX ? s : -1, src.Var, is32, taken: true);
             var thisLive = RefineScalars(cur, op, d, isX ? s : -1, src.Var, is32, taken: false);
+            if (!otherLive || !thisLive)
+                Decided();
             if (otherLive)
                 Push(other, target);
             if (!thisLive)
@@ -57,6 +60,9 @@ internal sealed partial class Exploration
         }
 
         var nullCheck = op is BPF_JEQ or BPF_JNE && !is32 && (isX ? src.IsConstScalar(0) : insn.imm == 0);
+        // A scalar register compared with a pointer is a null check or not by its value.
+        if (isX && !(dst.IsPointer && src.IsPointer))
+            Decided();
         if (nullCheck && dst.MaybeNull)
         {
             var other = cur.Clone();

@@ -20,6 +20,7 @@ internal sealed partial class Exploration
             if (low < -MAX_BPF_STACK || high > 0 || ptr.Var.SMin == long.MinValue || ptr.Var.SMax == long.MaxValue)
                 throw Fail(VerifierRule.InvalidStackAccess, $"invalid variable-offset {(write ? "write to" : "read from")} stack R{b} off={start} size={size}", b);
             NoteDepth(frame, (int)low);
+            NoteCallerAccess(ptr.Frame, low, high);
             return VariableStackAccess(b, frame, (int)low, (int)high, size, write, value);
         }
         start += (long)ptr.Var.ConstValue;
@@ -29,6 +30,7 @@ internal sealed partial class Exploration
         if (start < -MAX_BPF_STACK || start + size > 0)
             throw Fail(VerifierRule.InvalidStackAccess, $"invalid {verb} stack R{b} off={start} size={size}", b);
         NoteDepth(frame, (int)start);
+        NoteCallerAccess(ptr.Frame, start, start + size);
         var index = MAX_BPF_STACK + (int)start;
         if (write)
         {
@@ -42,6 +44,36 @@ internal sealed partial class Exploration
 
     private void NoteDepth(FrameState frame, int lowest) =>
         stackDepth[frame.Subprogram] = Math.Max(stackDepth[frame.Subprogram], -lowest);
+
+    /// <summary>
+    /// Keeps the slots in [low, high) of a caller's frame reached from a callee (through a pointer it was given), which
+    /// pruning must compare in the caller's frame besides the slots its own code reads after the call returns.
+    /// </summary>
+    private void NoteCallerAccess(int frameIndex, long low, long high)
+    {
+        if (frameIndex != cur.Frames.Count - 1)
+            Learn(ref callerSlots[cur.Frames[frameIndex].Subprogram], low, high);
+    }
+
+    /// <summary>Keeps the slots in [low, high) of its own frame a helper call reads, which its liveness then counts.</summary>
+    private void NoteHelperRead(int frameIndex, long low, long high)
+    {
+        if (frameIndex == cur.Frames.Count - 1)
+            Learn(ref helperReads[pc], low, high);
+        else
+            NoteCallerAccess(frameIndex, low, high);
+    }
+
+    private void Learn(ref ulong known, long low, long high)
+    {
+        var first = (int)(MAX_BPF_STACK + low) / 8;
+        var last = (int)(MAX_BPF_STACK + high - 1) / 8;
+        var slots = (ulong.MaxValue << first) & (last == 63 ? ulong.MaxValue : (1UL << (last + 1)) - 1);
+        if ((known & slots) == slots)
+            return;
+        known |= slots;
+        learned = true;
+    }
 
     private void WriteStack(FrameState frame, int index, int size, in Reg value)
     {

@@ -27,18 +27,29 @@ internal sealed partial class Exploration
     private readonly int[] stackDepth;
     /// <summary>Per instruction: 0 no access seen yet, 1 every access proven in bounds, 2 some access left to a run-time check.</summary>
     private readonly byte[] accessProof;
+    /// <summary>Conditional jumps whose direction some path decided from scalar values (shared by every pass).</summary>
+    private readonly bool[] decides;
+    /// <summary>Per subprogram: stack slots of its frame some callee reached through a pointer (shared by every pass).</summary>
+    private readonly ulong[] callerSlots;
+    /// <summary>Per helper call: slots of the calling frame it read (shared by every pass).</summary>
+    private readonly ulong[] helperReads;
+    /// <summary>Whether this pass found a jump decided that <see cref="liveness"/> did not yet treat as precise.</summary>
+    private bool learned;
     private VerifierState cur;
     private int pc;
     private int processed, jumps, ids, peakStates, totalStates;
 
-    private Exploration(BpfProgram program, VerificationLevel level, bool verbose)
+    private Exploration(BpfProgram program, VerificationLevel level, bool verbose, bool[] decides, ulong[] callerSlots, ulong[] helperReads)
     {
+        this.helperReads = helperReads;
+        this.decides = decides;
+        this.callerSlots = callerSlots;
         this.program = program;
         insns = [.. program.Instructions];
         this.level = level;
         log = new VerifierLog(insns, program.LineAt, verbose);
         flow = ControlFlow.Analyze(insns, (at, what, rule) => new VerifierException(rule, at, log.Refusal(at, what, null)));
-        liveness = Liveness.Compute(insns, flow);
+        liveness = Liveness.Compute(insns, flow, decides, helperReads);
         visited = new PcStates?[insns.Length];
         stackDepth = new int[flow.SubprogramStarts.Length];
         accessProof = new byte[insns.Length];
@@ -54,15 +65,31 @@ internal sealed partial class Exploration
     public static VerificationResult Verify(BpfProgram program, VerificationLevel level, bool verbose)
     {
         var clock = Stopwatch.StartNew();
-        var exploration = new Exploration(program, level, verbose);
-        try
+        var decides = new bool[program.Instructions.Count];
+        var callerSlots = new ulong[program.Instructions.Count];
+        var helperReads = new ulong[program.Instructions.Count];
+        Exploration exploration;
+        // Scalars compared by a jump start imprecise, as in the kernel; a caller's stack slots count only where its code
+        // reads them after the call, and a helper's stack buffer only as far as it was seen read. A pass that finds a jump
+        // decided by values, a callee reaching into a caller's slots or a helper reading more, records it and the program
+        // is explored again, until a pass learns nothing: only that pass pruned with precision and liveness covering
+        // everything its paths did, so only its verdict counts.
+        do
         {
-            exploration.Run();
+            exploration = new Exploration(program, level, verbose, decides, callerSlots, helperReads);
+            try
+            {
+                exploration.Run();
+            }
+            catch (VerifierException) when (exploration.learned)
+            {
+            }
+            catch (VerifierException e) when (verbose)
+            {
+                throw new VerifierException(e.Rule, e.Pc, e.Message) { Log = exploration.log.Text };
+            }
         }
-        catch (VerifierException e) when (verbose)
-        {
-            throw new VerifierException(e.Rule, e.Pc, e.Message) { Log = exploration.log.Text };
-        }
+        while (exploration.learned);
         return new VerificationResult(level, exploration.processed, exploration.peakStates, exploration.totalStates, clock.Elapsed, exploration.log.Text)
         {
             ProvenAccess = Array.ConvertAll(exploration.accessProof, proof => proof == 1),
@@ -137,6 +164,15 @@ internal sealed partial class Exploration
 
     private int NewId() => ++ids;
 
+    /// <summary>The jump at pc went one way because of its scalar operands' values: they are precise from now on.</summary>
+    private void Decided()
+    {
+        if (decides[pc])
+            return;
+        decides[pc] = true;
+        learned = true;
+    }
+
     private VerifierException Fail(VerifierRule rule, string what, params int[] regs) =>
         new(rule, pc, log.Refusal(pc, what, cur.Regs, regs));
 
@@ -175,7 +211,7 @@ internal sealed partial class Exploration
         for (var i = 0; i < states.Done.Count; i++)
         {
             var done = states.Done[i];
-            if (StatePruning.Covers(done.State, cur, live, precise, slots, liveSlots))
+            if (StatePruning.Covers(done.State, cur, live, precise, slots, liveSlots, Suspended))
             {
                 done.Hits++;
                 log.Note($"{pc}: safe (pruned)");
@@ -191,7 +227,7 @@ internal sealed partial class Exploration
             // than loop. What the callback keeps changing in the stack is widened to unknown, so they do converge.
             foreach (var open in states.AllOpen())
             {
-                if (StatePruning.Covers(open.State, cur, live, precise, slots, liveSlots))
+                if (StatePruning.Covers(open.State, cur, live, precise, slots, liveSlots, Suspended))
                     return true;
                 StatePruning.WidenSpills(open.State, cur);
             }
@@ -222,6 +258,20 @@ internal sealed partial class Exploration
             peakStates = Math.Max(peakStates, totalStates + pending.Count);
         }
         return false;
+    }
+
+    /// <summary>
+    /// What of a suspended caller's frame matters, given the frame it called: the registers live where it resumes (after
+    /// the call; at the bpf_loop call again for a callback), the slots live after the call, and the slots callees reached
+    /// (which, found as they are reached, stand in for the static liveness at a bpf_loop call, where its callback may
+    /// reach any slot).
+    /// </summary>
+    private (ushort Live, ulong Slots) Suspended(FrameState caller, FrameState callee)
+    {
+        var after = callee.CallSite + 1;
+        // A call writes r0 and leaves r1-r5 unreadable; a bpf_loop call reads its arguments again.
+        var live = callee.IsCallback ? liveness.Live[callee.CallSite] : liveness.Live[after] & ~0b11_1111;
+        return ((ushort)(live | (1 << BPF_REG_FP)), liveness.LiveSlots[after] | callerSlots[caller.Subprogram]);
     }
 
     private static bool IsLoopCall(bpf_insn insn) =>

@@ -6,8 +6,8 @@ namespace XdpGate.Bpf.Verifier;
 /// <summary>
 /// Static stand-ins for the kernel's register liveness and precision tracking, which let state pruning ignore what
 /// cannot matter. <see cref="Live"/>: registers some path from an instruction may read before writing. <see cref="Precise"/>:
-/// scalar registers whose value may reach something safety depends on (a conditional jump, pointer arithmetic, a helper
-/// argument, a store, a return to a caller). A scalar that is live but not precise only has to be a scalar in both
+/// scalar registers whose value may reach something safety depends on (a conditional jump whose direction the values
+/// decided, pointer arithmetic, a helper argument, a store, a return to a caller). A scalar that is live but not precise only has to be a scalar in both
 /// states, as the kernel treats imprecise scalars; both sets over-approximate, which keeps pruning sound.
 /// </summary>
 internal sealed class Liveness
@@ -35,11 +35,13 @@ internal sealed class Liveness
     /// <summary>Scalar registers whose value matters on entry to each instruction (bit r).</summary>
     public ushort[] Precise { get; }
 
-    public static Liveness Compute(ReadOnlySpan<bpf_insn> insns, ControlFlow flow)
+    /// <param name="decides">Conditional jumps whose direction some path decided from the values of its scalar operands.</param>
+    /// <param name="helperReads">Per helper call: slots of the current frame exploration saw it read.</param>
+    public static Liveness Compute(ReadOnlySpan<bpf_insn> insns, ControlFlow flow, bool[] decides, ulong[] helperReads)
     {
         var n = insns.Length;
         var pointers = MayHoldPointers(insns, flow);
-        var stackPointers = MayHoldStackPointers(insns, flow);
+        var stack = StackOffsets.Compute(insns, flow);
         var live = new ushort[n];
         var precise = new ushort[n];
         var slots = new ulong[n];
@@ -62,9 +64,9 @@ internal sealed class Liveness
                     preciseOut |= precise[next];
                     slotsOut |= slots[next];
                 }
-                var (l, p) = Transfer(insn, liveOut, preciseOut, flow.SubprogramOf(pc) != 0, pointers[pc]);
-                var s = SlotTransfer(insn, slotsOut, preciseOut, stackPointers[pc], ref p);
-                var ls = LiveSlotTransfer(insn, liveSlotsOut, stackPointers[pc]);
+                var (l, p) = Transfer(insn, liveOut, preciseOut, flow.SubprogramOf(pc) != 0, pointers[pc], decides[pc]);
+                var s = SlotTransfer(insn, slotsOut, preciseOut, stack, pc, helperReads[pc], ref p);
+                var ls = LiveSlotTransfer(insn, liveSlotsOut, stack, pc, helperReads[pc]);
                 if (l != live[pc] || p != precise[pc] || s != slots[pc] || ls != liveSlots[pc])
                 {
                     liveSlots[pc] = ls;
@@ -132,36 +134,36 @@ internal sealed class Liveness
     }
 
     /// <summary>
-    /// Precision of stack slots, backward: a fill through r10 into a precise register makes its slot precise, a spill
-    /// through r10 moves the slot's precision to the stored register; anything that may reach the stack another way
-    /// (a stack pointer in another register, a call) makes every slot precise.
+    /// Precision of stack slots, backward: a fill at a known frame offset into a precise register makes its slot precise,
+    /// a spill at a known offset moves the slot's precision to the stored register, a helper makes what it may read
+    /// precise; anything that may reach the stack another way (a pointer at an unknown offset, a subprogram) makes every
+    /// slot precise.
     /// </summary>
-    private static ulong SlotTransfer(bpf_insn insn, ulong slotsOut, ushort preciseOut, ushort stackPointers, ref ushort preciseIn)
+    private static ulong SlotTransfer(bpf_insn insn, ulong slotsOut, ushort preciseOut, StackOffsets stack, int pc, ulong helperReads, ref ushort preciseIn)
     {
         var cls = Class(insn.code);
         var size = SizeInBytes(Size(insn.code));
         switch (cls)
         {
             case BPF_LDX:
-                if (insn.src_reg == BPF_REG_FP && Mode(insn.code) == BPF_MEM && (MAX_BPF_STACK + insn.off) % 8 == 0 && insn.off < 0)
+                if (Mode(insn.code) == BPF_MEM && stack.At(pc, insn.src_reg, insn.off) is { } from && from % 8 == 0)
                 {
-                    var bit = 1UL << ((MAX_BPF_STACK + insn.off) / 8);
+                    var bit = 1UL << ((MAX_BPF_STACK + from) / 8);
                     return (preciseOut & (1 << insn.dst_reg)) != 0 ? slotsOut | bit : slotsOut;
                 }
-                return (stackPointers & (1 << insn.src_reg)) != 0 ? ulong.MaxValue : slotsOut;
+                return stack.MayPointHere(pc, insn.src_reg) ? ulong.MaxValue : slotsOut;
             case BPF_ST:
             case BPF_STX:
-                if (insn.dst_reg == BPF_REG_FP && Mode(insn.code) == BPF_MEM && insn.off < 0 && insn.off >= -MAX_BPF_STACK)
+                if (Mode(insn.code) == BPF_MEM && stack.At(pc, insn.dst_reg, insn.off) is { } to)
                 {
-                    var slot = (MAX_BPF_STACK + insn.off) / 8;
-                    var bit = 1UL << slot;
-                    if (cls == BPF_STX && (slotsOut & bit) == 0 && (stackPointers & (1 << insn.src_reg)) == 0)
+                    var bit = 1UL << ((MAX_BPF_STACK + to) / 8);
+                    if (cls == BPF_STX && (slotsOut & bit) == 0 && !stack.MayPoint(pc, insn.src_reg))
                         preciseIn = (ushort)(preciseIn & ~(1 << insn.src_reg) | (preciseOut & (1 << insn.src_reg)));
-                    return size == 8 && (MAX_BPF_STACK + insn.off) % 8 == 0 ? slotsOut & ~bit : slotsOut;
+                    return size == 8 && to % 8 == 0 ? slotsOut & ~bit : slotsOut;
                 }
-                return (stackPointers & ((1 << insn.dst_reg) | (cls == BPF_STX ? 1 << insn.src_reg : 0))) != 0 ? ulong.MaxValue : slotsOut;
+                return stack.MayPointHere(pc, insn.dst_reg) || (cls == BPF_STX && stack.MayPoint(pc, insn.src_reg)) ? ulong.MaxValue : slotsOut;
             case BPF_JMP when Op(insn.code) == BPF_CALL:
-                return ulong.MaxValue;
+                return insn.src_reg == BPF_PSEUDO_CALL ? ulong.MaxValue : slotsOut | stack.HelperReads(pc, HelperPrototypes.Get(insn.imm), helperReads);
             case BPF_JMP when Op(insn.code) == BPF_EXIT:
                 return 0;
             default:
@@ -169,28 +171,26 @@ internal sealed class Liveness
         }
     }
 
-    private static ulong LiveSlotTransfer(bpf_insn insn, ulong liveOut, ushort stackPointers)
+    private static ulong LiveSlotTransfer(bpf_insn insn, ulong liveOut, StackOffsets stack, int pc, ulong helperReads)
     {
-        var cls = Class(insn.code);
-        var viaFrame = insn.off < 0 && insn.off >= -MAX_BPF_STACK;
-        switch (cls)
+        switch (Class(insn.code))
         {
             case BPF_LDX:
-                if (insn.src_reg == BPF_REG_FP && viaFrame)
-                    return liveOut | (1UL << ((MAX_BPF_STACK + insn.off) / 8));
-                return (stackPointers & (1 << insn.src_reg)) != 0 ? ulong.MaxValue : liveOut;
+                if (stack.At(pc, insn.src_reg, insn.off) is { } from)
+                    return liveOut | (1UL << ((MAX_BPF_STACK + from) / 8));
+                return stack.MayPointHere(pc, insn.src_reg) ? ulong.MaxValue : liveOut;
             case BPF_ST:
             case BPF_STX:
-                if (insn.dst_reg == BPF_REG_FP && viaFrame)
+                if (stack.At(pc, insn.dst_reg, insn.off) is { } to)
                 {
-                    var bit = 1UL << ((MAX_BPF_STACK + insn.off) / 8);
+                    var bit = 1UL << ((MAX_BPF_STACK + to) / 8);
                     if (Mode(insn.code) == BPF_ATOMIC)
                         return liveOut | bit;
-                    return Size(insn.code) == BPF_DW && (MAX_BPF_STACK + insn.off) % 8 == 0 ? liveOut & ~bit : liveOut;
+                    return Size(insn.code) == BPF_DW && to % 8 == 0 ? liveOut & ~bit : liveOut;
                 }
-                return Mode(insn.code) == BPF_ATOMIC && (stackPointers & (1 << insn.dst_reg)) != 0 ? ulong.MaxValue : liveOut;
+                return Mode(insn.code) == BPF_ATOMIC && stack.MayPointHere(pc, insn.dst_reg) ? ulong.MaxValue : liveOut;
             case BPF_JMP when Op(insn.code) == BPF_CALL:
-                return insn.src_reg == BPF_PSEUDO_CALL || (stackPointers & Args) != 0 ? ulong.MaxValue : liveOut;
+                return insn.src_reg == BPF_PSEUDO_CALL ? ulong.MaxValue : liveOut | stack.HelperReads(pc, HelperPrototypes.Get(insn.imm), helperReads);
             case BPF_JMP when Op(insn.code) == BPF_EXIT:
                 return 0;
             default:
@@ -198,56 +198,7 @@ internal sealed class Liveness
         }
     }
 
-    /// <summary>Registers that may point into the stack (r10, copies and offsets of it, fills from it, subprogram arguments).</summary>
-    private static ushort[] MayHoldStackPointers(ReadOnlySpan<bpf_insn> insns, ControlFlow flow)
-    {
-        var n = insns.Length;
-        var into = new ushort[n];
-        var reached = new bool[n];
-        var work = new Stack<int>();
-        foreach (var start in flow.SubprogramStarts)
-        {
-            into[start] = (ushort)(start == 0 ? 1 << BPF_REG_FP : 0b100_0011_1110);
-            reached[start] = true;
-            work.Push(start);
-        }
-        while (work.Count > 0)
-        {
-            var pc = work.Pop();
-            var insn = insns[pc];
-            var before = into[pc];
-            var dst = (ushort)(1 << insn.dst_reg);
-            var src = (ushort)(1 << insn.src_reg);
-            var after = Class(insn.code) switch
-            {
-                BPF_ALU64 when Op(insn.code) == BPF_MOV && Source(insn.code) == BPF_X && insn.off == 0 =>
-                    (ushort)((before & ~dst) | ((before & src) != 0 ? dst : 0)),
-                BPF_ALU64 when Op(insn.code) is BPF_ADD or BPF_SUB && Source(insn.code) == BPF_X =>
-                    (ushort)(before | ((before & src) != 0 ? dst : 0)),
-                BPF_ALU64 when Op(insn.code) is BPF_ADD or BPF_SUB => before,
-                BPF_ALU or BPF_ALU64 => (ushort)(before & ~dst),
-                BPF_LDX => Size(insn.code) == BPF_DW && (before & src) != 0 ? (ushort)(before | dst) : (ushort)(before & ~dst),
-                BPF_LD => (ushort)(before & ~(InstructionValidator.IsWide(insn) ? dst : Caller)),
-                BPF_STX when Mode(insn.code) == BPF_ATOMIC => (ushort)(before & ~(1 | src)),
-                BPF_JMP when Op(insn.code) == BPF_CALL =>
-                    (ushort)((before & ~Caller) | (insn.src_reg == BPF_PSEUDO_CALL ? 1 : 0)),
-                _ => before,
-            };
-            foreach (var next in Successors(insns, pc))
-            {
-                var merged = (ushort)(into[next] | after);
-                if (!reached[next] || merged != into[next])
-                {
-                    reached[next] = true;
-                    into[next] = merged;
-                    work.Push(next);
-                }
-            }
-        }
-        return into;
-    }
-
-    private static IEnumerable<int> Successors(ReadOnlySpan<bpf_insn> insns, int pc)
+    public static IEnumerable<int> Successors(ReadOnlySpan<bpf_insn> insns, int pc)
     {
         var insn = insns[pc];
         var cls = Class(insn.code);
@@ -262,7 +213,7 @@ internal sealed class Liveness
 
     private static ushort Bit(int r) => (ushort)(1 << r);
 
-    private static (ushort Live, ushort Precise) Transfer(bpf_insn insn, ushort liveOut, ushort preciseOut, bool inSubprogram, ushort pointers)
+    private static (ushort Live, ushort Precise) Transfer(bpf_insn insn, ushort liveOut, ushort preciseOut, bool inSubprogram, ushort pointers, bool decides)
     {
         var dst = Bit(insn.dst_reg);
         var src = Bit(insn.src_reg);
@@ -315,7 +266,10 @@ internal sealed class Liveness
                 if (op == BPF_JA)
                     return (liveOut, preciseOut);
                 var jumpUses = (ushort)(dst | (isX ? src : 0));
-                return ((ushort)(liveOut | jumpUses), (ushort)(preciseOut | jumpUses));
+                // Like the kernel's precision marking: a jump's operands matter when their values decided its direction;
+                // and a bound learned from comparing two registers needs both precise if either is.
+                var jumpPrecise = decides || (isX && (preciseOut & jumpUses) != 0);
+                return ((ushort)(liveOut | jumpUses), jumpPrecise ? (ushort)(preciseOut | jumpUses) : preciseOut);
         }
     }
 

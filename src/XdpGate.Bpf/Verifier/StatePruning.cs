@@ -63,7 +63,8 @@ internal static class StatePruning
     }
 
     /// <summary>Whether every concrete state <paramref name="cur"/> stands for is one <paramref name="old"/> stands for (as far as the rest of the program can tell).</summary>
-    public static bool Covers(VerifierState old, VerifierState cur, ushort live, ushort precise, ulong preciseSlots, ulong liveSlots = ulong.MaxValue)
+    public static bool Covers(VerifierState old, VerifierState cur, ushort live, ushort precise, ulong preciseSlots, ulong liveSlots,
+        Func<FrameState, FrameState, (ushort Live, ulong Slots)> suspended)
     {
         if (old.Frames.Count != cur.Frames.Count || old.References.Count != cur.References.Count)
             return false;
@@ -79,17 +80,18 @@ internal static class StatePruning
             var b = cur.Frames[f];
             if (a.CallSite != b.CallSite || a.IsCallback != b.IsCallback)
                 return false;
-            // Frames below the current one resume later with everything they hold; compare them whole.
+            // Frames below the current one resume later: compare what is live there, all of it precise.
             var top = f == cur.Frames.Count - 1;
+            var (frameLive, frameSlots) = top ? (live, liveSlots) : suspended(b, cur.Frames[f + 1]);
             for (var r = 0; r < MAX_BPF_REG; r++)
             {
                 var bit = 1 << r;
-                if (top && (live & bit) == 0)
+                if ((frameLive & bit) == 0)
                     continue;
                 if (!RegCovers(a.Regs[r], b.Regs[r], !top || (precise & bit) != 0, ids))
                     return false;
             }
-            if (!StackCovers(a, b, ids, top ? preciseSlots : ulong.MaxValue, top ? liveSlots : ulong.MaxValue))
+            if (!StackCovers(a, b, ids, top ? preciseSlots : ulong.MaxValue, frameSlots))
                 return false;
         }
         return true;
@@ -128,7 +130,11 @@ internal static class StatePruning
             var cur = b.Bytes[i];
             // A slot whose value cannot matter only has to hold a number in both states, as an imprecise scalar.
             if ((preciseSlots & (1UL << (i / 8))) == 0 && old != SlotKind.Invalid && IsNumber(a, i) && IsNumber(b, i))
+            {
+                if (i % 8 == 0 && old == SlotKind.Spill && !ids.Linked(a.Spills[i / 8].Id, cur == SlotKind.Spill ? b.Spills[i / 8].Id : 0))
+                    return false;
                 continue;
+            }
             switch (old)
             {
                 case SlotKind.Invalid:
@@ -159,7 +165,7 @@ internal static class StatePruning
         if (old.Kind != cur.Kind)
             return false;
         if (old.Kind == RegKind.Scalar)
-            return !precise || (cur.Var.IsWithin(old.Var) && (old.Id == 0 || ids.Match(old.Id, cur.Id)));
+            return ids.Linked(old.Id, cur.Id) && (!precise || cur.Var.IsWithin(old.Var));
         if (old.Off != cur.Off || !ReferenceEquals(old.Map, cur.Map) || old.MemSize != cur.MemSize || old.Frame != cur.Frame
             || !cur.Var.IsWithin(old.Var))
             return false;
@@ -175,6 +181,13 @@ internal static class StatePruning
     {
         private readonly Dictionary<int, int> forward = [];
         private readonly Dictionary<int, int> backward = [];
+        private int unlinked;
+
+        /// <summary>
+        /// Scalars sharing an id are narrowed together by a branch on any of them (even an imprecise one), so scalars
+        /// linked in the old state must be linked alike in the new one; an unlinked scalar (id 0) links to nothing.
+        /// </summary>
+        public bool Linked(int old, int cur) => old == 0 || Match(old, cur == 0 ? --unlinked : cur);
 
         public bool Match(int old, int cur)
         {

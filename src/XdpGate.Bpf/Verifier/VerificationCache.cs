@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using System.Text;
+using XdpGate.Bpf.Isa;
+using XdpGate.Bpf.Program;
+
+namespace XdpGate.Bpf.Verifier;
+
+/// <summary>
+/// Verdicts of programs already accepted in this process. A verdict depends only on the instructions, the program
+/// type, the level and the definitions of the maps the instructions name (never on map contents), so a reload that
+/// rebuilds the same program over fresh maps of the same shape (the firewall on every rule change) need not pay
+/// for verification again. Refusals are not kept: they are cheap to find again and carry program-specific text.
+/// </summary>
+internal static class VerificationCache
+{
+    private const int Capacity = 64;
+    private static readonly Dictionary<string, VerificationResult> Accepted = new(StringComparer.Ordinal);
+    private static readonly Queue<string> Order = new();
+
+    public static string Key(BpfProgram program, VerificationLevel level)
+    {
+        var text = new StringBuilder();
+        text.Append(program.Type).Append('|').Append(level).Append('|');
+        text.Append(Convert.ToHexString(SHA256.HashData(bpf_insn.ToBytes([.. program.Instructions]))));
+        // Map operands are map_by_idx indexes into this list (or fds, which differ per load and so never match).
+        foreach (var map in program.Maps)
+            text.Append('|').Append(map.Definition);
+        return text.ToString();
+    }
+
+    public static VerificationResult? Find(string key)
+    {
+        lock (Accepted)
+            return Accepted.GetValueOrDefault(key);
+    }
+
+    public static void Add(string key, VerificationResult result)
+    {
+        lock (Accepted)
+        {
+            if (!Accepted.TryAdd(key, result))
+                return;
+            Order.Enqueue(key);
+            if (Order.Count > Capacity)
+                Accepted.Remove(Order.Dequeue());
+        }
+    }
+}

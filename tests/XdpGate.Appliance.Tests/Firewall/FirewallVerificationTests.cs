@@ -1,0 +1,20 @@
+using Xunit;
+using Xunit.Abstractions;
+using XdpGate.Appliance.Firewall;
+using XdpGate.Bpf.Verifier;
+
+namespace XdpGate.Appliance.Tests.Firewall;
+
+public sealed class FirewallVerificationTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void The_built_in_firewall_is_verified_at_the_default_level_within_the_instruction_budget()
+    {
+        using var loaded = BuiltinFirewall.Open().Load(possibleCpus: 2);
+        var result = loaded.Programs["xdp_firewall"].Verification;
+
+        output.WriteLine($"firewall.o: {result.InstructionsProcessed} insns processed, peak states {result.PeakStates}, total states {result.TotalStates}, {result.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(VerificationLevel.Privileged, result.Level);
+        Assert.InRange(result.InstructionsProcessed, 1, 1_000_000);
+    }
+}
