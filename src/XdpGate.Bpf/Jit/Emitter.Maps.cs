@@ -35,7 +35,7 @@ internal sealed unsafe partial class Emitter
         }
     }
 
-    private BpfMap? KnownMap(int pc) => (uint)pc < (uint)knownMaps.Length ? knownMaps[pc] : null;
+    private BpfMap? KnownMap(int pc) => (uint)pc < (uint)knownMaps.Length && knownMaps[pc] >= 0 ? program.Maps[knownMaps[pc]] : null;
 
     /// <summary>r0 = key &lt; max_entries ? slots + key * element_size : 0, as ArrayMap.LookupElem.</summary>
     private void EmitArrayLookup(ArrayMap array)

@@ -51,7 +51,7 @@ internal sealed unsafe partial class Emitter
     private readonly BpfProgram program;
     /// <summary>The CPU this code runs on: get_smp_processor_id and per-CPU map slots are constants.</summary>
     private readonly int cpu;
-    private readonly Maps.BpfMap?[] knownMaps;
+    private readonly int[] knownMaps;
     private readonly List<object> constants = [];
     private readonly DecodedInsn* code;
     private readonly int length;

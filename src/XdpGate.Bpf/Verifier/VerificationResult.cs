@@ -15,8 +15,11 @@ public sealed record VerificationResult(
     /// </summary>
     internal bool[] ProvenAccess { get; init; } = [];
 
-    /// <summary>Per instruction: for a helper call, the map every path passes it in r1, else null (Exploration.KnownMaps).</summary>
-    internal Maps.BpfMap?[] KnownMaps { get; init; } = [];
+    /// <summary>
+    /// Per instruction: for a helper call, the index in the program's maps of the map every path passes it in r1,
+    /// else -1 (Exploration.KnownMaps). Empty when no call takes a map.
+    /// </summary>
+    internal int[] KnownMaps { get; init; } = [];
 
     /// <summary>The result for a program loaded without verification.</summary>
     public static VerificationResult NotVerified { get; } = new(VerificationLevel.None, 0, 0, 0, TimeSpan.Zero, "");

@@ -87,8 +87,28 @@ public sealed class JitPerCpuTests
         using var second = new ArrayMap(new MapDefinition("second", bpf_map_type.BPF_MAP_TYPE_ARRAY, 4, 8, 2));
         var program = BpfProgram.Load(insns, new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [first, second] });
         var calls = Enumerable.Range(0, insns.Length).Where(i => insns[i].code == (BPF_JMP | BPF_CALL)).ToArray();
-        Assert.Null(program.Verification.KnownMaps[calls[0]]);
-        Assert.Same(first, program.Verification.KnownMaps[calls[1]]);
+        Assert.Equal(-1, program.Verification.KnownMaps[calls[0]]);
+        Assert.Same(first, program.Maps[program.Verification.KnownMaps[calls[1]]]);
+    }
+
+    [Fact]
+    public void A_program_loaded_again_over_fresh_maps_looks_up_in_its_own_maps()
+    {
+        // The second load reuses the first one's verdict; its inlined lookups must still reach the second map.
+        var definition = new MapDefinition("counts", bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4);
+        using var old = MapFactory.Create(definition, Cpus);
+        using var fresh = MapFactory.Create(definition, Cpus);
+        BpfProgram.Load(Assembler.Assemble(AddCpuAtPacketKey), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [old] });
+        var program = BpfProgram.Load(Assembler.Assemble(AddCpuAtPacketKey), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [fresh] });
+        using var vm = new BpfVm(2);
+        using var frame = new PacketBuffer();
+        frame.Reset([1, 0, 0, 0]);
+        Assert.Equal((xdp_action)1, ExecutionEngine.Jit.RunXdp(vm, program, ref frame.Context));
+        var value = new byte[8 * Cpus];
+        Assert.Equal(0, fresh.Lookup(BitConverter.GetBytes(1u), value));
+        Assert.Equal(3ul, BitConverter.ToUInt64(value, 8 * 2));
+        Assert.Equal(0, old.Lookup(BitConverter.GetBytes(1u), value));
+        Assert.All(value, b => Assert.Equal(0, b));
     }
 
     /// <summary>Runs the program on every CPU with keys 0..3 and one past max_entries; the map's contents and r0s after.</summary>
