@@ -62,7 +62,11 @@ internal sealed unsafe class AfPacketQueue : IPortQueue, IDisposable
         if (packet.Length > tx.MaxFrameLength)
             return TxStatus.TooLarge;
         if (!tx.TryEnqueue(packet))
+        {
+            // The ring is full of frames the kernel has not taken yet: the next Flush must kick even if nothing new fits.
+            queuedTx++;
             return TxStatus.RingFull;
+        }
         queuedTx++;
         return TxStatus.Sent;
     }
@@ -71,9 +75,18 @@ internal sealed unsafe class AfPacketQueue : IPortQueue, IDisposable
     {
         if (queuedTx > 0)
         {
-            queuedTx = 0;
-            if (tx.Kick() == PacketTxKick.Failed)
-                kickErrors++;
+            // A busy kick leaves the frames in the ring, so the count stays and the next Flush kicks again;
+            // otherwise a full ring would never be drained.
+            switch (tx.Kick())
+            {
+                case PacketTxKick.Sent:
+                    queuedTx = 0;
+                    break;
+                case PacketTxKick.Failed:
+                    queuedTx = 0;
+                    kickErrors++;
+                    break;
+            }
         }
         rx.ReleaseConsumed();
     }
