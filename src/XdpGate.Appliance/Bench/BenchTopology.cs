@@ -103,16 +103,7 @@ public sealed class BenchTopology : IDisposable
     public void Dispose()
     {
         foreach (var ns in namespaces)
-        {
-            try
-            {
-                Ip($"netns delete {ns}");
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-        }
+            Commands.DeleteNamespace(ns);
         namespaces.Clear();
     }
 }

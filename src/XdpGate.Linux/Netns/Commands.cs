@@ -16,6 +16,19 @@ public static class Commands
     /// <summary>Runs <paramref name="command"/> inside network namespace <paramref name="ns"/>.</summary>
     public static string Exec(string ns, string command) => Run("ip", $"netns exec {ns} {command}");
 
+    /// <summary>Deletes network namespace <paramref name="ns"/> (and with it the links inside); one already gone is not an error.</summary>
+    public static void DeleteNamespace(string ns)
+    {
+        try
+        {
+            Ip($"netns delete {ns}");
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone: nothing left to clean.
+        }
+    }
+
     /// <summary>Runs <paramref name="program"/> and returns its standard output; throws naming the command when it fails or takes over 10 s.</summary>
     public static string Run(string program, string arguments)
     {

@@ -96,16 +96,7 @@ public sealed class VethPair : IDisposable
     public void Dispose()
     {
         foreach (var ns in namespaces)
-        {
-            try
-            {
-                Ip($"netns delete {ns}");
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone: nothing left to clean.
-            }
-        }
+            Commands.DeleteNamespace(ns);
         namespaces.Clear();
     }
 
