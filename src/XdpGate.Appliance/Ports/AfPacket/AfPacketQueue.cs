@@ -15,7 +15,7 @@ internal sealed unsafe class AfPacketQueue : IPortQueue, IDisposable
     private readonly PacketTxRing tx;
     private readonly Lock statisticsLock = new();
     private RingStatistics totals;
-    private int queuedTx;
+    private bool kickPending;
     private long kickErrors;
 
     public AfPacketQueue(PacketSocket socket, int queueIndex)
@@ -64,26 +64,26 @@ internal sealed unsafe class AfPacketQueue : IPortQueue, IDisposable
         if (!tx.TryEnqueue(packet))
         {
             // The ring is full of frames the kernel has not taken yet: the next Flush must kick even if nothing new fits.
-            queuedTx++;
+            kickPending = true;
             return TxStatus.RingFull;
         }
-        queuedTx++;
+        kickPending = true;
         return TxStatus.Sent;
     }
 
     public void Flush()
     {
-        if (queuedTx > 0)
+        if (kickPending)
         {
-            // A busy kick leaves the frames in the ring, so the count stays and the next Flush kicks again;
+            // A busy kick leaves the frames in the ring, so the flag stays and the next Flush kicks again;
             // otherwise a full ring would never be drained.
             switch (tx.Kick())
             {
                 case PacketTxKick.Sent:
-                    queuedTx = 0;
+                    kickPending = false;
                     break;
                 case PacketTxKick.Failed:
-                    queuedTx = 0;
+                    kickPending = false;
                     kickErrors++;
                     break;
             }
