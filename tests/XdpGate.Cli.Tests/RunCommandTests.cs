@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using XdpGate.Appliance.Pcap;
 using Xunit;
 
@@ -25,9 +27,13 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void Each_worker_has_its_own_per_CPU_map_slot()
     {
+        // Two CPUs' budgets pass 2 x 48 = 96; one shared slot would pass 48. When both workers miss a new source at
+        // once, one BPF_NOEXIST create fails and that CPU's slot starts at 0, not 1: one extra pass per source at
+        // most, as in the kernel.
         var (exit, output, error) = CliRunner.Run("", "run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_flow_lru") + ":xdp_flow_lru", "-n", "10000", "--flows", "8", "--workers", "2");
         Assert.True(exit == 0, error);
-        Assert.Contains("drop 9,904, pass 96,", output, StringComparison.Ordinal);
+        var passed = int.Parse(Regex.Match(output, @"drop [0-9,]+, pass ([0-9,]+),").Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        Assert.InRange(passed, 96, 96 + 8);
         Assert.Contains("worker 1: rx 5,000", output, StringComparison.Ordinal);
     }
 
