@@ -50,7 +50,12 @@ public static class VethBench
             throw new ArgumentException($"--duration {options.Duration.TotalSeconds}: at least a second and a bit");
         using var topology = new BenchTopology(options.DutCpu);
         log($"topology: {topology.Gen}/{topology.GenInterface} -> {topology.Dut}/{topology.DutInterface} (redirects leave by {topology.OutInterface}); generator on CPU {options.GeneratorCpu}, DUT on CPU {options.DutCpu}");
-        using var sink = NetworkNamespace.Run(topology.Dut, () => KernelXdp.Attach(topology.SinkInterface, Bpf.Isa.Assembler.Assemble("r0 = 1\nexit")));
+        // Both far ends drop what reaches them with XDP: cheap and the same for every row. Without a program on the
+        // generator's end, veth would refuse the kernel's XDP_TX frames (it needs the peer's NAPI), and the kernel's
+        // row would count bounces that never left.
+        var drop = Bpf.Isa.Assembler.Assemble("r0 = 1\nexit");
+        using var sink = NetworkNamespace.Run(topology.Dut, () => KernelXdp.Attach(topology.SinkInterface, drop));
+        using var generatorEnd = NetworkNamespace.Run(topology.Gen, () => KernelXdp.Attach(topology.GenInterface, drop));
         foreach (var mode in options.Modes)
         {
             yield return Kernel(topology, mode, options);
@@ -102,7 +107,7 @@ public static class VethBench
             DestinationMac = Convert.FromHexString(topology.DutMac.Replace(":", "", StringComparison.Ordinal)),
             SourceMac = [0x02, 0, 0, 0, 0, 0x01],
         };
-        using var port = NetworkNamespace.Run(topology.Gen, () => AfPacketPort.Open(topology.GenInterface, new PortOptions { Queues = 1 }));
+        using var port = NetworkNamespace.Run(topology.Gen, () => AfPacketPort.Open(topology.GenInterface, new PortOptions { Queues = 1 }, takeFromHost: false));
         var generator = Task.Factory.StartNew(() =>
         {
             CpuAffinity.PinCurrentThread(options.GeneratorCpu);

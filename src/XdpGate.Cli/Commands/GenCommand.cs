@@ -63,7 +63,7 @@ internal static class GenCommand
                 throw new CliInputException(e.Message);
             }
             var options = new PortOptions { Queues = 1 };
-            using IPort port = parsed.GetValue(driver) == "afxdp" ? AfXdpPort.Open(name, options) : AfPacketPort.Open(name, options);
+            using IPort port = parsed.GetValue(driver) == "afxdp" ? AfXdpPort.Open(name, options) : AfPacketPort.Open(name, options, takeFromHost: false);
             var result = Generator.Run(port.Queues[0], traffic, frames, seconds is { } s ? TimeSpan.FromSeconds(s) : Timeout.InfiniteTimeSpan, cancellation);
             io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{name}: sent {result.Sent:N0} frames of {traffic.Size} bytes in {result.Elapsed.TotalSeconds:F2} s: {result.PacketsPerSecond / 1e6:F3} Mpps ({result.RingFull:N0} waits for a full ring, {result.Failed:N0} refused)"));

@@ -94,6 +94,17 @@ public sealed class BpfProgFd : BpfFd
     public override string ToString() => $"program '{Name}' (fd {Fd}, type {ProgType})";
 }
 
+/// <summary>A link made by BPF_LINK_CREATE: the attachment lasts as long as the descriptor, so closing it (or the process ending) detaches.</summary>
+public sealed class BpfLinkFd : BpfFd
+{
+    internal BpfLinkFd(int fd, string description) : base(fd) => Description = description;
+
+    /// <summary>What was attached where, for messages.</summary>
+    public string Description { get; }
+
+    public override string ToString() => $"link (fd {Fd}): {Description}";
+}
+
 /// <summary>Type information loaded by BPF_BTF_LOAD, for BPF_PROG_LOAD's prog_btf_fd.</summary>
 public sealed class BpfBtfFd : BpfFd
 {

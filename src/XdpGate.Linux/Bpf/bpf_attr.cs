@@ -140,6 +140,19 @@ public struct bpf_attr_get_id
 }
 
 /// <summary>
+/// The struct <c>link_create</c>, used by BPF_LINK_CREATE, at its 6.1 size: the attach-type specific union after
+/// <see cref="flags"/> (tcx's relative_fd and expected_revision among them) stays zero, which asks for no ordering.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 48)]
+public struct bpf_attr_link_create
+{
+    [FieldOffset(0)] public uint prog_fd;
+    [FieldOffset(4)] public uint target_ifindex;
+    [FieldOffset(8)] public uint attach_type;
+    [FieldOffset(12)] public uint flags;
+}
+
+/// <summary>
 /// The leading fields of <c>struct bpf_prog_info</c> (through ifindex): the kernel fills only the info_len bytes it
 /// is given, so a prefix is a valid request.
 /// </summary>

@@ -10,6 +10,7 @@ public static class bpf_defines
     // enum bpf_map_type and enum bpf_prog_type values used by name here.
     public const uint BPF_MAP_TYPE_ARRAY = 2;
     public const uint BPF_MAP_TYPE_XSKMAP = 17;
+    public const uint BPF_PROG_TYPE_SCHED_CLS = 3;
     public const uint BPF_PROG_TYPE_XDP = 6;
 
     // BPF_MAP_UPDATE_ELEM flags.

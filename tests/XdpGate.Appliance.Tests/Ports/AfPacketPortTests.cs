@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Xunit;
 using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Ports.AfPacket;
@@ -98,5 +100,42 @@ public sealed class AfPacketPortTests
             queue.Flush();
         });
         Assert.Equal(0, bytes);
+    }
+
+    [SkippableFact]
+    public void The_port_keeps_its_frames_from_the_host_stack_until_it_closes()
+    {
+        var why = VethPair.WhyUnavailable();
+        Skip.If(why is not null, why);
+        using var pair = new VethPair();
+        using var peer = pair.InB(() => new RawSocket(pair.IfindexB));
+        using var local = pair.InA(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+        local.Bind(new IPEndPoint(IPAddress.Parse(pair.AddressA), 9));
+        var frame = TestFrames.Udp(pair.MacA, pair.MacB, pair.AddressB, pair.AddressA, 3000, 0x4400);
+        using (var port = pair.InA(() => AfPacketPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 })))
+        {
+            Assert.Null(port.HostSeesFramesBecause);
+            peer.Send(frame);
+            Assert.Equal([0x4400UL], PortTraffic.Serve(port.Queues[0], 1, Patience, _ => false));
+            Assert.False(local.Poll(TimeSpan.FromMilliseconds(300), SelectMode.SelectRead), "the host stack got a frame the port took");
+        }
+
+        peer.Send(frame);
+        Assert.True(local.Poll(Patience, SelectMode.SelectRead), "the host stack did not get its frames back after the port closed");
+    }
+
+    [SkippableFact]
+    public void A_generators_port_leaves_the_host_stack_its_frames()
+    {
+        var why = VethPair.WhyUnavailable();
+        Skip.If(why is not null, why);
+        using var pair = new VethPair();
+        using var peer = pair.InB(() => new RawSocket(pair.IfindexB));
+        using var local = pair.InA(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+        local.Bind(new IPEndPoint(IPAddress.Parse(pair.AddressA), 9));
+        using var port = pair.InA(() => AfPacketPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 }, takeFromHost: false));
+        Assert.NotNull(port.HostSeesFramesBecause);
+        peer.Send(TestFrames.Udp(pair.MacA, pair.MacB, pair.AddressB, pair.AddressA, 3000, 0x4500));
+        Assert.True(local.Poll(Patience, SelectMode.SelectRead), "the host stack did not get the frame");
     }
 }

@@ -28,6 +28,7 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
         (typeof(bpf_attr_btf_load), ""),
         (typeof(bpf_attr_info), "info."),
         (typeof(bpf_attr_get_id), ""),
+        (typeof(bpf_attr_link_create), "link_create."),
     ];
 
     // (variant, field, offset, size) as in the 6.1 header (the layout is ABI: later kernels only append).
@@ -105,6 +106,10 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
         { nameof(bpf_attr_get_id), "prog_id", 0, 4 },
         { nameof(bpf_attr_get_id), "next_id", 4, 4 },
         { nameof(bpf_attr_get_id), "open_flags", 8, 4 },
+        { nameof(bpf_attr_link_create), "prog_fd", 0, 4 },
+        { nameof(bpf_attr_link_create), "target_ifindex", 4, 4 },
+        { nameof(bpf_attr_link_create), "attach_type", 8, 4 },
+        { nameof(bpf_attr_link_create), "flags", 12, 4 },
     };
 
     [Theory]
@@ -160,6 +165,7 @@ public sealed class BpfAttrLayoutTests(ITestOutputHelper output)
     [InlineData(bpf_cmd.BPF_PROG_TEST_RUN, 10)]
     [InlineData(bpf_cmd.BPF_OBJ_GET_INFO_BY_FD, 15)]
     [InlineData(bpf_cmd.BPF_BTF_LOAD, 18)]
+    [InlineData(bpf_cmd.BPF_LINK_CREATE, 28)]
     [InlineData(bpf_cmd.BPF_PROG_BIND_MAP, 35)]
     public void Commands_have_the_header_numbers(bpf_cmd command, int number) => Assert.Equal(number, (int)command);
 

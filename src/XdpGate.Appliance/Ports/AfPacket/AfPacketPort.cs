@@ -1,30 +1,40 @@
 using XdpGate.Bpf.Xdp;
+using XdpGate.Linux;
 using XdpGate.Linux.AfPacket;
+using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
 
 namespace XdpGate.Appliance.Ports.AfPacket;
 
 /// <summary>
 /// An interface driven through AF_PACKET: one socket per worker, all in one PACKET_FANOUT hash group so each flow
-/// stays on one worker, promiscuous, ignoring the frames this host sends, TX bypassing the qdisc. Nothing is attached
-/// to the interface, so nothing outlives the process. Opened in the calling thread's network namespace.
+/// stays on one worker, promiscuous, ignoring the frames this host sends, TX bypassing the qdisc. An appliance port
+/// takes its frames from the host stack (<see cref="IngressDrop"/>, a bpf link that ends with the process, so nothing
+/// outlives it); a generator's port leaves the host its traffic. Opened in the calling thread's network namespace.
 /// </summary>
 public sealed class AfPacketPort : IPort
 {
     private readonly AfPacketQueue[] queues;
+    private readonly IngressDrop? ingressDrop;
 
-    private AfPacketPort(string name, int ifindex, AfPacketQueue[] queues)
+    private AfPacketPort(string name, int ifindex, AfPacketQueue[] queues, IngressDrop? ingressDrop, string? hostSeesFramesBecause)
     {
         Name = name;
         Ifindex = ifindex;
         this.queues = queues;
+        this.ingressDrop = ingressDrop;
+        HostSeesFramesBecause = hostSeesFramesBecause;
     }
 
     public string Name { get; }
     public int Ifindex { get; }
     public IReadOnlyList<IPortQueue> Queues => queues;
 
-    public static AfPacketPort Open(string name, PortOptions options)
+    /// <summary>Why the host stack still receives every frame of the port as well (no tcx in this kernel, or not asked), or null.</summary>
+    public string? HostSeesFramesBecause { get; }
+
+    /// <summary>Opens <paramref name="name"/>; <paramref name="takeFromHost"/> false leaves the host stack its frames (a generator's port).</summary>
+    public static AfPacketPort Open(string name, PortOptions options, bool takeFromHost = true)
     {
         ArgumentNullException.ThrowIfNull(options);
         LinkInfo link;
@@ -44,14 +54,29 @@ public sealed class AfPacketPort : IPort
             FanoutGroup = options.Queues > 1 ? (ushort)((Environment.ProcessId * 31 + link.Ifindex) & 0xffff) : null,
         };
         var queues = new List<AfPacketQueue>();
+        IngressDrop? ingressDrop = null;
         try
         {
+            // The sockets first: frames that arrive before they exist must still reach the host, not vanish.
             for (var queue = 0; queue < options.Queues; queue++)
                 queues.Add(new AfPacketQueue(PacketSocket.Open(link.Ifindex, socketOptions), queue));
-            return new AfPacketPort(name, link.Ifindex, [.. queues]);
+            string? hostSeesFramesBecause = takeFromHost ? null : "not asked to take them";
+            if (takeFromHost)
+            {
+                try
+                {
+                    ingressDrop = IngressDrop.Attach(link.Ifindex);
+                }
+                catch (BpfSyscallException e) when (e.Errno is Errno.EINVAL or Errno.EOPNOTSUPP)
+                {
+                    hostSeesFramesBecause = $"this kernel has no tcx ingress (Linux 6.6): {e.Message}";
+                }
+            }
+            return new AfPacketPort(name, link.Ifindex, [.. queues], ingressDrop, hostSeesFramesBecause);
         }
         catch
         {
+            ingressDrop?.Dispose();
             foreach (var queue in queues)
                 queue.Dispose();
             throw;
@@ -60,11 +85,14 @@ public sealed class AfPacketPort : IPort
 
     public void Dispose()
     {
+        // Back to the host before the sockets close, so no frame in between is lost to both.
+        ingressDrop?.Dispose();
         foreach (var queue in queues)
             queue.Dispose();
     }
 
-    public override string ToString() => $"afpacket:{Name} (ifindex {Ifindex}, {queues.Length} queue(s))";
+    public override string ToString() =>
+        $"afpacket:{Name} (ifindex {Ifindex}, {queues.Length} queue(s), {(HostSeesFramesBecause is null ? "taken from the host stack" : "the host stack sees every frame too: " + HostSeesFramesBecause)})";
 }
 
 /// <summary>`--driver afpacket`.</summary>
