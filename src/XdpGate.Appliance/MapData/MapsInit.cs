@@ -17,19 +17,8 @@ public static class MapsInit
     {
         ArgumentNullException.ThrowIfNull(maps);
         ArgumentNullException.ThrowIfNull(programs);
-        JsonDocument document;
-        try
+        using (var document = Parse(json, source))
         {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"{source}: not valid JSON: {e.Message}");
-        }
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new FormatException($"{source}: expected an object of map names");
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (!maps.TryGetValue(property.Name, out var map))
@@ -41,6 +30,30 @@ public static class MapsInit
                     ApplyEntry($"{source}: map '{map.Name}' entry {index++}", map, entry, programs);
             }
         }
+    }
+
+    /// <summary>The names of the maps <paramref name="json"/> fills.</summary>
+    public static IReadOnlyList<string> MapNames(string json, string source)
+    {
+        using var document = Parse(json, source);
+        return [.. document.RootElement.EnumerateObject().Select(p => p.Name)];
+    }
+
+    private static JsonDocument Parse(string json, string source)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"{source}: not valid JSON: {e.Message}");
+        }
+        if (document.RootElement.ValueKind == JsonValueKind.Object)
+            return document;
+        document.Dispose();
+        throw new FormatException($"{source}: expected an object of map names");
     }
 
     private static void ApplyEntry(string where, BpfMap map, JsonElement entry, IReadOnlyDictionary<string, BpfProgram> programs)

@@ -29,9 +29,14 @@ public sealed class BuiltProgram : IDisposable
     /// <summary>True when the program is the built-in firewall, whose rules and counters `xdpgate rules` shows.</summary>
     public bool IsFirewall => Config.Program.IsBuiltinFirewall;
 
-    /// <summary>Builds the program of a validated config with a per-CPU slot for each of <paramref name="possibleCpus"/>.</summary>
+    /// <summary>
+    /// Builds the program of a validated config with a per-CPU slot for each of <paramref name="possibleCpus"/>. An
+    /// object program keeps the maps of <paramref name="previous"/> (the one serving) that it declares alike, so its
+    /// state (flow tables, counters) survives a reload; the maps its maps file fills are the config's and are made
+    /// anew, so they switch with the program, all at once.
+    /// </summary>
     /// <exception cref="ConfigBuildException">The program cannot be built; the message says why.</exception>
-    public static BuiltProgram Build(AppConfig config, int possibleCpus)
+    public static BuiltProgram Build(AppConfig config, int possibleCpus, BuiltProgram? previous = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         try
@@ -42,11 +47,14 @@ public sealed class BuiltProgram : IDisposable
                 return new BuiltProgram(config, loaded, loaded.Programs[FirewallMaps.Program]);
             }
             var objectPath = config.Program.Object ?? throw new ConfigBuildException("the program has neither 'builtin' nor 'object'");
-            var own = ObjectFiles.Open(objectPath).Load(possibleCpus, config.Program.Rodata);
+            var mapsJson = config.Program.MapsFile is { } mapsFile ? File.ReadAllText(mapsFile) : null;
+            var configMaps = mapsJson is null ? [] : MapsInit.MapNames(mapsJson, config.Program.MapsFile!);
+            var reuse = previous?.Loaded.Maps.Where(m => !configMaps.Contains(m.Key)).ToDictionary();
+            var own = ObjectFiles.Open(objectPath).Load(possibleCpus, config.Program.Rodata, reuse: reuse);
             try
             {
-                if (config.Program.MapsFile is { } maps)
-                    MapsInit.Apply(File.ReadAllText(maps), maps, own.Maps, own.Programs);
+                if (mapsJson is not null)
+                    MapsInit.Apply(mapsJson, config.Program.MapsFile!, own.Maps, own.Programs);
                 return new BuiltProgram(config, own, ObjectFiles.Select(own, config.Program.Name));
             }
             catch

@@ -135,7 +135,7 @@ public sealed partial class RunningAppliance : IDisposable
             {
                 var config = Read(old.Program.Config.Path, options);
                 RequireSameShape(old.Program.Config, config);
-                next = BuiltProgram.Build(config, possibleCpus);
+                next = BuiltProgram.Build(config, possibleCpus, old.Program);
                 try
                 {
                     plan = new ProgramPlan(next.Program, options.Engine, old.Version + 1, config.Workers.Cpus.Count);
@@ -173,7 +173,8 @@ public sealed partial class RunningAppliance : IDisposable
         var config = program.Config;
         return program.IsFirewall
             ? $"built-in firewall, {config.Firewall.Rules.Count} rule(s), default {config.Firewall.DefaultAction.ToString().ToLowerInvariant()}"
-            : $"{config.Program.Object} program {program.Program.Name}, {program.Loaded.Maps.Count} map(s)";
+            : $"{config.Program.Object} program {program.Program.Name}, {program.Loaded.Maps.Count} map(s)"
+                + (program.Loaded.Kept.Count > 0 ? $" ({string.Join(", ", program.Loaded.Kept)} kept from the previous program)" : "");
     }
 
     public string DescribeProgram() => Describe(serving.Program);

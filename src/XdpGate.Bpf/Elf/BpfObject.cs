@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using XdpGate.Bpf.Maps;
 using XdpGate.Linux;
 using XdpGate.Bpf.Verifier;
 
@@ -119,8 +120,12 @@ public sealed class BpfObject
     /// <param name="possibleCpus">CPU slots of per-CPU maps.</param>
     /// <param name="rodata">Read-only globals to set for this load only, by variable name.</param>
     /// <param name="verification">How every program is verified before it may run.</param>
+    /// <param name="reuse">
+    /// Maps of an earlier load to keep using, by name: a declared map (not global data, not a program array) with the
+    /// same definition is shared instead of created, so its contents live on (a reload keeps its state).
+    /// </param>
     public LoadedObject Load(int possibleCpus = 1, IReadOnlyDictionary<string, byte[]>? rodata = null,
-        VerificationLevel verification = VerificationLevel.Privileged)
+        VerificationLevel verification = VerificationLevel.Privileged, IReadOnlyDictionary<string, BpfMap>? reuse = null)
     {
         var initialData = Maps.Select(m => m.InitialData.ToArray()).ToArray();
         foreach (var (name, value) in rodata ?? new Dictionary<string, byte[]>())
@@ -128,7 +133,7 @@ public sealed class BpfObject
             var (map, found) = FindRodata(name, value.Length);
             value.CopyTo(initialData[map].AsSpan(found.Offset));
         }
-        return LoadedObject.Create(this, possibleCpus, initialData, verification);
+        return LoadedObject.Create(this, possibleCpus, initialData, verification, reuse);
     }
 
     /// <summary>The variable and the index of its map; throws naming the variable when it is not a read-only global of that size.</summary>

@@ -13,13 +13,15 @@ namespace XdpGate.Bpf.Elf;
 public sealed partial class LoadedObject : IDisposable
 {
     private readonly BpfMap[] maps;
+    private int disposed;
 
-    private LoadedObject(BpfObject source, BpfMap[] maps, Dictionary<string, BpfProgram> programs)
+    private LoadedObject(BpfObject source, BpfMap[] maps, Dictionary<string, BpfProgram> programs, IReadOnlyList<string> kept)
     {
         Object = source;
         this.maps = maps;
         Maps = maps.ToDictionary(m => m.Name);
         Programs = programs;
+        Kept = kept;
     }
 
     public BpfObject Object { get; }
@@ -30,15 +32,26 @@ public sealed partial class LoadedObject : IDisposable
     /// <summary>Programs by C function name.</summary>
     public IReadOnlyDictionary<string, BpfProgram> Programs { get; }
 
-    internal static LoadedObject Create(BpfObject source, int possibleCpus, byte[][] initialData, VerificationLevel verification)
+    /// <summary>The maps this load took over from an earlier one instead of creating them, by name.</summary>
+    public IReadOnlyList<string> Kept { get; }
+
+    internal static LoadedObject Create(BpfObject source, int possibleCpus, byte[][] initialData, VerificationLevel verification,
+        IReadOnlyDictionary<string, BpfMap>? reuse)
     {
         var maps = new List<BpfMap>();
+        var kept = new List<string>();
         var zeroKey = new byte[4];
         try
         {
             for (var i = 0; i < source.Maps.Count; i++)
             {
                 var declared = source.Maps[i];
+                if (Reusable(declared, possibleCpus, reuse) is { } earlier)
+                {
+                    maps.Add(earlier.AddOwner());
+                    kept.Add(declared.Name);
+                    continue;
+                }
                 var map = MapFactory.Create(declared.Definition, possibleCpus);
                 maps.Add(map);
                 if (declared.Kind == ObjectMapKind.GlobalData)
@@ -80,7 +93,7 @@ public sealed partial class LoadedObject : IDisposable
                         throw new BpfLoadException($"map '{source.Maps[i].Name}': putting program '{slot.Program}' in slot {slot.Index} failed ({ErrnoText.Name(-status)}; a program array holds programs of one type)");
                 }
             }
-            return new LoadedObject(source, [.. maps], programs);
+            return new LoadedObject(source, [.. maps], programs, kept);
         }
         catch
         {
@@ -89,6 +102,17 @@ public sealed partial class LoadedObject : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The earlier map to keep for <paramref name="declared"/>, as libbpf reuses a pinned map: same name and the same
+    /// definition. Global data is the object's own (its .rodata may differ), and a program array holds the earlier
+    /// load's programs, so both are always made anew.
+    /// </summary>
+    private static BpfMap? Reusable(ObjectMap declared, int possibleCpus, IReadOnlyDictionary<string, BpfMap>? reuse) =>
+        reuse is not null && declared.Kind != ObjectMapKind.GlobalData && declared.Definition.Type != bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY
+            && reuse.TryGetValue(declared.Name, out var earlier) && earlier.Definition == declared.Definition && earlier.PossibleCpus == possibleCpus
+            ? earlier
+            : null;
 
     /// <summary>
     /// Instruction errors start "insn N:" (InstructionValidator.Fail); the C line of instruction N is what the
@@ -108,6 +132,9 @@ public sealed partial class LoadedObject : IDisposable
 
     public void Dispose()
     {
+        // A map kept by a later load has one owner more; disposing twice would take that owner's share.
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+            return;
         foreach (var map in maps)
             map.Dispose();
     }

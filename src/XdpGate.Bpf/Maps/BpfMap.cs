@@ -49,6 +49,7 @@ public abstract unsafe class BpfMap : IDisposable
     }
 
     private volatile int id;
+    private int owners = 1;
     private readonly Lock registration = new();
 
     /// <summary>The opaque value a program holds in a register for this map (what the kernel's lddw pseudo-map gives).</summary>
@@ -126,6 +127,17 @@ public abstract unsafe class BpfMap : IDisposable
 
     public override string ToString() => Definition.ToString();
 
+    /// <summary>
+    /// One more owner: a later load that keeps using this map (libbpf's map reuse). The map is freed when every
+    /// owner has disposed it.
+    /// </summary>
+    public BpfMap AddOwner()
+    {
+        if (Interlocked.Increment(ref owners) <= 1)
+            throw new ObjectDisposedException(ToString());
+        return this;
+    }
+
     protected virtual void Dispose(bool disposing)
     {
         if (id != 0)
@@ -134,6 +146,8 @@ public abstract unsafe class BpfMap : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Decrement(ref owners) != 0)
+            return;
         Dispose(true);
         GC.SuppressFinalize(this);
     }
