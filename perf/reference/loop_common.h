@@ -50,7 +50,7 @@ static void loop_parse(int argc, char **argv, struct loop_options *o)
 	char *end;
 	int mode_given = 0;
 
-	loop_name = argv[0];
+	loop_name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	memset(o, 0, sizeof(*o));
 	o->cpu = -1;
 	for (int i = 1; i < argc; i += 2) {
@@ -169,6 +169,15 @@ static uint64_t loop_deadline_ns(const struct loop_options *o)
 static void loop_report_ready(const struct loop_options *o)
 {
 	printf("ready %s %s cpu %d\n", o->iface, o->tx ? "tx" : "drop", o->cpu);
+	fflush(stdout);
+}
+
+/* The closing line, on standard output after the ready line, for the parent's log. */
+static void loop_report_end(const struct loop_options *o, uint64_t frames, uint64_t tx_full, uint64_t kick_errors)
+{
+	printf("%s %s %s: %llu frames, %llu not sent (TX ring full), %llu failed kicks\n", loop_name, o->iface,
+	       o->tx ? "tx" : "drop", (unsigned long long)frames, (unsigned long long)tx_full,
+	       (unsigned long long)kick_errors);
 	fflush(stdout);
 }
 

@@ -187,9 +187,7 @@ static int run(struct port *p, const struct loop_options *o, volatile uint64_t *
 		frames += received;
 		loop_store_count(counter, frames);
 	}
-	fprintf(stderr, "%s: %s %s: %llu frames, %llu not sent (TX ring full), %llu failed kicks\n", loop_name, o->iface,
-		o->tx ? "tx" : "drop", (unsigned long long)frames, (unsigned long long)tx_full,
-		(unsigned long long)kick_errors);
+	loop_report_end(o, frames, tx_full, kick_errors);
 	return kick_errors ? -1 : 0;
 }
 
