@@ -1,29 +1,22 @@
 using System.Globalization;
+using XdpGate.Appliance.MapData;
 
 namespace XdpGate.Cli;
 
-/// <summary>Hex text as the CLI takes it: pairs of hex digits, whitespace anywhere ignored.</summary>
+/// <summary>Hex text as the CLI takes and prints it.</summary>
 public static class HexText
 {
+    /// <summary><see cref="HexBytes.Parse"/>, its complaint as the CLI's.</summary>
     public static byte[] Parse(string text, string what)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var digits = new List<char>(text.Length);
-        for (var i = 0; i < text.Length; i++)
+        try
         {
-            var c = text[i];
-            if (char.IsWhiteSpace(c))
-                continue;
-            if (!char.IsAsciiHexDigit(c))
-                throw new CliInputException($"{what}: '{c}' at character {i + 1} is not a hex digit");
-            digits.Add(c);
+            return HexBytes.Parse(text, what);
         }
-        if (digits.Count % 2 != 0)
-            throw new CliInputException($"{what}: odd number of hex digits ({digits.Count}); each byte needs two");
-        var bytes = new byte[digits.Count / 2];
-        for (var i = 0; i < bytes.Length; i++)
-            bytes[i] = byte.Parse(string.Concat(digits[2 * i], digits[2 * i + 1]), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-        return bytes;
+        catch (FormatException e)
+        {
+            throw new CliInputException(e.Message);
+        }
     }
 
     public static bool LooksLikeHex(ReadOnlySpan<byte> content)

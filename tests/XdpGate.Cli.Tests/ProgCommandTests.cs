@@ -38,6 +38,16 @@ public sealed class ProgCommandTests : IDisposable
         Assert.Contains("    0: r6 = r1", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_single_prog_run_says_its_duration_includes_first_call_costs()
+    {
+        var packet = Temp("single");
+        File.WriteAllBytes(packet, TcpSyn());
+        var (exit, output, _) = CliRunner.Run("", "prog", "run", Object("xdp_meta_mark"), "--data-in", packet);
+        Assert.Equal(0, exit);
+        Assert.Matches(@"^Return value: \d+, duration \(average\): \d+ns \(one run, first-call costs included; --repeat 1000 for a steady figure\)$", output.Trim());
+    }
+
     [Theory]
     [InlineData("interp")]
     [InlineData("jit")]

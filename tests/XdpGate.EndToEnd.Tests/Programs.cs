@@ -1,3 +1,4 @@
+using XdpGate.Appliance.Bench;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Program;
 
@@ -12,25 +13,7 @@ internal static class Programs
     public static BpfProgram Returning(int verdict) => Load($"r0 = {verdict}\nexit");
 
     /// <summary>XDP_TX after swapping the source and destination MACs, so the frame goes back to its sender.</summary>
-    public static BpfProgram SwapMacsAndBounce() => Load("""
-        r2 = *(u32 *)(r1 + 4)
-        r1 = *(u32 *)(r1 + 0)
-        r3 = r1
-        r3 += 14
-        r0 = 1
-        if r3 > r2 goto out
-        r4 = *(u32 *)(r1 + 0)
-        r5 = *(u16 *)(r1 + 4)
-        r3 = *(u32 *)(r1 + 6)
-        r0 = *(u16 *)(r1 + 10)
-        *(u32 *)(r1 + 0) = r3
-        *(u16 *)(r1 + 4) = r0
-        *(u32 *)(r1 + 6) = r4
-        *(u16 *)(r1 + 10) = r5
-        r0 = 3
-        out:
-        exit
-        """);
+    public static BpfProgram SwapMacsAndBounce() => Load(BenchPrograms.SwapMacsAndTx("r1"));
 
     /// <summary>Rewrites the destination MAC to <paramref name="mac"/> and redirects the frame to <paramref name="ifindex"/>.</summary>
     public static BpfProgram RewriteAndRedirect(byte[] mac, int ifindex) => Load($"""

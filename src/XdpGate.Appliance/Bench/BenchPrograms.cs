@@ -40,24 +40,30 @@ public static class BenchPrograms
         BenchMode.Drop => "r0 = 1\nexit",
         BenchMode.Pass => "r0 = 2\nexit",
         BenchMode.Redirect => $"r1 = {redirectIfindex}\nr2 = 0\ncall 23\nexit",
-        _ => """
-            r2 = *(u32 *)(r6 + 4)
-            r1 = *(u32 *)(r6 + 0)
-            r3 = r1
-            r3 += 14
-            r0 = 1
-            if r3 > r2 goto out
-            r4 = *(u32 *)(r1 + 0)
-            r5 = *(u16 *)(r1 + 4)
-            r3 = *(u32 *)(r1 + 6)
-            r0 = *(u16 *)(r1 + 10)
-            *(u32 *)(r1 + 0) = r3
-            *(u16 *)(r1 + 4) = r0
-            *(u32 *)(r1 + 6) = r4
-            *(u16 *)(r1 + 10) = r5
-            r0 = 3
-            out:
-            exit
-            """,
+        _ => SwapMacsAndTx("r6"),
     };
+
+    /// <summary>
+    /// Assembly that swaps the frame's source and destination MACs and returns XDP_TX, so the frame goes back to its
+    /// sender (XDP_DROP when it is shorter than an Ethernet header); <paramref name="context"/> holds the xdp_md pointer.
+    /// </summary>
+    public static string SwapMacsAndTx(string context) => $"""
+        r2 = *(u32 *)({context} + 4)
+        r1 = *(u32 *)({context} + 0)
+        r3 = r1
+        r3 += 14
+        r0 = 1
+        if r3 > r2 goto out
+        r4 = *(u32 *)(r1 + 0)
+        r5 = *(u16 *)(r1 + 4)
+        r3 = *(u32 *)(r1 + 6)
+        r0 = *(u16 *)(r1 + 10)
+        *(u32 *)(r1 + 0) = r3
+        *(u16 *)(r1 + 4) = r0
+        *(u32 *)(r1 + 6) = r4
+        *(u16 *)(r1 + 10) = r5
+        r0 = 3
+        out:
+        exit
+        """;
 }

@@ -25,6 +25,9 @@ public sealed unsafe partial class Worker : IDisposable
     /// <summary>How long a waiting worker sleeps in poll() before it looks at the stop request again.</summary>
     public const int WaitTimeoutMilliseconds = 100;
 
+    /// <summary>How long a waiting worker sleeps while a sink still holds frames the kernel did not take.</summary>
+    public const int RetryFlushMilliseconds = 1;
+
     /// <summary>Host frames forwarded per port per pass: the host's traffic is light, and must not starve the wire's.</summary>
     public const int HostEgressPerPass = 8;
 
@@ -169,8 +172,18 @@ public sealed unsafe partial class Worker : IDisposable
                 return;
             }
             if (waiter is not null)
-                waiter.Wait(WaitTimeoutMilliseconds);
+                waiter.Wait(HasUnsentFrames() ? RetryFlushMilliseconds : WaitTimeoutMilliseconds);
         }
+    }
+
+    private bool HasUnsentFrames()
+    {
+        foreach (var sink in sinks)
+        {
+            if (sink.HasUnsentFrames)
+                return true;
+        }
+        return false;
     }
 
     private bool AllExhausted()

@@ -14,6 +14,12 @@ public interface IFrameSink
     /// released RX buffers to the kernel. Called once per batch by the owning worker, even when the batch was empty.
     /// </summary>
     void Flush();
+
+    /// <summary>
+    /// True when the last <see cref="Flush"/> left frames the kernel has not taken yet (a busy device): a worker
+    /// with nothing to receive comes back to flush again soon instead of sleeping its whole timeout.
+    /// </summary>
+    bool HasUnsentFrames => false;
 }
 
 /// <summary>

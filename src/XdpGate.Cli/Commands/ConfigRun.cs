@@ -4,6 +4,7 @@ using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Control;
 using XdpGate.Appliance.Dataplane;
 using XdpGate.Appliance.Drivers;
+using XdpGate.Appliance.Ports.AfPacket;
 using XdpGate.Appliance.Service;
 
 namespace XdpGate.Cli.Commands;
@@ -83,5 +84,7 @@ internal static class ConfigRun
         }
         foreach (var (port, tap) in taps.Names)
             log.Write(LogLevel.Info, $"{port}: the host stack is TAP {tap}");
+        foreach (var warning in appliance.Ports.Select(AfPacketPort.HostStackWarning).OfType<string>())
+            log.Write(LogLevel.Warning, warning);
     }
 }

@@ -169,7 +169,9 @@ internal static class ProgCommands
             }
             else
             {
-                io.Out.WriteLine($"Return value: {result.ReturnValue}, duration (average): {duration}ns");
+                // The first run compiles and warms what it calls (tens to hundreds of microseconds), so alone it says little.
+                var note = parsed.GetValue(repeat) == 1 ? " (one run, first-call costs included; --repeat 1000 for a steady figure)" : "";
+                io.Out.WriteLine($"Return value: {result.ReturnValue}, duration (average): {duration}ns{note}");
             }
             return ExitCode.Success;
         });

@@ -4,6 +4,7 @@ using XdpGate.Appliance.Dataplane;
 using XdpGate.Appliance.Drivers;
 using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.Ports;
+using XdpGate.Appliance.Ports.AfPacket;
 
 namespace XdpGate.Cli.Commands;
 
@@ -35,6 +36,8 @@ internal static class RunCommand
                 + $"with {setup.Run.Workers.Workers} worker(s), {setup.DriverName} driver, {EngineOption.Name(setup.Run.Workers.Engine)}; Ctrl+C stops");
             foreach (var (port, tap) in taps.Names)
                 io.Error.WriteLine($"{port}: XDP_PASS goes to the host stack through TAP {tap}");
+            foreach (var warning in run.Ports.Select(AfPacketPort.HostStackWarning).OfType<string>())
+                io.Error.WriteLine($"warning: {warning}");
             Action<StatsSnapshot, StatsSnapshot>? print = setup.Stats
                 ? (before, after) => { foreach (var line in StatsFormat.PerSecond(before, after)) io.Out.WriteLine(line); }
                 : null;

@@ -1,3 +1,4 @@
+using System.IO.Pipes;
 using XdpGate.Appliance.Dataplane;
 using XdpGate.Appliance.Drivers;
 using XdpGate.Appliance.Drivers.Synthetic;
@@ -153,5 +154,51 @@ public sealed class WorkerTests
                 worker.Poll();
         }));
         Assert.True(views[0].Counters.Snapshot(default).Count(xdp_action.XDP_PASS) > 0);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_idle_worker_flushes_again_soon_only_while_frames_are_left_unsent(bool unsent)
+    {
+        using var queue = new IdleQueue { HasUnsentFrames = unsent };
+        using var port = new OneQueuePort(queue);
+        using var worker = new Worker(0, Programs.Returning((uint)xdp_action.XDP_DROP), ExecutionEngine.Interpreter,
+            [new WorkerPort(port, 0, null, new QueueCounters())], idle: IdleMode.Wait);
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        worker.Run(stop.Token);
+
+        // 500 ms of 1 ms retries against 100 ms timeouts: at most 6 flushes without unsent frames, hundreds with.
+        if (unsent)
+            Assert.True(queue.Flushes > 50, $"{queue.Flushes} flushes");
+        else
+            Assert.InRange(queue.Flushes, 1, 10);
+    }
+
+    /// <summary>A queue that never receives: its descriptor (a pipe nobody writes) never becomes readable.</summary>
+    private sealed class IdleQueue : IPortQueue, IDisposable
+    {
+        private readonly AnonymousPipeServerStream pipe = new(PipeDirection.In);
+
+        public int Flushes { get; private set; }
+        public bool HasUnsentFrames { get; init; }
+        public int QueueIndex => 0;
+        public int PollDescriptor => (int)pipe.SafePipeHandle.DangerousGetHandle();
+        public bool Exhausted => false;
+        public int Receive(Span<PortFrame> frames) => 0;
+        public void Release(in PortFrame frame) { }
+        public TxStatus Transmit(in PortFrame frame) => TxStatus.RingFull;
+        public TxStatus TransmitCopy(ReadOnlySpan<byte> packet) => TxStatus.RingFull;
+        public RingStatistics ReadRingStatistics() => default;
+        public void Flush() => Flushes++;
+        public void Dispose() => pipe.Dispose();
+    }
+
+    private sealed class OneQueuePort(IPortQueue queue) : IPort
+    {
+        public string Name => "idle0";
+        public int Ifindex => 1;
+        public IReadOnlyList<IPortQueue> Queues { get; } = [queue];
+        public void Dispose() { }
     }
 }

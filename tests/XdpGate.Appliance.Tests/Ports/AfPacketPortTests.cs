@@ -85,25 +85,13 @@ public sealed class AfPacketPortTests
         using var pair = new VethPair();
         using var peer = pair.InB(() => new RawSocket(pair.IfindexB));
         using var port = pair.InA(() => AfPacketPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 }));
-        var queue = port.Queues[0];
-        var frame = TestFrames.Udp(pair.MacA, pair.MacB, pair.AddressB, pair.AddressA, 7, 1);
-        var batch = new PortFrame[16];
-        var bytes = Allocations.InSteadyState(() =>
-        {
-            peer.Send(frame);
-            var received = queue.Receive(batch);
-            for (var i = 0; i < received; i++)
-            {
-                if (queue.Transmit(batch[i]) != TxStatus.Sent)
-                    queue.Release(batch[i]);
-            }
-            queue.Flush();
-        });
-        Assert.Equal(0, bytes);
+        Assert.Equal(0, PortTraffic.BounceAllocations(pair, peer, port.Queues[0]));
     }
 
-    [SkippableFact]
-    public void The_port_keeps_its_frames_from_the_host_stack_until_it_closes()
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_port_keeps_its_frames_from_the_host_stack_when_asked_and_until_it_closes(bool takeFromHost)
     {
         var why = VethPair.WhyUnavailable();
         Skip.If(why is not null, why);
@@ -112,30 +100,17 @@ public sealed class AfPacketPortTests
         using var local = pair.InA(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
         local.Bind(new IPEndPoint(IPAddress.Parse(pair.AddressA), 9));
         var frame = TestFrames.Udp(pair.MacA, pair.MacB, pair.AddressB, pair.AddressA, 3000, 0x4400);
-        using (var port = pair.InA(() => AfPacketPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 })))
+        using (var port = pair.InA(() => AfPacketPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 }, takeFromHost)))
         {
-            Assert.Null(port.HostSeesFramesBecause);
+            Assert.Equal(takeFromHost, port.HostSeesFramesBecause is null);
             peer.Send(frame);
             Assert.Equal([0x4400UL], PortTraffic.Serve(port.Queues[0], 1, Patience, _ => false));
-            Assert.False(local.Poll(TimeSpan.FromMilliseconds(300), SelectMode.SelectRead), "the host stack got a frame the port took");
+            Assert.Equal(!takeFromHost, local.Poll(TimeSpan.FromMilliseconds(300), SelectMode.SelectRead));
+            if (!takeFromHost)
+                local.Receive(new byte[2048]);
         }
 
         peer.Send(frame);
-        Assert.True(local.Poll(Patience, SelectMode.SelectRead), "the host stack did not get its frames back after the port closed");
-    }
-
-    [SkippableFact]
-    public void A_generators_port_leaves_the_host_stack_its_frames()
-    {
-        var why = VethPair.WhyUnavailable();
-        Skip.If(why is not null, why);
-        using var pair = new VethPair();
-        using var peer = pair.InB(() => new RawSocket(pair.IfindexB));
-        using var local = pair.InA(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
-        local.Bind(new IPEndPoint(IPAddress.Parse(pair.AddressA), 9));
-        using var port = pair.InA(() => AfPacketPort.Open(pair.InterfaceA, new PortOptions { RingSize = 64 }, takeFromHost: false));
-        Assert.NotNull(port.HostSeesFramesBecause);
-        peer.Send(TestFrames.Udp(pair.MacA, pair.MacB, pair.AddressB, pair.AddressA, 3000, 0x4500));
-        Assert.True(local.Poll(Patience, SelectMode.SelectRead), "the host stack did not get the frame");
+        Assert.True(local.Poll(Patience, SelectMode.SelectRead), "the host stack did not get its frames after the port closed");
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using XdpGate.Appliance.Ports;
+using XdpGate.Bpf.Tests;
 using XdpGate.Linux.Tests.Net;
 
 namespace XdpGate.Appliance.Tests.Ports;
@@ -38,5 +39,27 @@ internal static class PortTraffic
         // Late completions come back too.
         queue.Flush();
         return tags;
+    }
+
+    /// <summary>
+    /// Bytes allocated in steady state by the worker's whole queue cycle: the peer sends a frame, the queue receives
+    /// it and bounces it in place (or releases it), sends a copy too, and flushes.
+    /// </summary>
+    public static long BounceAllocations(VethPair pair, RawSocket peer, IPortQueue queue)
+    {
+        var frame = TestFrames.Udp(pair.MacA, pair.MacB, pair.AddressB, pair.AddressA, 7, 1);
+        var batch = new PortFrame[16];
+        return Allocations.InSteadyState(() =>
+        {
+            peer.Send(frame);
+            var received = queue.Receive(batch);
+            for (var i = 0; i < received; i++)
+            {
+                if (queue.Transmit(batch[i]) != TxStatus.Sent)
+                    queue.Release(batch[i]);
+            }
+            queue.TransmitCopy(frame);
+            queue.Flush();
+        });
     }
 }

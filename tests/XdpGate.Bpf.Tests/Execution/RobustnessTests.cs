@@ -88,17 +88,8 @@ public sealed unsafe class RobustnessTests
                 insns.Add(new bpf_insn(BPF_JMP | BPF_CALL, 0, 0, 0, HelperIds[random.Next(HelperIds.Length)]));
                 continue;
             }
-            var row = rows[random.Next(rows.Length)];
-            var sample = IsaData.Samples(row, random, 1).ElementAt(random.Next(Math.Max(1, CountCombinations(row))));
+            var sample = IsaData.RandomInstruction(rows, random, -4, 6);
             var insn = sample[0];
-            if (InstructionValidator.JumpTarget(insn, 0) is not null || InstructionValidator.IsPseudoCall(insn) || InstructionValidator.IsPseudoFunc(insn))
-            {
-                var offset = (short)random.Next(-4, 6);
-                if (Class(insn.code) == BPF_JMP32 && Op(insn.code) == BPF_JA || InstructionValidator.IsPseudoCall(insn) || InstructionValidator.IsPseudoFunc(insn))
-                    insn.imm = offset;
-                else
-                    insn.off = offset;
-            }
             if (Class(insn.code) is BPF_LDX or BPF_ST or BPF_STX)
                 insn.off = (short)random.Next(-16, 80);
             insns.Add(insn);
@@ -109,7 +100,4 @@ public sealed unsafe class RobustnessTests
         insns.Add(new bpf_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
         return [.. insns];
     }
-
-    private static int CountCombinations(OpcodeRow row) =>
-        new[] { row.Src, row.Off, row.Imm }.Aggregate(1, (n, spec) => n * (spec is "reg" or "any" ? 1 : spec.Split('|').Length));
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using XdpGate.Bpf.Isa;
+using OpcodeBits = XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Tests.Isa;
 
@@ -53,6 +54,30 @@ internal static class IsaData
 
     public static string ToHex(ReadOnlySpan<bpf_insn> insns) =>
         string.Join(' ', bpf_insn.ToBytes(insns).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+
+    /// <summary>
+    /// One random instruction (two for lddw) of a random row of <paramref name="rows"/>, for fuzzing: a jump, call or
+    /// function reference gets a relative target drawn from [<paramref name="minJump"/>, <paramref name="maxJump"/>).
+    /// </summary>
+    public static bpf_insn[] RandomInstruction(IReadOnlyList<OpcodeRow> rows, Random random, int minJump, int maxJump)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(random);
+        var row = rows[random.Next(rows.Count)];
+        var combinations = new[] { row.Src, row.Off, row.Imm }.Aggregate(1, (n, spec) => n * (spec is "reg" or "any" ? 1 : spec.Split('|').Length));
+        var sample = Samples(row, random, 1).ElementAt(random.Next(combinations));
+        ref var insn = ref sample[0];
+        if (InstructionValidator.JumpTarget(insn, 0) is not null || InstructionValidator.IsPseudoCall(insn) || InstructionValidator.IsPseudoFunc(insn))
+        {
+            var offset = (short)random.Next(minJump, maxJump);
+            // JMP32 JA (gotol) and pseudo calls keep their target in imm; every other jump in off.
+            if (OpcodeBits.Class(insn.code) == OpcodeBits.BPF_JMP32 && OpcodeBits.Op(insn.code) == OpcodeBits.BPF_JA || InstructionValidator.IsPseudoCall(insn) || InstructionValidator.IsPseudoFunc(insn))
+                insn.imm = offset;
+            else
+                insn.off = offset;
+        }
+        return sample;
+    }
 
     /// <summary>
     /// Instructions drawn from one row: every combination of the listed alternatives, <paramref name="perCombination"/>

@@ -242,17 +242,8 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
                 insns.Add(new bpf_insn(BPF_JMP | BPF_CALL, 0, 0, 0, (int)bpf_func_id.BPF_FUNC_tail_call));
                 continue;
             }
-            var row = rows[random.Next(rows.Length)];
-            var sample = IsaData.Samples(row, random, 1).ElementAt(random.Next(Math.Max(1, CountCombinations(row))));
+            var sample = IsaData.RandomInstruction(rows, random, -5, 7);
             var insn = sample[0];
-            if (InstructionValidator.JumpTarget(insn, 0) is not null || InstructionValidator.IsPseudoCall(insn) || InstructionValidator.IsPseudoFunc(insn))
-            {
-                var offset = (short)random.Next(-5, 7);
-                if (Class(insn.code) == BPF_JMP32 && Op(insn.code) == BPF_JA || InstructionValidator.IsPseudoCall(insn) || InstructionValidator.IsPseudoFunc(insn))
-                    insn.imm = offset;
-                else
-                    insn.off = offset;
-            }
             if (insn.code == (BPF_JMP | BPF_CALL) && insn.src_reg == 0 && !helpers.Contains(insn.imm))
                 insn.imm = helpers[random.Next(helpers.Length)];
             if (Class(insn.code) is BPF_LDX or BPF_ST or BPF_STX)
@@ -268,9 +259,6 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
         insns.Add(new bpf_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
         return [.. insns];
     }
-
-    private static int CountCombinations(OpcodeRow row) =>
-        new[] { row.Src, row.Off, row.Imm }.Aggregate(1, (n, spec) => n * (spec is "reg" or "any" ? 1 : spec.Split('|').Length));
 }
 
 [CollectionDefinition(nameof(DifferentialFuzzTests), DisableParallelization = true)]

@@ -72,6 +72,11 @@ public sealed class AfPacketPort : IPort
         }
     }
 
+    /// <summary>The warning a run prints for <paramref name="port"/> when it is an AF_PACKET port the host stack still receives from, or null.</summary>
+    public static string? HostStackWarning(IPort port) => port is AfPacketPort { HostSeesFramesBecause: { } why } afpacket
+        ? $"{afpacket.Name}: the host stack receives every frame as well, whatever the verdict ({why})"
+        : null;
+
     public void Dispose()
     {
         // Back to the host before the sockets close, so no frame in between is lost to both.

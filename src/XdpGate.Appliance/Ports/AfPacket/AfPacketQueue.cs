@@ -71,6 +71,8 @@ internal sealed unsafe class AfPacketQueue : IPortQueue, IDisposable
         return TxStatus.Sent;
     }
 
+    public bool HasUnsentFrames => kickPending;
+
     public void Flush()
     {
         if (kickPending)

@@ -101,6 +101,8 @@ internal sealed unsafe class AfXdpQueue : IPortQueue, IDisposable
         return TxStatus.Sent;
     }
 
+    public bool HasUnsentFrames => socket.Tx.Unconsumed > 0;
+
     public void Flush()
     {
         socket.Fill.Submit();
