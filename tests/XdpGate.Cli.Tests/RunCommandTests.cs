@@ -101,6 +101,14 @@ public sealed class RunCommandTests : IDisposable
         Assert.Matches(@"tx\s+xdpgate synthetic jit\s+[1-9][0-9]*\.[0-9]{3}", output);
     }
 
+    [Fact]
+    public void A_bench_reference_directory_that_does_not_exist_is_an_error_naming_it()
+    {
+        var (exit, _, error) = CliRunner.Run("", "bench", "--reference", "/nonexistent/xdpgate-references", "--mode", "drop");
+        Assert.Equal(1, exit);
+        Assert.Contains("--reference /nonexistent/xdpgate-references: no such directory", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--dst|8.8.8.8", "--dst 8.8.8.8: benchmark traffic stays in 198.18.0.0/15 or 2001:2::/48")]
     [InlineData("--dst-mac|zz", "--dst-mac zz: not a MAC address")]

@@ -44,7 +44,8 @@ public sealed class BenchTopology : IDisposable
             foreach (var (ns, device) in new[] { (Gen, GenInterface), (Dut, DutInterface), (Dut, OutInterface), (Dut, SinkInterface) })
                 Ip($"-n {ns} link set {device} up");
             DutMac = Exec(Dut, $"cat /sys/class/net/{DutInterface}/address").Trim();
-            OutIfindex = int.Parse(Exec(Dut, $"cat /sys/class/net/{OutInterface}/ifindex").Trim(), CultureInfo.InvariantCulture);
+            DutIfindex = Ifindex(DutInterface);
+            OutIfindex = Ifindex(OutInterface);
             var mask = (1 << dutCpu).ToString("x", CultureInfo.InvariantCulture);
             Exec(Dut, $"sh -c \"echo {mask} > /sys/class/net/{DutInterface}/queues/rx-0/rps_cpus\"");
         }
@@ -64,6 +65,7 @@ public sealed class BenchTopology : IDisposable
     public string GenAddress { get; }
     public string DutAddress { get; }
     public string DutMac { get; } = "";
+    public int DutIfindex { get; }
     public int OutIfindex { get; }
     public int DutCpu { get; }
 
@@ -89,6 +91,8 @@ public sealed class BenchTopology : IDisposable
                 Commands.Run("taskset", $"-pc {DutCpu} {parts[0]}");
         }
     }
+
+    private int Ifindex(string device) => int.Parse(Exec(Dut, $"cat /sys/class/net/{device}/ifindex").Trim(), CultureInfo.InvariantCulture);
 
     public static string Ip(string arguments) => Commands.Ip(arguments);
 

@@ -30,13 +30,20 @@ public sealed record VethBenchOptions
     public int FrameSize { get; init; } = 60;
     public int GeneratorCpu { get; init; }
     public int DutCpu { get; init; } = 1;
+
+    /// <summary>
+    /// A directory of built C reference loops (perf/reference/build.sh): for modes drop and tx, each one present there
+    /// is measured after the appliance's rows (see <see cref="ReferenceLoop.Known"/>). Null measures none.
+    /// </summary>
+    public string? References { get; init; }
 }
 
 /// <summary>
 /// `xdpgate bench`: for each mode, the same counting program first attached to the DUT's veth as native kernel
 /// XDP, then run by the appliance on each driver, with the same generator (AF_PACKET TX ring, one thread) sending
 /// 60-byte UDP frames from the other namespace for the same time. The DUT's rate is read from the program's own
-/// per-CPU counter, the first half second left out (ramp-up).
+/// per-CPU counter, the first half second left out (ramp-up). With <see cref="VethBenchOptions.References"/>, plain C
+/// loops doing the same over the same sockets follow, so the appliance's own overhead can be told from the kernel's.
 /// </summary>
 public static class VethBench
 {
@@ -48,6 +55,7 @@ public static class VethBench
         ArgumentNullException.ThrowIfNull(log);
         if (options.Duration <= RampUp + RampUp)
             throw new ArgumentException($"--duration {options.Duration.TotalSeconds}: at least a second and a bit");
+        var references = References(options.References);
         using var topology = new BenchTopology(options.DutCpu);
         log($"topology: {topology.Gen}/{topology.GenInterface} -> {topology.Dut}/{topology.DutInterface} (redirects leave by {topology.OutInterface}); generator on CPU {options.GeneratorCpu}, DUT on CPU {options.DutCpu}");
         // Both far ends drop what reaches them with XDP: cheap and the same for every row. Without a program on the
@@ -61,7 +69,26 @@ public static class VethBench
             yield return Kernel(topology, mode, options);
             foreach (var driver in options.Drivers)
                 yield return Appliance(topology, mode, driver, options);
+            if (mode is BenchMode.Drop or BenchMode.Tx)
+            {
+                foreach (var (path, kind) in references)
+                    yield return Reference(topology, mode, path, kind, options, log);
+            }
         }
+    }
+
+    /// <summary>The reference loops present in <paramref name="directory"/>, by full path; throws when it has none.</summary>
+    private static List<(string Path, ReferenceLoopKind Kind)> References(string? directory)
+    {
+        if (directory is null)
+            return [];
+        if (!Directory.Exists(directory))
+            throw new ArgumentException($"reference directory '{directory}' does not exist (perf/reference/build.sh DIR builds it)");
+        var present = ReferenceLoop.Known.Where(loop => File.Exists(Path.Combine(directory, loop.Binary)))
+            .Select(loop => (Path.GetFullPath(Path.Combine(directory, loop.Binary)), loop)).ToList();
+        if (present.Count == 0)
+            throw new ArgumentException($"reference directory '{directory}' holds none of {string.Join(", ", ReferenceLoop.Known.Select(l => l.Binary))} (perf/reference/build.sh DIR builds them)");
+        return present;
     }
 
     private static BenchRow Kernel(BenchTopology topology, BenchMode mode, VethBenchOptions options)
@@ -94,6 +121,22 @@ public static class VethBench
         stop.Cancel();
         running.GetAwaiter().GetResult();
         return new BenchRow(mode, $"xdpgate {driver}", mpps, generator);
+    }
+
+    private static BenchRow Reference(BenchTopology topology, BenchMode mode, string path, ReferenceLoopKind kind, VethBenchOptions options, Action<string> log)
+    {
+        using var loop = ReferenceLoop.Start(path, topology.Dut, topology.DutInterface, mode, options.DutCpu, options.Duration + TimeSpan.FromSeconds(1));
+        // As the AF_PACKET port does once its socket exists, so the host stack does the same work in both rows.
+        string? hostSeesFrames = null;
+        using var ingressDrop = kind.TakesFromHost
+            ? NetworkNamespace.Run(topology.Dut, () => IngressDrop.AttachIfSupported(topology.DutIfindex, out hostSeesFrames))
+            : null;
+        if (hostSeesFrames is not null)
+            log($"{kind.Row}: the host stack sees every frame too: {hostSeesFrames}");
+        topology.PinNapiThreads();
+        var (mpps, generator) = Measure(topology, options, loop.Count);
+        log(loop.Stop());
+        return new BenchRow(mode, kind.Row, mpps, generator);
     }
 
     /// <summary>Runs the generator for the duration and returns the DUT's rate (by <paramref name="count"/>) and the generator's, in Mpps.</summary>

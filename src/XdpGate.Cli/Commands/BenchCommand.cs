@@ -6,9 +6,10 @@ using XdpGate.Bpf.Execution;
 namespace XdpGate.Cli.Commands;
 
 /// <summary>
-/// `xdpgate bench [--driver afxdp|afpacket|synthetic ...] [--mode drop|pass|tx|redirect ...] [--duration S]`: Mpps of
-/// the appliance next to the kernel's native XDP on the same veth, with the same generator, in namespaces it
-/// builds and removes; or, for `synthetic`, one core's in-process ceiling.
+/// `xdpgate bench [--driver afxdp|afpacket|synthetic ...] [--mode drop|pass|tx|redirect ...] [--duration S]
+/// [--reference DIR]`: Mpps of the appliance next to the kernel's native XDP on the same veth, with the same generator,
+/// in namespaces it builds and removes, and for drop and tx next to the plain C loops built in DIR; or, for
+/// `synthetic`, one core's in-process ceiling.
 /// </summary>
 internal static class BenchCommand
 {
@@ -22,7 +23,8 @@ internal static class BenchCommand
         var engine = EngineOption.Create();
         engine.DefaultValueFactory = _ => "jit";
         var size = new Option<int>("--size") { Description = "Frame size in bytes without FCS", DefaultValueFactory = _ => 60 };
-        var command = new Command("bench", "Measure Mpps: the appliance against the kernel's native XDP on veth, or in process (synthetic)") { drivers, modes, duration, engine, size };
+        var reference = new Option<string?>("--reference") { Description = "Directory of C reference loops (perf/reference/build.sh DIR) to measure too, for drop and tx" };
+        var command = new Command("bench", "Measure Mpps: the appliance against the kernel's native XDP on veth, or in process (synthetic)") { drivers, modes, duration, engine, size, reference };
         command.SetAction(parsed =>
         {
             var seconds = parsed.GetValue(duration);
@@ -31,6 +33,9 @@ internal static class BenchCommand
             var chosenModes = parsed.GetValue(modes)!.Select(m => Enum.Parse<BenchMode>(m, ignoreCase: true)).Distinct().ToList();
             var chosenDrivers = parsed.GetValue(drivers)!.Distinct().ToList();
             var executionEngine = EngineOption.Parse(parsed.GetValue(engine));
+            var references = parsed.GetValue(reference);
+            if (references is not null && !Directory.Exists(references))
+                throw new CliInputException($"--reference {references}: no such directory (perf/reference/build.sh {references} builds it)");
             var rows = new List<BenchRow>();
             io.Out.WriteLine($"{"mode",-9} {"dut",-26} {"Mpps",8} {"gen Mpps",9} {"of kernel",10}");
             void Print(BenchRow row)
@@ -53,7 +58,7 @@ internal static class BenchCommand
             {
                 if (BenchTopology.WhyUnavailable() is { } why)
                     throw new CliInputException($"bench --driver {string.Join(",", real)}: {why}");
-                var options = new VethBenchOptions { Modes = chosenModes, Drivers = real, Duration = TimeSpan.FromSeconds(seconds), Engine = executionEngine, FrameSize = parsed.GetValue(size) };
+                var options = new VethBenchOptions { Modes = chosenModes, Drivers = real, Duration = TimeSpan.FromSeconds(seconds), Engine = executionEngine, FrameSize = parsed.GetValue(size), References = references };
                 foreach (var row in VethBench.Run(options, io.Error.WriteLine))
                 {
                     rows.Add(row);

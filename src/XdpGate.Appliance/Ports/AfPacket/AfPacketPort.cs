@@ -1,7 +1,5 @@
 using XdpGate.Bpf.Xdp;
-using XdpGate.Linux;
 using XdpGate.Linux.AfPacket;
-using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
 
 namespace XdpGate.Appliance.Ports.AfPacket;
@@ -60,18 +58,9 @@ public sealed class AfPacketPort : IPort
             // The sockets first: frames that arrive before they exist must still reach the host, not vanish.
             for (var queue = 0; queue < options.Queues; queue++)
                 queues.Add(new AfPacketQueue(PacketSocket.Open(link.Ifindex, socketOptions), queue));
-            string? hostSeesFramesBecause = takeFromHost ? null : "not asked to take them";
+            string? hostSeesFramesBecause = "not asked to take them";
             if (takeFromHost)
-            {
-                try
-                {
-                    ingressDrop = IngressDrop.Attach(link.Ifindex);
-                }
-                catch (BpfSyscallException e) when (e.Errno is Errno.EINVAL or Errno.EOPNOTSUPP)
-                {
-                    hostSeesFramesBecause = $"this kernel has no tcx ingress (Linux 6.6): {e.Message}";
-                }
-            }
+                ingressDrop = IngressDrop.AttachIfSupported(link.Ifindex, out hostSeesFramesBecause);
             return new AfPacketPort(name, link.Ifindex, [.. queues], ingressDrop, hostSeesFramesBecause);
         }
         catch

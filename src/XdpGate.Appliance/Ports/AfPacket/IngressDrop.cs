@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using XdpGate.Bpf.Isa;
+using XdpGate.Linux;
 using XdpGate.Linux.Bpf;
 
 namespace XdpGate.Appliance.Ports.AfPacket;
@@ -46,6 +47,24 @@ public sealed class IngressDrop : IDisposable
         {
             program.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Attaches where the kernel has tcx (Linux 6.6); elsewhere returns null with the reason in
+    /// <paramref name="unsupported"/>, and the host stack keeps receiving the interface's frames.
+    /// </summary>
+    public static IngressDrop? AttachIfSupported(int ifindex, out string? unsupported)
+    {
+        try
+        {
+            unsupported = null;
+            return Attach(ifindex);
+        }
+        catch (BpfSyscallException e) when (e.Errno is Errno.EINVAL or Errno.EOPNOTSUPP)
+        {
+            unsupported = $"this kernel has no tcx ingress (Linux 6.6): {e.Message}";
+            return null;
         }
     }
 
