@@ -120,7 +120,7 @@ public sealed class ControlRequestHandler(IApplianceControl appliance)
             {
                 var key = MapArguments.Read(args, ref at, "key", target.KeySize, name);
                 var value = new byte[target.UserValueSize];
-                Check(target.Lookup(key, value), name);
+                Check(target.Lookup(key, value), target);
                 WriteEntry(writer, target, key, value);
                 break;
             }
@@ -130,12 +130,12 @@ public sealed class ControlRequestHandler(IApplianceControl appliance)
                 var value = MapArguments.Read(args, ref at, "value", target.IsPerCpu ? target.ValueSize : target.UserValueSize, name);
                 if (target.IsPerCpu)
                     value = [.. Enumerable.Repeat(value.Concat(new byte[BpfMap.RoundUp8(target.ValueSize) - target.ValueSize]), target.PossibleCpus).SelectMany(v => v)];
-                Check(target.Update(key, value, MapArguments.Flags(args, at)), name);
+                Check(target.Update(key, value, MapArguments.Flags(args, at)), target);
                 writer.WriteStringValue("updated");
                 break;
             }
             default:
-                Check(target.Delete(MapArguments.Read(args, ref at, "key", target.KeySize, name)), name);
+                Check(target.Delete(MapArguments.Read(args, ref at, "key", target.KeySize, name)), target);
                 writer.WriteStringValue("deleted");
                 break;
         }
@@ -160,9 +160,9 @@ public sealed class ControlRequestHandler(IApplianceControl appliance)
         writer.WriteEndObject();
     }
 
-    private static void Check(int result, string map)
+    private static void Check(int result, BpfMap map)
     {
         if (result != 0)
-            throw new ControlRequestException($"map '{map}': {ErrnoText.Name(result)}");
+            throw new ControlRequestException($"map '{map.Name}': {map.ErrorText(result)}");
     }
 }

@@ -88,7 +88,7 @@ public static class MapsInit
             throw new FormatException($"{where}: needs \"value\" or \"prog\"");
         }
         if (result != 0)
-            throw new FormatException($"{where}: update failed: {ErrnoText.Name(result)}");
+            throw new FormatException($"{where}: update failed: {map.ErrorText(result)}");
     }
 
     /// <summary>A per-CPU map given one value gets it in every CPU's slot, as the convenient reading of a single value.</summary>

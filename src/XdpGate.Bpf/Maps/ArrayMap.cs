@@ -90,7 +90,7 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
         return 0;
     }
 
-    public override int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY)
+    protected override int UpdateValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags)
     {
         CheckSizes(key, value.Length);
         var index = MemoryMarshal.Read<uint>(key);
@@ -105,7 +105,7 @@ public sealed unsafe class ArrayMap : BpfMap, IDirectValueMap
         return 0;
     }
 
-    public override int Delete(ReadOnlySpan<byte> key)
+    protected override int DeleteValue(ReadOnlySpan<byte> key)
     {
         CheckKeySize(key);
         return -Errno.EINVAL;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using XdpGate.Linux;
 
 namespace XdpGate.Bpf.Maps;
 
@@ -79,11 +80,88 @@ public abstract unsafe class BpfMap : IDisposable
     /// <summary>Copies the value (all CPU slots for per-CPU maps) into <paramref name="value"/>; 0 or -ENOENT.</summary>
     public abstract int Lookup(ReadOnlySpan<byte> key, Span<byte> value);
 
-    /// <summary>Sets the value (all CPU slots for per-CPU maps); 0 or a negative errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL).</summary>
-    public abstract int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY);
+    /// <summary>
+    /// Sets the value (all CPU slots for per-CPU maps); 0 or a negative errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL,
+    /// -EPERM once frozen).
+    /// </summary>
+    public int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY)
+    {
+        if (!BeginWrite())
+            return -Errno.EPERM;
+        try
+        {
+            return UpdateValue(key, value, flags);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref activeWrites);
+        }
+    }
 
-    /// <summary>Removes the element; 0, -ENOENT, or -EINVAL for maps whose elements cannot be deleted.</summary>
-    public abstract int Delete(ReadOnlySpan<byte> key);
+    /// <summary>Removes the element; 0, -ENOENT, -EINVAL for maps whose elements cannot be deleted, -EPERM once frozen.</summary>
+    public int Delete(ReadOnlySpan<byte> key)
+    {
+        if (!BeginWrite())
+            return -Errno.EPERM;
+        try
+        {
+            return DeleteValue(key);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref activeWrites);
+        }
+    }
+
+    protected abstract int UpdateValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags);
+
+    protected abstract int DeleteValue(ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// Whether <see cref="Freeze"/> has run: control-plane writes fail from then on, so with BPF_F_RDONLY_PROG the
+    /// contents never change again and the verifier may read them as constants (the kernel's bpf_map_is_rdonly).
+    /// </summary>
+    public bool IsFrozen => Volatile.Read(ref frozen) != 0;
+
+    /// <summary>
+    /// BPF_MAP_FREEZE: 0, -EPERM when already frozen (the kernel drops the write permission first), or -EBUSY while
+    /// a control-plane write is running. Program-side writes are unaffected (BPF_F_RDONLY_PROG governs those).
+    /// </summary>
+    public int Freeze()
+    {
+        // Set the flag, then look for writers: a writer counts itself before it reads the flag, so with both steps
+        // fenced either the writer sees the flag or Freeze sees the writer.
+        lock (freezing)
+        {
+            if (Interlocked.Exchange(ref frozen, 1) != 0)
+                return -Errno.EPERM;
+            if (Volatile.Read(ref activeWrites) != 0)
+            {
+                Volatile.Write(ref frozen, 0);
+                return -Errno.EBUSY;
+            }
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// The errno name of a control-plane result, saying why when the map is frozen (EPERM alone reads like a
+    /// permission problem of the caller).
+    /// </summary>
+    public string ErrorText(int status) =>
+        status == -Errno.EPERM && IsFrozen ? "EPERM (the map is frozen: read-only to the control plane)" : ErrnoText.Name(status);
+
+    private bool BeginWrite()
+    {
+        Interlocked.Increment(ref activeWrites);
+        if (Volatile.Read(ref frozen) == 0)
+            return true;
+        Interlocked.Decrement(ref activeWrites);
+        return false;
+    }
+
+    private int frozen, activeWrites;
+    private readonly Lock freezing = new();
 
     /// <summary>
     /// The key after <paramref name="key"/> in iteration order, or the first key when <paramref name="key"/> is empty

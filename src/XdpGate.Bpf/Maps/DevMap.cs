@@ -51,7 +51,7 @@ public sealed unsafe class DevMap : BpfMap, IDeviceMap
         return 0;
     }
 
-    public override int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY)
+    protected override int UpdateValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags)
     {
         CheckSizes(key, value.Length);
         var index = MemoryMarshal.Read<uint>(key);
@@ -69,7 +69,7 @@ public sealed unsafe class DevMap : BpfMap, IDeviceMap
         return 0;
     }
 
-    public override int Delete(ReadOnlySpan<byte> key)
+    protected override int DeleteValue(ReadOnlySpan<byte> key)
     {
         CheckKeySize(key);
         var index = MemoryMarshal.Read<uint>(key);

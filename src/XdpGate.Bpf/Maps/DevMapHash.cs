@@ -34,7 +34,7 @@ public sealed unsafe class DevMapHash : BpfMap, IDeviceMap
     public override int DeleteElem(byte* key) => -Errno.EOPNOTSUPP;
     public override int Lookup(ReadOnlySpan<byte> key, Span<byte> value) => entries.Lookup(key, value);
 
-    public override int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY)
+    protected override int UpdateValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags)
     {
         CheckSizes(key, value.Length);
         if (MemoryMarshal.Read<uint>(value) == 0)
@@ -44,7 +44,7 @@ public sealed unsafe class DevMapHash : BpfMap, IDeviceMap
         return entries.Update(key, value, flags);
     }
 
-    public override int Delete(ReadOnlySpan<byte> key) => entries.Delete(key);
+    protected override int DeleteValue(ReadOnlySpan<byte> key) => entries.Delete(key);
     public override int GetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) => entries.GetNextKey(key, nextKey);
 
     protected override void Dispose(bool disposing)

@@ -32,7 +32,7 @@ public sealed unsafe partial class HashMap
     }
 
     /// <summary>Sets the value (every CPU's slot, each padded to 8 bytes, for per-CPU maps).</summary>
-    public override int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY)
+    protected override int UpdateValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags)
     {
         ThrowIfDisposed();
         CheckSizes(key, value.Length);
@@ -43,7 +43,7 @@ public sealed unsafe partial class HashMap
             return Update(k, v, AllCpus, flags);
     }
 
-    public override int Delete(ReadOnlySpan<byte> key)
+    protected override int DeleteValue(ReadOnlySpan<byte> key)
     {
         ThrowIfDisposed();
         CheckKeySize(key);

@@ -22,7 +22,7 @@ public sealed unsafe partial class LpmTrieMap
 
     public override int DeleteElem(byte* key) => DeleteCore(key);
 
-    public override int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY)
+    protected override int UpdateValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags)
     {
         CheckSizes(key, value.Length);
         fixed (byte* k = key)
@@ -30,7 +30,7 @@ public sealed unsafe partial class LpmTrieMap
             return UpdateCore(k, v, flags, mayWait: true);
     }
 
-    public override int Delete(ReadOnlySpan<byte> key)
+    protected override int DeleteValue(ReadOnlySpan<byte> key)
     {
         CheckKeySize(key);
         fixed (byte* k = key)

@@ -59,7 +59,7 @@ public sealed unsafe class ProgArrayMap : BpfMap
         return 0;
     }
 
-    public override int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY)
+    protected override int UpdateValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags)
     {
         CheckSizes(key, value.Length);
         // Like every fd array in the kernel: only BPF_ANY.
@@ -72,7 +72,7 @@ public sealed unsafe class ProgArrayMap : BpfMap
         return program is null ? -Errno.EBADF : SetProgram(index, program);
     }
 
-    public override int Delete(ReadOnlySpan<byte> key)
+    protected override int DeleteValue(ReadOnlySpan<byte> key)
     {
         CheckKeySize(key);
         var index = MemoryMarshal.Read<uint>(key);

@@ -140,8 +140,8 @@ public sealed unsafe class RingBufMap : BpfMap
     public override int UpdateElem(byte* key, byte* value, ulong flags, int cpu) => -Errno.EOPNOTSUPP;
     public override int DeleteElem(byte* key) => -Errno.EOPNOTSUPP;
     public override int Lookup(ReadOnlySpan<byte> key, Span<byte> value) => -Errno.EOPNOTSUPP;
-    public override int Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = MapFlags.BPF_ANY) => -Errno.EOPNOTSUPP;
-    public override int Delete(ReadOnlySpan<byte> key) => -Errno.EOPNOTSUPP;
+    protected override int UpdateValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags) => -Errno.EOPNOTSUPP;
+    protected override int DeleteValue(ReadOnlySpan<byte> key) => -Errno.EOPNOTSUPP;
     public override int GetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) => -Errno.EOPNOTSUPP;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

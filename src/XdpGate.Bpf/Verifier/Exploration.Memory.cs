@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using static XdpGate.Bpf.Isa.Opcodes;
@@ -84,7 +85,7 @@ internal sealed partial class Exploration
                 return write ? default : Reg.Of(LoadedValue(size, signed));
             case RegKind.MapValue:
                 CheckRegion(b, ptr, off, size, ptr.Map!.ValueSize, write, VerifierRule.InvalidMapValueAccess, "map value", "value_size");
-                return write ? default : Reg.Of(LoadedValue(size, signed));
+                return write ? default : MapValueLoad(b, ptr, off, size, signed);
             case RegKind.Mem:
                 CheckRegion(b, ptr, off, size, ptr.MemSize, write, VerifierRule.InvalidMapValueAccess, "memory", "mem_size");
                 return write ? default : Reg.Of(LoadedValue(size, signed));
@@ -96,6 +97,35 @@ internal sealed partial class Exploration
             default:
                 throw Fail(VerifierRule.ScalarDereference, $"R{b} invalid mem access '{Reg.KindName(ptr.Kind)}'", b);
         }
+    }
+
+    /// <summary>
+    /// The kernel's bpf_map_direct_read: a load at a constant offset from a map the program cannot write and user
+    /// space can no longer write (BPF_F_RDONLY_PROG and frozen, as libbpf leaves .rodata) is the constant there now,
+    /// so branches on <c>volatile const</c> knobs are decided and the disabled side is never explored.
+    /// </summary>
+    private unsafe Reg MapValueLoad(int b, in Reg ptr, int off, int size, bool signed)
+    {
+        var map = ptr.Map!;
+        // The kernel asks the map type for a direct address: plain arrays have one (per-CPU arrays and others do not).
+        if (!ptr.Var.IsConst || (map.Definition.Flags & MapFlags.BPF_F_RDONLY_PROG) == 0 || !map.IsFrozen
+            || map.Type != bpf_map_type.BPF_MAP_TYPE_ARRAY || map is not IDirectValueMap direct)
+            return Reg.Of(LoadedValue(size, signed));
+        var mapOff = (long)ptr.Off + off + (long)ptr.Var.ConstValue;
+        var address = direct.DirectValueAddress((uint)mapOff);
+        // array_map_direct_value_addr serves only single-element arrays, and the kernel refuses the load otherwise.
+        if (address == 0)
+            throw Fail(VerifierRule.InvalidMapValueAccess,
+                $"direct read of frozen read-only map '{map.Name}' at off={mapOff} not supported (max_entries {map.MaxEntries}, only 1 is)", b);
+        var p = (byte*)address;
+        var value = size switch
+        {
+            1 => signed ? (ulong)(long)*(sbyte*)p : *p,
+            2 => signed ? (ulong)(long)Unsafe.ReadUnaligned<short>(p) : Unsafe.ReadUnaligned<ushort>(p),
+            4 => signed ? (ulong)(long)Unsafe.ReadUnaligned<int>(p) : Unsafe.ReadUnaligned<uint>(p),
+            _ => Unsafe.ReadUnaligned<ulong>(p),
+        };
+        return Reg.Const(value);
     }
 
     private Reg ContextLoad(int b, Reg ptr, int off, int size, bool write)
