@@ -81,6 +81,18 @@ public static unsafe partial class BpfSyscall
     }
 
     /// <summary>
+    /// BPF_MAP_FREEZE: user space can no longer write the map (updates and deletes fail with EPERM); with
+    /// BPF_F_RDONLY_PROG its contents are then constants the verifier reads (libbpf does this to .rodata).
+    /// </summary>
+    public static void MapFreeze(BpfMapFd map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var result = Elem(BPF_MAP_FREEZE, map, null, null, 0);
+        if (result != 0)
+            Refuse(BPF_MAP_FREEZE, result, map);
+    }
+
+    /// <summary>
     /// BPF_MAP_GET_NEXT_KEY: the key after <paramref name="key"/>, or the first key when <paramref name="key"/> is empty;
     /// false after the last key.
     /// </summary>

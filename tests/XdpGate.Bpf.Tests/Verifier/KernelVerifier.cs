@@ -8,7 +8,8 @@ using XdpGate.Linux.Bpf;
 namespace XdpGate.Bpf.Tests.Verifier;
 
 /// <summary>
-/// The running kernel's verdict on a verifier case, as root: its maps made by BPF_MAP_CREATE, its lddw map_by_idx
+/// The running kernel's verdict on a verifier case, as root: its maps made by BPF_MAP_CREATE (written and frozen as
+/// its <c>-- map data</c> says), its lddw map_by_idx
 /// bound to their fds, BTF func_info added when the program takes a function's address, then BPF_PROG_LOAD with
 /// log_level BPF_LOG_STATS: the log then holds the verifier's reasons and statistics without the instruction trace,
 /// whose printing would make a program that exhausts the budget take three times as long.
@@ -37,6 +38,14 @@ internal static partial class KernelVerifier
         {
             foreach (var d in testCase.Maps)
                 maps.Add(BpfSyscall.MapCreate((uint)d.Type, d.KeySize, d.ValueSize, d.MaxEntries, d.Flags, KernelObject.KernelName(d.Name)));
+            foreach (var data in testCase.Data)
+            {
+                var map = maps[data.Map];
+                if (data.Value is { } value)
+                    BpfSyscall.MapUpdate(map, new byte[map.KeySize], value);
+                if (data.Frozen)
+                    BpfSyscall.MapFreeze(map);
+            }
             var bound = KernelRelocation.BindMapFds(testCase.Program, maps.Select(m => m.Fd).ToList());
             bpf_func_info[] funcInfo = [];
             if (FunctionBtf.Needed(testCase.Program))
@@ -55,8 +64,9 @@ internal static partial class KernelVerifier
                 }
                 catch (BpfSyscallException e) when (e.Command == bpf_cmd.BPF_PROG_LOAD)
                 {
-                    // A refusal before the verifier runs (e.g. E2BIG) leaves no log: the errno is the reason then.
-                    return new Verdict(false, e.VerifierLog.Length > 0 ? e.VerifierLog : e.Message);
+                    // A refusal before the verifier runs (e.g. E2BIG) leaves no log, and some refusals inside it leave only
+                    // statistics (a failed bpf_map_direct_read): the errno is the reason then.
+                    return new Verdict(false, ErrorLine(e.VerifierLog).Length > 0 ? e.VerifierLog : $"BPF_PROG_LOAD: {ErrnoText.Describe(e.Errno)}\n{e.VerifierLog}");
                 }
             }
             return unprivileged ? OnOwnThread(() => Capabilities.WithEffective(Unprivileged, ProgLoad)) : ProgLoad();

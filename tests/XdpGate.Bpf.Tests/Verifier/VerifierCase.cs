@@ -24,6 +24,8 @@ public enum VerifierVerdict
 /// # what the program does wrong (or right)
 /// -- type      xdp | socket_filter (default xdp)
 /// -- maps      as in the conformance cases: NAME TYPE KEY_SIZE VALUE_SIZE MAX_ENTRIES [FLAGS]
+/// -- map data  NAME [HEX] [frozen], one a line: HEX is the value of key 0 (key_size zero bytes) written before the
+///              load, frozen then freezes the map (BPF_MAP_FREEZE), as libbpf leaves .rodata
 /// -- asm       the program
 /// -- verdict   accepted | refused default | refused strict
 /// -- rule      the VerifierRule broken, in kebab-case (refused cases only)
@@ -43,6 +45,9 @@ public sealed class VerifierCase
     public required string Description { get; init; }
     public required bpf_prog_type Type { get; init; }
     public required IReadOnlyList<MapDefinition> Maps { get; init; }
+
+    /// <summary>The <c>-- map data</c> lines, applied in order to the maps before the load.</summary>
+    public required IReadOnlyList<MapData> Data { get; init; }
     public required bpf_insn[] Program { get; init; }
     public required VerifierVerdict Verdict { get; init; }
 
@@ -56,6 +61,7 @@ public sealed class VerifierCase
     public required KernelLine? KernelUnprivileged { get; init; }
 
     public const string KernelSection = "kernel";
+    public const string MapDataSection = "map data";
     public const string KernelUnprivilegedSection = "kernel unprivileged";
 
     /// <summary>Every case file of the checked subdirectories of <paramref name="root"/> (by default the test's copy), as "subdir/name" without the extension.</summary>
@@ -74,7 +80,7 @@ public sealed class VerifierCase
         var sections = CaseSections.Parse(name, text);
         foreach (var section in sections.Names)
         {
-            if (section is not ("type" or "maps" or "asm" or "verdict" or "rule" or KernelSection or KernelUnprivilegedSection))
+            if (section is not ("type" or "maps" or MapDataSection or "asm" or "verdict" or "rule" or KernelSection or KernelUnprivilegedSection))
                 throw new InvalidDataException($"{name}: unknown section '-- {section}'");
         }
         if (sections.Description.Length == 0)
@@ -96,6 +102,7 @@ public sealed class VerifierCase
             throw new InvalidDataException($"{name}: {(rule is null ? "a refused case needs a -- rule" : "an accepted case has no -- rule")}");
 
         var type = sections.Has("type") ? Single(sections, "type") : "xdp";
+        var maps = sections.Maps();
         return new VerifierCase
         {
             Name = name,
@@ -106,13 +113,38 @@ public sealed class VerifierCase
                 "socket_filter" => bpf_prog_type.BPF_PROG_TYPE_SOCKET_FILTER,
                 _ => throw new InvalidDataException($"{name}: type '{type}' is not xdp or socket_filter"),
             },
-            Maps = sections.Maps(),
+            Maps = maps,
+            Data = [.. sections.Lines(MapDataSection).Select(line => MapData.Parse(name, line, maps))],
             Program = program,
             Verdict = verdict,
             Rule = rule,
             Kernel = KernelLine.Parse(name, Single(sections, KernelSection)),
             KernelUnprivileged = sections.Has(KernelUnprivilegedSection) ? KernelLine.Parse(name, Single(sections, KernelUnprivilegedSection)) : null,
         };
+    }
+
+    /// <summary>The case's maps made for our verifier, holding their <c>-- map data</c> and frozen as it says.</summary>
+    public BpfMap[] CreateMaps(int possibleCpus)
+    {
+        var maps = Maps.Select(definition => MapFactory.Create(definition, possibleCpus)).ToArray();
+        try
+        {
+            foreach (var data in Data)
+            {
+                var map = maps[data.Map];
+                if (data.Value is { } value && map.Update(new byte[map.KeySize], value) is var updated and not 0)
+                    throw new InvalidDataException($"{Name}: writing map '{map.Name}' failed ({map.ErrorText(updated)})");
+                if (data.Frozen && map.Freeze() is var frozen and not 0)
+                    throw new InvalidDataException($"{Name}: freezing map '{map.Name}' failed ({map.ErrorText(frozen)})");
+            }
+            return maps;
+        }
+        catch
+        {
+            foreach (var map in maps)
+                map.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The file's text with section <paramref name="section"/> holding just <paramref name="line"/> (added at the end if absent).</summary>
@@ -135,6 +167,37 @@ public sealed class VerifierCase
     }
 
     public override string ToString() => Name;
+}
+
+/// <summary>A <c>-- map data</c> line: the value of key 0 of map <see cref="Map"/> (an index into the maps), and whether to freeze it.</summary>
+public sealed record MapData(int Map, byte[]? Value, bool Frozen)
+{
+    public static MapData Parse(string name, string line, IReadOnlyList<MapDefinition> maps)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var index = f.Length == 0 ? -1 : maps.ToList().FindIndex(m => m.Name == f[0]);
+        if (index < 0)
+            throw new InvalidDataException($"{name}: map data line '{line}' names no map of -- maps ({string.Join(", ", maps.Select(m => m.Name))})");
+        var frozen = f[^1] == "frozen";
+        var rest = f[1..(frozen ? ^1 : ^0)];
+        if (rest.Length > 1 || (rest.Length == 0 && !frozen))
+            throw new InvalidDataException($"{name}: map data line '{line}': expected NAME [HEX] [frozen]");
+        byte[]? value = null;
+        if (rest.Length == 1)
+        {
+            try
+            {
+                value = Convert.FromHexString(rest[0]);
+            }
+            catch (FormatException)
+            {
+                throw new InvalidDataException($"{name}: map data line '{line}': '{rest[0]}' is not hex bytes");
+            }
+            if (value.Length != maps[index].ValueSize)
+                throw new InvalidDataException($"{name}: map data line '{line}': {value.Length} bytes, map '{maps[index].Name}' has value_size {maps[index].ValueSize}");
+        }
+        return new MapData(index, value, frozen);
+    }
 }
 
 /// <summary>A recorded kernel verdict: <c>accepted</c>, or <c>refused: TEXT</c> where TEXT is in the verifier log.</summary>

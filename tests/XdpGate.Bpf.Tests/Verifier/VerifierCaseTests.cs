@@ -52,7 +52,7 @@ public sealed class VerifierCaseTests
     /// <summary>The refusal at <paramref name="level"/>, or null when the program is accepted.</summary>
     internal static VerifierException? Verify(VerifierCase testCase, VerificationLevel level)
     {
-        var maps = testCase.Maps.Select(definition => MapFactory.Create(definition, possibleCpus: 2)).ToArray();
+        var maps = testCase.CreateMaps(possibleCpus: 2);
         try
         {
             BpfProgram.Load(testCase.Program, new ProgramOptions { Name = "case", Type = testCase.Type, Maps = maps, Verification = level });

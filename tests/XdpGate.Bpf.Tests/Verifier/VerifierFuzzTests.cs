@@ -92,7 +92,7 @@ public sealed class VerifierFuzzTests(ITestOutputHelper output)
         foreach (var name in VerifierCase.All().Where(n => n.StartsWith("accepted/", StringComparison.Ordinal)))
         {
             var testCase = VerifierCase.Load(name);
-            var maps = testCase.Maps.Select(d => MapFactory.Create(d, possibleCpus: 1)).ToArray();
+            var maps = testCase.CreateMaps(possibleCpus: 1);
             seeds.Add(new Seed(name, testCase.Program, maps, testCase.Type));
         }
         return seeds;
