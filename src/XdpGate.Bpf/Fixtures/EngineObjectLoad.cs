@@ -34,6 +34,13 @@ public sealed class EngineObjectLoad : IObjectSetup, IDisposable
             throw new InvalidOperationException($"engine map '{maps[map].Name}': update of key {Convert.ToHexString(key)} failed with {ErrnoText.Name(result)}");
     }
 
+    public void Freeze(int map)
+    {
+        var result = maps[map].Freeze();
+        if (result != 0)
+            throw new InvalidOperationException($"engine map '{maps[map].Name}': freezing failed with {ErrnoText.Name(result)}");
+    }
+
     public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP) =>
         programs.Add(name, BpfProgram.Load(instructions, new ProgramOptions { Name = name, Type = type, Maps = maps }));
 

@@ -11,6 +11,9 @@ public interface IObjectSetup
     /// <summary>Sets one element from user space (BPF_ANY); a per-CPU value has a slot per possible CPU.</summary>
     void Update(int map, byte[] key, byte[] value);
 
+    /// <summary>BPF_MAP_FREEZE: user space can no longer write the map (libbpf freezes .rodata once written).</summary>
+    void Freeze(int map);
+
     /// <summary>Loads a linked program of <paramref name="obj"/>.</summary>
     void Load(BpfObject obj, ObjectProgram program);
 

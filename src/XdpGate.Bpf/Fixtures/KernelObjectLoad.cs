@@ -45,6 +45,8 @@ public sealed class KernelObjectLoad : IObjectSetup, IDisposable
 
     public void Update(int map, byte[] key, byte[] value) => BpfSyscall.MapUpdate(maps[map], key, value);
 
+    public void Freeze(int map) => BpfSyscall.MapFreeze(maps[map]);
+
     public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP)
     {
         var bound = KernelRelocation.BindMapFds(instructions, maps.Select(m => m.Fd).ToList());

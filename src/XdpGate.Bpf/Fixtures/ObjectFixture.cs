@@ -60,11 +60,7 @@ public sealed class ObjectFixture
     public void Prepare(IObjectSetup target, int possibleCpus)
     {
         ArgumentNullException.ThrowIfNull(target);
-        for (var i = 0; i < Object.Maps.Count; i++)
-        {
-            if (Object.Maps[i].Kind == ObjectMapKind.GlobalData)
-                target.Update(i, new byte[4], Object.Maps[i].InitialData.ToArray());
-        }
+        WriteGlobalData(Object, target);
         foreach (var program in Object.Programs)
             target.Load(Object, program);
         for (var i = 0; i < Object.Maps.Count; i++)
@@ -73,6 +69,24 @@ public sealed class ObjectFixture
                 target.SetTailCall(i, slot.Index, slot.Program);
         }
         ApplyMapsJson(target, possibleCpus);
+    }
+
+    /// <summary>
+    /// Each global data map's initial value, with .rodata (BPF_F_RDONLY_PROG) then frozen as libbpf does before it
+    /// loads programs: the verifier reads frozen read-only values as constants.
+    /// </summary>
+    public static void WriteGlobalData(BpfObject obj, IObjectSetup target)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ArgumentNullException.ThrowIfNull(target);
+        for (var i = 0; i < obj.Maps.Count; i++)
+        {
+            if (obj.Maps[i].Kind != ObjectMapKind.GlobalData)
+                continue;
+            target.Update(i, new byte[4], obj.Maps[i].InitialData.ToArray());
+            if ((obj.Maps[i].Definition.Flags & MapFlags.BPF_F_RDONLY_PROG) != 0)
+                target.Freeze(i);
+        }
     }
 
     private void ApplyMapsJson(IObjectSetup target, int possibleCpus)

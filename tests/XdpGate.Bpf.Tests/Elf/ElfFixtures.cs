@@ -11,7 +11,7 @@ namespace XdpGate.Bpf.Tests.Elf;
 internal static class ElfFixtures
 {
     /// <summary>Objects that must open and load; the bad_*.o fixtures must not.</summary>
-    public static readonly string[] Good = ["xdp_maps.o", "xdp_legacy.o", "xdp_globals.o", "xdp_calls.o"];
+    public static readonly string[] Good = ["xdp_maps.o", "xdp_legacy.o", "xdp_globals.o", "xdp_calls.o", "xdp_rodata_knob.o"];
 
     public static string PathOf(string file) => TestPrograms.DataFile("elf", file);
 

@@ -42,6 +42,24 @@ public sealed class GlobalDataTests
     }
 
     [Fact]
+    public void After_load_rodata_is_frozen_against_control_plane_writes_and_data_and_bss_are_not()
+    {
+        using var loaded = OpenFresh().Load(verification: VerificationLevel.None);
+        var rodata = loaded.Maps[".rodata"];
+        Assert.True(rodata.IsFrozen);
+        Assert.True(loaded.Maps[".rodata.str1.1"].IsFrozen);
+        Assert.Equal(-XdpGate.Linux.Errno.EPERM, rodata.Update(new byte[4], new byte[rodata.ValueSize]));
+        Assert.Contains("frozen", rodata.ErrorText(-XdpGate.Linux.Errno.EPERM), StringComparison.Ordinal);
+
+        foreach (var name in new[] { ".data", ".bss", ".data.stats" })
+        {
+            var map = loaded.Maps[name];
+            Assert.False(map.IsFrozen, name);
+            Assert.Equal(0, map.Update(new byte[4], new byte[map.ValueSize]));
+        }
+    }
+
+    [Fact]
     public void Global_variables_are_located_by_BTF_and_their_symbols_static_ones_are_not_listed()
     {
         Assert.Equal(

@@ -41,6 +41,12 @@ internal sealed class KernelAndEngine : IXdpSetup, IDisposable
         Engine.Update(map, key, value);
     }
 
+    public void Freeze(int map)
+    {
+        Kernel.Freeze(map);
+        Engine.Freeze(map);
+    }
+
     public void SetTailCall(int map, uint slot, string program)
     {
         Kernel.SetTailCall(map, slot, program);

@@ -47,6 +47,8 @@ internal sealed class KernelObject : IXdpTarget
 
     public void Update(int map, byte[] key, byte[] value) => loaded.Update(map, key, value);
 
+    public void Freeze(int map) => loaded.Freeze(map);
+
     public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP) =>
         loaded.Load(name, instructions, type);
 

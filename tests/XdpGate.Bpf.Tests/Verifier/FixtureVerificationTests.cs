@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Elf;
+using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Tests.Elf;
 using XdpGate.Bpf.Tests.Kernel;
@@ -48,6 +49,7 @@ public sealed class FixtureVerificationTests
         var obj = BpfObject.Open(TestPrograms.DataFile(file));
         using var unverified = obj.Load(possibleCpus: 2, verification: VerificationLevel.None);
         using var kernel = new KernelObject([.. obj.Maps.Select(m => m.Definition)]);
+        ObjectFixture.WriteGlobalData(obj, kernel);
         foreach (var program in obj.Programs)
         {
             var ours = Refusal(unverified.Programs[program.Name]);

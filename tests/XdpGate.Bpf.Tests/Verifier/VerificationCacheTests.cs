@@ -27,6 +27,45 @@ public sealed class VerificationCacheTests
             Maps = [MapFactory.Create(definition)],
         });
 
+    /// <summary>Reads a knob from a read-only single-element array; when it is 0 the unchecked packet read is skipped.</summary>
+    private const string KnobGuardsUncheckedRead = """
+        r2 = *(u32 *)(r1 + 0)
+        r1 = map_value_by_idx(0, +0) ll
+        r1 = *(u32 *)(r1 + 0)
+        if r1 == 0 goto +1
+        r0 = *(u8 *)(r2 + 0)
+        r0 = 2
+        exit
+        """;
+
+    /// <summary>The knob program over a fresh frozen (or not) read-only map holding <paramref name="knob"/>.</summary>
+    private static BpfProgram LoadKnob(uint knob, bool frozen)
+    {
+        var map = MapFactory.Create(new MapDefinition("knobs", bpf_map_type.BPF_MAP_TYPE_ARRAY, 4, 4, 1, MapFlags.BPF_F_RDONLY_PROG));
+        Assert.Equal(0, map.Update(new byte[4], BitConverter.GetBytes(knob)));
+        if (frozen)
+            Assert.Equal(0, map.Freeze());
+        return BpfProgram.Load(Assembler.Assemble(KnobGuardsUncheckedRead), new ProgramOptions
+        {
+            Type = bpf_prog_type.BPF_PROG_TYPE_XDP,
+            Maps = [map],
+        });
+    }
+
+    [Fact]
+    public void The_same_instructions_over_frozen_read_only_maps_of_other_contents_get_their_own_verdicts()
+    {
+        var off = LoadKnob(0, frozen: true);
+        Assert.Same(off.Verification, LoadKnob(0, frozen: true).Verification);
+
+        // Same definitions, same instructions: only the frozen contents (or the freezing) differ, and each decides.
+        foreach (var (knob, frozen) in new[] { (1u, true), (0u, false) })
+        {
+            var refusal = Assert.Throws<XdpGate.Bpf.Verifier.VerifierException>(() => LoadKnob(knob, frozen));
+            Assert.Contains("invalid access to packet", refusal.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void An_object_loaded_again_over_fresh_maps_reuses_the_verdict_of_its_first_load()
     {
