@@ -1,3 +1,4 @@
+using System.Text.Json;
 using XdpGate.Appliance.Control;
 using XdpGate.Appliance.Pcap;
 using XdpGate.Appliance.Service;
@@ -141,6 +142,13 @@ public sealed class ConfigRunTests : IDisposable
         Assert.Empty(appliance.Rules());
         Assert.Equal("xdp_ttl_guard", appliance.Status().Program);
         Assert.Equal(2, appliance.Maps["blocked_src"].Dump().Count());
+
+        // .rodata is frozen after load (the verifier may have decided branches on it); the program's other maps are not.
+        var control = new ControlRequestHandler(appliance);
+        using (var refused = JsonDocument.Parse(control.Handle("{\"cmd\":\"map\",\"args\":[\"update\",\".rodata\",\"key\",\"u32\",\"0\",\"value\",\"0x05\"]}")))
+            Assert.Equal("map '.rodata': EPERM (the map is frozen: read-only to the control plane)", refused.RootElement.GetProperty("error").GetString());
+        using (var updated = JsonDocument.Parse(control.Handle("{\"cmd\":\"map\",\"args\":[\"update\",\"blocked_src\",\"key\",\"u32\",\"7\",\"value\",\"0x01\"]}")))
+            Assert.True(updated.RootElement.GetProperty("ok").GetBoolean(), updated.RootElement.GetRawText());
         File.WriteAllText(config, File.ReadAllText(config).Replace("min_ttl: 32", "min_ttl: 5", StringComparison.Ordinal));
         Assert.Null(appliance.Reload());
         Assert.Equal(2, appliance.Version);
