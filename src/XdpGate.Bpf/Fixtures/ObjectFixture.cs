@@ -56,7 +56,7 @@ public sealed class ObjectFixture
         }
     }
 
-    /// <summary>Global data, programs, initial program-array slots, then NAME.maps.json.</summary>
+    /// <summary>Global data (.rodata then frozen), programs, initial program-array slots, then NAME.maps.json.</summary>
     public void Prepare(IObjectSetup target, int possibleCpus)
     {
         ArgumentNullException.ThrowIfNull(target);

@@ -66,6 +66,19 @@ public sealed partial class VerifierCorpusFormatTests
     }
 
     [Fact]
+    public void Map_data_lines_name_a_map_and_give_whole_values_or_are_refused()
+    {
+        const string good = "# knob.\n-- maps\nknobs array 4 4 1 0x80\n-- map data\nknobs 01000000 frozen\n-- asm\nr0 = 0\nexit\n-- verdict\naccepted\n-- kernel\naccepted\n";
+        Assert.Equal(new byte[] { 1, 0, 0, 0 }, VerifierCase.Parse("x", good).Data.Single().Value);
+        Assert.True(VerifierCase.Parse("x", good).Data.Single().Frozen);
+        Assert.Equal(new MapData(0, null, true), VerifierCase.Parse("x", good.Replace("knobs 01000000 frozen", "knobs frozen", StringComparison.Ordinal)).Data.Single());
+        Assert.Contains("names no map", Refusal(good.Replace("knobs 01000000", "flags 01000000", StringComparison.Ordinal)));
+        Assert.Contains("value_size 4", Refusal(good.Replace("01000000", "0100", StringComparison.Ordinal)));
+        Assert.Contains("not hex", Refusal(good.Replace("01000000", "zz000000", StringComparison.Ordinal)));
+        Assert.Contains("expected NAME [HEX] [frozen]", Refusal(good.Replace("knobs 01000000 frozen", "knobs", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Recording_replaces_only_the_kernel_section()
     {
         const string text = "# c\n-- asm\nexit\n-- kernel\nrefused: old\n-- verdict\nrefused default\n";
