@@ -79,5 +79,32 @@ public sealed class ProgVerifyTests : IDisposable
         Assert.Contains("leaks addr into map", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, 0, "rodata_knob: accepted")]
+    [InlineData("read_unchecked=0", 0, "rodata_knob: accepted")]
+    [InlineData("read_unchecked=1", 1, "rodata_knob: refused (privileged, invalid-packet-access)")]
+    [InlineData("read_unchecked=0x01000000", 1, "rodata_knob: refused (privileged, invalid-packet-access)")]
+    public void A_rodata_knob_set_on_the_command_line_decides_what_the_verifier_explores(string? assignment, int status, string expected)
+    {
+        var knob = Path.Combine(AppContext.BaseDirectory, "data", "elf", "xdp_rodata_knob.o");
+        string[] args = assignment is null ? ["prog", "verify", knob] : ["prog", "verify", knob, "--rodata", assignment];
+        var (exit, output, _) = CliRunner.Run("", args);
+        Assert.Equal(status, exit);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("read_unchecked", "--rodata read_unchecked: expected NAME=VALUE")]
+    [InlineData("nosuch=1", "--rodata nosuch=1: rodata variable 'nosuch' does not exist; the object's read-only globals are: read_unchecked")]
+    [InlineData("read_unchecked=4294967296", "4294967296 does not fit 'read_unchecked', a 4-byte variable")]
+    [InlineData("read_unchecked=zz", "'read_unchecked' needs an unsigned integer or hex bytes, not 'zz'")]
+    public void A_bad_rodata_assignment_is_refused_naming_what_is_wrong(string assignment, string message)
+    {
+        var knob = Path.Combine(AppContext.BaseDirectory, "data", "elf", "xdp_rodata_knob.o");
+        var (exit, _, error) = CliRunner.Run("", "prog", "run", knob, "--data-in", knob, "--rodata", assignment);
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => temp.Delete(recursive: true);
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using XdpGate.Appliance.Firewall;
 using XdpGate.Appliance.MapData;
 using XdpGate.Appliance.Objects;
@@ -237,9 +236,9 @@ public static class ConfigReader
             foreach (var (keyNode, valueNode) in overrides.Children)
             {
                 var variable = ((YamlScalarNode)keyNode).Value ?? "";
-                var found = obj.Variables.FirstOrDefault(v => v.Name == variable && v.Section.StartsWith(".rodata", StringComparison.Ordinal));
+                var found = obj.RodataVariables.FirstOrDefault(v => v.Name == variable);
                 if (found is null)
-                    nodes.Diagnostics.Error(keyNode, $"no read-only global '{variable}' in {objectText} (rodata: {string.Join(", ", obj.Variables.Where(v => v.Section.StartsWith(".rodata", StringComparison.Ordinal)).Select(v => v.Name))})");
+                    nodes.Diagnostics.Error(keyNode, $"no read-only global '{variable}' in {objectText} (rodata: {string.Join(", ", obj.RodataVariables.Select(v => v.Name))})");
                 else if (RodataValue(nodes, valueNode, found) is { } bytes)
                     rodata[variable] = bytes;
             }
@@ -253,35 +252,17 @@ public static class ConfigReader
         return new ProgramConfig(null, objectPath, name, rodata, mapsFile);
     }
 
-    /// <summary>An integer stored little-endian in the variable's size, or hex bytes of exactly its size.</summary>
     private static byte[]? RodataValue(YamlNodes nodes, YamlNode node, ObjectVariable variable)
     {
-        var text = (node as YamlScalarNode)?.Value ?? "";
-        var bytes = new byte[variable.Size];
-        if (ulong.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var number) && variable.Size <= 8)
-        {
-            if (variable.Size < 8 && number >> (variable.Size * 8) != 0)
-            {
-                nodes.Diagnostics.Error(node, $"{number} does not fit '{variable.Name}', a {variable.Size}-byte variable");
-                return null;
-            }
-            Span<byte> all = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(all, number);
-            all[..variable.Size].CopyTo(bytes);
-            return bytes;
-        }
         try
         {
-            var hex = HexBytes.Parse(text, $"'{variable.Name}'");
-            if (hex.Length == variable.Size)
-                return hex;
-            nodes.Diagnostics.Error(node, $"'{variable.Name}' is {variable.Size} bytes; the value has {hex.Length}");
+            return RodataValues.Parse((node as YamlScalarNode)?.Value ?? "", variable);
         }
-        catch (FormatException)
+        catch (FormatException e)
         {
-            nodes.Diagnostics.Error(node, $"'{variable.Name}' needs an unsigned integer or hex bytes, not '{text}'");
+            nodes.Diagnostics.Error(node, e.Message);
+            return null;
         }
-        return null;
     }
 
     /// <summary>Applies the MapsInit JSON to a throwaway load of the object, so every entry is checked against the real maps.</summary>

@@ -136,16 +136,23 @@ public sealed class BpfObject
         return LoadedObject.Create(this, possibleCpus, initialData, verification, reuse);
     }
 
+    /// <summary>The read-only globals (`volatile const`), which a load may set.</summary>
+    public IEnumerable<ObjectVariable> RodataVariables => Variables.Where(v => IsRodata(v.Section));
+
+    /// <summary>The read-only global called <paramref name="variable"/>; throws naming it and the known ones when there is none.</summary>
+    public ObjectVariable RodataVariable(string variable)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        if (RodataVariables.FirstOrDefault(v => v.Name == variable) is { } found)
+            return found;
+        var known = RodataVariables.Select(v => v.Name).ToList();
+        throw new BpfLoadException($"rodata variable '{variable}' does not exist; the object's read-only globals are: {(known.Count == 0 ? "(none)" : string.Join(", ", known))}");
+    }
+
     /// <summary>The variable and the index of its map; throws naming the variable when it is not a read-only global of that size.</summary>
     private (int Map, ObjectVariable Variable) FindRodata(string variable, int length)
     {
-        ArgumentNullException.ThrowIfNull(variable);
-        var found = Variables.FirstOrDefault(v => v.Name == variable && IsRodata(v.Section));
-        if (found is null)
-        {
-            var known = Variables.Where(v => IsRodata(v.Section)).Select(v => v.Name).ToList();
-            throw new BpfLoadException($"rodata variable '{variable}' does not exist; the object's read-only globals are: {(known.Count == 0 ? "(none)" : string.Join(", ", known))}");
-        }
+        var found = RodataVariable(variable);
         if (length != found.Size)
             throw new BpfLoadException($"rodata variable '{variable}' is {found.Size} bytes, the value given is {length}");
         return (Maps.ToList().FindIndex(m => m.Kind == ObjectMapKind.GlobalData && m.Section == found.Section), found);

@@ -138,14 +138,15 @@ internal static class ProgCommands
         var repeat = new Option<int>("--repeat") { Description = "Runs on the same frame; the duration is their average", DefaultValueFactory = _ => 1 };
         var engine = EngineOption.Create();
         var mapsInit = MapsInitOption();
+        var rodata = RodataOption.Create();
         var json = JsonOption();
-        var command = new Command("run", "Run a program on one packet, like bpftool prog run") { obj, name, dataIn, dataOut, repeat, engine, mapsInit, json };
+        var command = new Command("run", "Run a program on one packet, like bpftool prog run") { obj, name, dataIn, dataOut, repeat, engine, mapsInit, rodata, json };
         command.SetAction(parsed =>
         {
             var executionEngine = EngineOption.Parse(parsed.GetValue(engine));
             if (parsed.GetValue(repeat) < 1)
                 throw new CliInputException("--repeat must be at least 1");
-            using var loaded = ObjectFiles.Open(parsed.GetValue(obj)!).Load(Environment.ProcessorCount);
+            using var loaded = RodataOption.Load(parsed.GetValue(obj)!, parsed.GetValue(rodata), Environment.ProcessorCount);
             ApplyMapsInit(loaded, parsed.GetValue(mapsInit));
             var program = ObjectFiles.Select(loaded, parsed.GetValue(name));
             using var vm = new BpfVm();
@@ -186,13 +187,14 @@ internal static class ProgCommands
         var outPcap = new Option<string?>("--out-pcap") { Description = "Write the packets the program transmits (XDP_TX, XDP_REDIRECT) here" };
         var engine = EngineOption.Create();
         var mapsInit = MapsInitOption();
+        var rodata = RodataOption.Create();
         var json = JsonOption();
         var command = new Command("replay", "Run a program over every packet of a capture, keeping map state; print results and final maps as JSON")
-            { obj, name, pcap, outPcap, engine, mapsInit, json };
+            { obj, name, pcap, outPcap, engine, mapsInit, rodata, json };
         command.SetAction(async (parsed, cancellation) =>
         {
             var executionEngine = EngineOption.Parse(parsed.GetValue(engine));
-            using var loaded = ObjectFiles.Open(parsed.GetValue(obj)!).Load(Environment.ProcessorCount);
+            using var loaded = RodataOption.Load(parsed.GetValue(obj)!, parsed.GetValue(rodata), Environment.ProcessorCount);
             ApplyMapsInit(loaded, parsed.GetValue(mapsInit));
             var program = ObjectFiles.Select(loaded, parsed.GetValue(name));
             var inputPath = parsed.GetValue(pcap)!;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using XdpGate.Appliance.Objects;
 using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Cli.Commands;
@@ -14,17 +13,17 @@ internal static class ProgVerifyCommand
         var name = new Option<string?>("--prog") { Description = "Program (C function) name; default: every program in the object" };
         var strict = new Option<bool>("--strict") { Description = "Add the kernel's unprivileged rules: no pointer leaks, no uninitialized stack reads, no leaking pointer comparisons" };
         var verbose = new Option<bool>("-v", "--verbose") { Description = "Print the path log: every instruction explored, with the registers" };
-        var command = new Command("verify", "Verify programs as the kernel's verifier would, and report instructions processed, states and time") { obj, name, strict, verbose };
+        var rodata = RodataOption.Create();
+        var command = new Command("verify", "Verify programs as the kernel's verifier would, and report instructions processed, states and time") { obj, name, strict, verbose, rodata };
         command.SetAction(parsed =>
         {
             var level = parsed.GetValue(strict) ? VerificationLevel.Strict : VerificationLevel.Privileged;
-            var o = ObjectFiles.Open(parsed.GetValue(obj)!);
             // Linked without verification, so each program is verified (and reported) on its own below.
-            using var loaded = o.Load(Environment.ProcessorCount, verification: VerificationLevel.None);
+            using var loaded = RodataOption.Load(parsed.GetValue(obj)!, parsed.GetValue(rodata), Environment.ProcessorCount, VerificationLevel.None);
             var selected = parsed.GetValue(name) is { } wanted
                 ? loaded.Programs.ContainsKey(wanted) ? [wanted]
                     : throw new CliInputException($"no program named '{wanted}' (programs: {string.Join(", ", loaded.Programs.Keys)})")
-                : o.Programs.Select(p => p.Name).ToArray();
+                : loaded.Object.Programs.Select(p => p.Name).ToArray();
             var refused = 0;
             foreach (var program in selected)
             {

@@ -34,6 +34,7 @@ internal sealed class RunOptions
     private readonly Option<int> batch = new("--batch") { Description = "Frames taken from a queue per poll", DefaultValueFactory = _ => 64 };
     private readonly Option<bool> busyPoll = new("--busy-poll") { Description = "Spin on idle queues instead of sleeping in poll()" };
     private readonly Option<string?> mapsInit = new("--maps-init") { Description = "JSON map contents to set before the first frame (as for prog run)" };
+    private readonly Option<string[]> rodata = RodataOption.Create();
     private readonly Option<int> size = new("--size") { Description = "synthetic: frame size in bytes without FCS", DefaultValueFactory = _ => 60 };
     private readonly Option<int> flows = new("--flows") { Description = "synthetic: flows (source addresses 198.18.0.1 and up)", DefaultValueFactory = _ => 1 };
     private readonly Option<long> rate = new("--rate") { Description = "synthetic: frames per second per port (0: as fast as the workers go)" };
@@ -49,7 +50,7 @@ internal sealed class RunOptions
     public void AddTo(Command command)
     {
         driver.AcceptOnlyFromAmong(Drivers);
-        foreach (var option in new Option[] { config, demo, control, noControl, noWatch, iface, prog, driver, workers, cpus, noPin, pass, duration, stats, engine, batch, busyPoll, mapsInit, size, flows, rate, count, pcapOut })
+        foreach (var option in new Option[] { config, demo, control, noControl, noWatch, iface, prog, driver, workers, cpus, noPin, pass, duration, stats, engine, batch, busyPoll, mapsInit, rodata, size, flows, rate, count, pcapOut })
             command.Options.Add(option);
     }
 
@@ -69,7 +70,7 @@ internal sealed class RunOptions
         }
         if (path is not null && isDemo)
             throw new CliInputException("--config and --demo exclude each other (--demo is the built-in demo config)");
-        foreach (var other in new Option[] { iface, prog, driver, workers, cpus, pass, mapsInit })
+        foreach (var other in new Option[] { iface, prog, driver, workers, cpus, pass, mapsInit, rodata })
         {
             if (parsed.GetResult(other) is { Implicit: false })
                 throw new CliInputException($"{other.Name} is for runs without a config; with {(isDemo ? "--demo" : "--config")} the config says it (ports, program, workers)");
@@ -127,7 +128,7 @@ internal sealed class RunOptions
             Idle = parsed.GetValue(busyPoll) ? IdleMode.BusyPoll : IdleMode.Wait,
             Engine = EngineOption.Parse(parsed.GetValue(engine)),
         };
-        return new RunSetup(portDriver, driverName, parsed.GetValue(iface)!, parsed.GetValue(prog)!, parsed.GetValue(mapsInit), workerCount,
+        return new RunSetup(portDriver, driverName, parsed.GetValue(iface)!, parsed.GetValue(prog)!, parsed.GetValue(mapsInit), parsed.GetValue(rodata) ?? [], workerCount,
             new DataplaneRunOptions
             {
                 Workers = workerOptions,
@@ -180,13 +181,13 @@ internal sealed record ConfigRunSetup(string? ConfigPath, TimeSpan? Duration, bo
 
 /// <summary>A parsed `run`: what to open and how to run it.</summary>
 internal sealed record RunSetup(IPortDriver Driver, string DriverName, IReadOnlyList<string> Interfaces, string ProgramSpec, string? MapsInitPath,
-    int Workers, DataplaneRunOptions Run, bool Stats)
+    IReadOnlyList<string> Rodata, int Workers, DataplaneRunOptions Run, bool Stats)
 {
-    /// <summary>Opens OBJ[:PROGNAME] with a per-CPU slot for every worker and applies --maps-init.</summary>
+    /// <summary>Opens OBJ[:PROGNAME] with a per-CPU slot for every worker, its --rodata values set, and applies --maps-init.</summary>
     public LoadedProgram Load()
     {
         var (path, name) = SplitProgram(ProgramSpec);
-        var loaded = ObjectFiles.Open(InputFiles.Require(path)).Load(Math.Max(Workers, Environment.ProcessorCount));
+        var loaded = RodataOption.Load(InputFiles.Require(path), Rodata, Math.Max(Workers, Environment.ProcessorCount));
         try
         {
             if (MapsInitPath is not null)
