@@ -80,7 +80,10 @@ public sealed class BpfObject
         if (btf is not null)
         {
             foreach (var program in programs)
+            {
                 program.FuncInfo = Elf.KernelBtf.FuncInfo(btf, program.Functions);
+                program.GlobalFunctions = Elf.GlobalFunctions.Of(btf, program);
+            }
         }
         var kernelBtf = btf is null ? null : Elf.KernelBtf.Fix(btfSection!.Data.Span, btf, file);
         return new BpfObject(ReadLicense(file), programs, [.. maps.Maps], [.. GlobalData.Variables(file, btf, maps)], kernelBtf);

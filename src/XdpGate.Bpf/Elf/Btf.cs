@@ -114,6 +114,11 @@ internal sealed class Btf
                     Id = id, Kind = kind, Name = name, Vlen = vlen, KindFlag = (info >> 31) != 0, SizeOrType = sizeOrType,
                     Linkage = U32(rest, 0),
                 },
+                BTF_KIND_FUNC_PROTO => new BtfType
+                {
+                    Id = id, Kind = kind, Name = name, Vlen = vlen, KindFlag = (info >> 31) != 0, SizeOrType = sizeOrType,
+                    Params = ReadParams(rest, vlen, id),
+                },
                 BTF_KIND_DATASEC => new BtfType
                 {
                     Id = id, Kind = kind, Name = name, Vlen = vlen, KindFlag = (info >> 31) != 0, SizeOrType = sizeOrType,
@@ -137,6 +142,14 @@ internal sealed class Btf
             members[i] = new BtfMember(String(U32(data, 12 * i), $"member {i} of type [{id}]"), U32(data, 12 * i + 4), kindFlag ? offset & 0xffffff : offset);
         }
         return members;
+    }
+
+    private BtfParam[] ReadParams(ReadOnlySpan<byte> data, int vlen, uint id)
+    {
+        var parameters = new BtfParam[vlen];
+        for (var i = 0; i < vlen; i++)
+            parameters[i] = new BtfParam(String(U32(data, 8 * i), $"parameter {i} of type [{id}]"), U32(data, 8 * i + 4));
+        return parameters;
     }
 
     private static BtfVarSecinfo[] ReadVars(ReadOnlySpan<byte> data, int vlen)

@@ -32,6 +32,11 @@ internal static class BtfKinds
     public const uint BTF_VAR_GLOBAL_ALLOCATED = 1;
     public const uint BTF_VAR_GLOBAL_EXTERN = 2;
 
+    /// <summary>FUNC linkage, kept in the FUNC's vlen.</summary>
+    public const int BTF_FUNC_STATIC = 0;
+    public const int BTF_FUNC_GLOBAL = 1;
+    public const int BTF_FUNC_EXTERN = 2;
+
     /// <summary>libbpf's limit on chains of typedefs and modifiers (and nested arrays) when resolving a type.</summary>
     public const int MAX_RESOLVE_DEPTH = 32;
 

@@ -5,6 +5,9 @@ namespace XdpGate.Bpf.Elf;
 /// <summary>A member of a STRUCT or UNION (<c>struct btf_member</c>): name, type id, offset in bits.</summary>
 internal readonly record struct BtfMember(string Name, uint Type, uint BitOffset);
 
+/// <summary>A parameter of a FUNC_PROTO (<c>struct btf_param</c>): its name and type id.</summary>
+internal readonly record struct BtfParam(string Name, uint Type);
+
 /// <summary>The element type, index type and length of an ARRAY (<c>struct btf_array</c>).</summary>
 internal readonly record struct BtfArray(uint Type, uint IndexType, uint Nelems);
 
@@ -26,6 +29,8 @@ internal sealed class BtfType
     public BtfMember[] Members { get; init; } = [];
     public BtfArray Array { get; init; }
     public BtfVarSecinfo[] Vars { get; init; } = [];
+    /// <summary>FUNC_PROTO parameters; the return type is <see cref="SizeOrType"/>.</summary>
+    public BtfParam[] Params { get; init; } = [];
     /// <summary>VAR linkage (BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_GLOBAL_EXTERN).</summary>
     public uint Linkage { get; init; }
 

@@ -76,6 +76,7 @@ public sealed partial class LoadedObject : IDisposable
                         Type = program.Type,
                         Maps = maps,
                         LineInfo = program.LineInfo,
+                        GlobalFunctions = program.GlobalFunctions,
                         Verification = verification,
                     });
                 }

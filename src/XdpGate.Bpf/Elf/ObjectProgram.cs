@@ -64,5 +64,11 @@ public sealed class ObjectProgram
     /// </summary>
     public IReadOnlyList<ObjectFuncInfo> FuncInfo { get; internal set; } = [];
 
+    /// <summary>
+    /// The subprograms of <see cref="FuncInfo"/> with global linkage and their prototypes, which the verifier proves on
+    /// their own as the kernel does; empty without func_info (every subprogram is then static to the kernel).
+    /// </summary>
+    public IReadOnlyList<GlobalFunction> GlobalFunctions { get; internal set; } = [];
+
     public override string ToString() => $"{Name} (section '{Section}', {Type}, {InstructionCount} insns)";
 }

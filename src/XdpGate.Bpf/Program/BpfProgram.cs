@@ -20,8 +20,9 @@ public sealed unsafe class BpfProgram
     private readonly DecodedInsn[] decoded;
 
     private BpfProgram(string name, bpf_prog_type type, bpf_insn[] instructions, BpfMap[] maps, DecodedInsn[] decoded, MemoryRegion[] regions,
-        BpfLineInfo[] lineInfo, BpfMap?[] mapAt)
+        BpfLineInfo[] lineInfo, BpfMap?[] mapAt, GlobalFunction[] globalFunctions)
     {
+        GlobalFunctions = globalFunctions;
         this.mapAt = mapAt;
         Name = name;
         Type = type;
@@ -83,6 +84,20 @@ public sealed unsafe class BpfProgram
             }
         }
         return found;
+    }
+
+    /// <summary>The subprograms the verifier proves on their own, as the kernel does global functions (<see cref="ProgramOptions.GlobalFunctions"/>).</summary>
+    public IReadOnlyList<GlobalFunction> GlobalFunctions { get; }
+
+    /// <summary>The global function starting at <paramref name="pc"/>, or null (a static subprogram, or not a start).</summary>
+    internal GlobalFunction? GlobalFunctionAt(int pc)
+    {
+        foreach (var function in GlobalFunctions)
+        {
+            if (function.InstructionIndex == pc)
+                return function;
+        }
+        return null;
     }
 
     private readonly BpfMap?[] mapAt;
@@ -158,11 +173,43 @@ public sealed unsafe class BpfProgram
         }
 
         var lineInfo = CheckLineInfo(instructions, options.LineInfo);
+        var globalFunctions = CheckGlobalFunctions(instructions, options.GlobalFunctions);
         var regions = maps.Select(m => m.ValueRegion).Where(r => r.Length > 0).ToArray();
-        var program = new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions, lineInfo, mapAt);
+        var program = new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions, lineInfo, mapAt, globalFunctions);
         // A call of a helper we lack is refused after verification, so that what the kernel's verifier says first is said first.
         program.Verification = BpfVerifier.Verify(program, options.Verification, options.VerboseLog);
         return unavailable is null ? program : throw unavailable;
+    }
+
+    /// <summary>Each global function starts where a call or function address leads, once, with a prototype the verifier can use.</summary>
+    private static GlobalFunction[] CheckGlobalFunctions(ReadOnlySpan<bpf_insn> instructions, IReadOnlyList<GlobalFunction> functions)
+    {
+        var starts = new HashSet<int>();
+        for (var pc = 0; pc < instructions.Length; pc++)
+        {
+            if (InstructionValidator.IsPseudoCall(instructions[pc]) || InstructionValidator.IsPseudoFunc(instructions[pc]))
+                starts.Add(pc + 1 + instructions[pc].imm);
+        }
+        var seen = new HashSet<int>();
+        foreach (var function in functions)
+        {
+            ArgumentNullException.ThrowIfNull(function);
+            var what = $"global function '{function.Name}' at instruction {function.InstructionIndex}";
+            if (function.InstructionIndex == 0 || !starts.Contains(function.InstructionIndex))
+                throw new BpfLoadException($"{what}: no call or function address leads there, so no subprogram starts there");
+            if (!seen.Add(function.InstructionIndex))
+                throw new BpfLoadException($"{what}: a second global function at the same instruction");
+            if (function.Unsupported is not null)
+                continue;
+            if (function.Args.Count > 5)
+                throw new BpfLoadException($"{what}: {function.Args.Count} parameters, but arguments travel in r1-r5 only");
+            foreach (var arg in function.Args)
+            {
+                if (arg.Kind == GlobalFunctionArgKind.Memory ? arg.MemorySize <= 0 : arg.MemorySize != 0 || !Enum.IsDefined(arg.Kind))
+                    throw new BpfLoadException($"{what}: parameter {arg} is neither a scalar, the context nor memory of a positive size");
+            }
+        }
+        return [.. functions];
     }
 
     /// <summary>The kernel's check_btf_line rules: strictly increasing, inside the program, never on an lddw's second slot.</summary>

@@ -16,6 +16,12 @@ public sealed record ProgramOptions
     /// </summary>
     public IReadOnlyList<BpfLineInfo> LineInfo { get; init; } = [];
 
+    /// <summary>
+    /// The subprograms with global linkage (from an object's BTF func_info), verified on their own from their
+    /// prototypes as the kernel does; every other subprogram is verified inline at each call, as a static one.
+    /// </summary>
+    public IReadOnlyList<GlobalFunction> GlobalFunctions { get; init; } = [];
+
     /// <summary>How the program is verified before it may run: the kernel's privileged rules unless asked otherwise.</summary>
     public VerificationLevel Verification { get; init; } = VerificationLevel.Privileged;
 

@@ -51,6 +51,11 @@ internal sealed partial class Exploration
     {
         if (insn.src_reg == BPF_PSEUDO_CALL)
         {
+            if (program.GlobalFunctionAt(pc + 1 + insn.imm) is { } global)
+            {
+                GlobalCall(global, pc + 1 + insn.imm);
+                return;
+            }
             EnterFrame(pc + 1 + insn.imm, callSite: pc, isCallback: false, args: cur.Regs.AsSpan(1, 5));
             return;
         }
@@ -102,6 +107,9 @@ internal sealed partial class Exploration
             pc = frame.CallSite + 1;
             return true;
         }
+        // The kernel's check_return_code for a subprogram proven on its own: callers take r0 as an unknown scalar.
+        if (rootFunction is not null && r0.Kind != RegKind.Scalar)
+            throw Fail(VerifierRule.InvalidReturnValue, $"At subprogram exit the register R0 is not a scalar value ({Reg.KindName(r0.Kind)})", 0);
         if (r0.IsPointer && Strict)
             throw Fail(VerifierRule.PointerLeak, "R0 leaks addr as return value", 0);
         if (cur.References.Count > 0)

@@ -35,6 +35,10 @@ internal sealed partial class Exploration
     private readonly ulong[] helperReads;
     /// <summary>Whether this pass found a jump decided that <see cref="liveness"/> did not yet treat as precise.</summary>
     private bool learned;
+    /// <summary>Per subprogram: global functions some path called, and those already proven on their own.</summary>
+    private readonly bool[] globalCalled, globalVerified;
+    /// <summary>The global function being proven on its own, or null while the program itself is.</summary>
+    private GlobalFunction? rootFunction;
     private VerifierState cur;
     private int pc;
     private int processed, jumps, ids, peakStates, totalStates;
@@ -53,6 +57,8 @@ internal sealed partial class Exploration
         visited = new PcStates?[insns.Length];
         stackDepth = new int[flow.SubprogramStarts.Length];
         accessProof = new byte[insns.Length];
+        globalCalled = new bool[flow.SubprogramStarts.Length];
+        globalVerified = new bool[flow.SubprogramStarts.Length];
         cur = new VerifierState();
         var main = new FrameState();
         main.Regs[1] = Reg.Pointer(RegKind.Ctx);
@@ -99,6 +105,14 @@ internal sealed partial class Exploration
 
     private void Run()
     {
+        Explore();
+        VerifyCalledGlobals();
+        CheckStackDepth();
+    }
+
+    /// <summary>Every path from the current state, which starts the program or a global function.</summary>
+    private void Explore()
+    {
         while (true)
         {
             if (!Step())
@@ -110,7 +124,6 @@ internal sealed partial class Exploration
                 log.Note($"from branch to {pc}:");
             }
         }
-        CheckStackDepth();
     }
 
     /// <summary>Runs the instruction at pc; false when the path ended (exit from the main program, or pruned).</summary>

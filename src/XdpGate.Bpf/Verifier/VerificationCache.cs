@@ -8,7 +8,7 @@ namespace XdpGate.Bpf.Verifier;
 
 /// <summary>
 /// Verdicts of programs already accepted in this process. A verdict depends only on the instructions, the program
-/// type, the level, the definitions of the maps the instructions name, and whether read-only maps are frozen and,
+/// type, the level, which subprograms are global and their prototypes, the definitions of the maps the instructions name, and whether read-only maps are frozen and,
 /// if so, their contents (the verifier reads those as constants); so a reload that rebuilds the same program over
 /// fresh maps of the same shape (the firewall on every rule change) need not pay for verification again. Refusals
 /// are not kept: they are cheap to find again and carry program-specific text.
@@ -24,6 +24,9 @@ internal static class VerificationCache
         var text = new StringBuilder();
         text.Append(program.Type).Append('|').Append(level).Append('|');
         text.Append(Convert.ToHexString(SHA256.HashData(bpf_insn.ToBytes([.. program.Instructions]))));
+        // Global functions are verified apart from their callers: the same code verifies differently as static.
+        foreach (var function in program.GlobalFunctions)
+            text.Append('|').Append(function);
         // Map operands are map_by_idx indexes into this list (or fds, which differ per load and so never match).
         foreach (var map in program.Maps)
         {

@@ -1,0 +1,126 @@
+using XdpGate.Bpf.Elf;
+using XdpGate.Bpf.Fixtures;
+using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Tests.Kernel;
+using XdpGate.Bpf.Verifier;
+using XdpGate.Linux.Bpf;
+using Xunit;
+
+namespace XdpGate.Bpf.Tests.Verifier;
+
+/// <summary>
+/// Global functions (tests/data/elf/xdp_global_funcs.c): the kernel verifies each once on its own from its BTF
+/// prototype, and a caller learns nothing from it but a scalar in r0, while a static function is verified inline. Each
+/// program's verdict is the one the kernel (6.18, as root) gave; ours must be the same, and as root the test asks the
+/// running kernel again.
+/// </summary>
+public sealed class GlobalFunctionTests
+{
+    private static readonly string Fixture = TestPrograms.DataFile("elf", "xdp_global_funcs.o");
+
+    /// <summary>Each program, and null when the kernel accepts it or a distinctive part of its refusal.</summary>
+    public static TheoryData<string, string?> Verdicts => new()
+    {
+        { "global_parse", null },
+        { "global_index", "R1 unbounded memory access" },
+        { "static_index", null },
+        { "global_deref_unchecked", "invalid mem access 'mem_or_null'" },
+        { "global_deref_checked", null },
+        { "global_written_index", "math between map_value pointer and register with unbounded min value is not allowed" },
+        { "static_written_index", null },
+        { "global_void", "doesn't return scalar" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Verdicts))]
+    public void Our_verdict_on_a_program_with_global_functions_is_the_kernels(string program, string? refusal)
+    {
+        AssertVerdict(refusal, OurRefusal(program));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Verdicts))]
+    public void The_kernel_gives_a_program_with_global_functions_the_recorded_verdict(string program, string? refusal)
+    {
+        KernelObject.Require();
+        var obj = BpfObject.Open(Fixture);
+        using var kernel = new KernelObject([.. obj.Maps.Select(m => m.Definition)]);
+        ObjectFixture.WriteGlobalData(obj, kernel);
+        string? theirs = null;
+        try
+        {
+            kernel.Load(obj, obj.Programs.Single(p => p.Name == program));
+        }
+        catch (BpfSyscallException e) when (e.Command == bpf_cmd.BPF_PROG_LOAD)
+        {
+            theirs = e.VerifierLog.Length > 0 ? e.VerifierLog : e.Message;
+        }
+        AssertVerdict(refusal, theirs);
+    }
+
+    [Fact]
+    public void Global_functions_get_their_parameters_from_the_BTF_prototype_and_static_ones_are_not_listed()
+    {
+        var obj = BpfObject.Open(Fixture);
+        string Globals(string program) => string.Join("; ", obj.Programs.Single(p => p.Name == program).GlobalFunctions.Select(f => f.ToString()));
+
+        Assert.Equal("parse@10(Context)", Globals("global_parse"));
+        Assert.Equal("pick@13(Scalar)", Globals("global_index"));
+        Assert.Equal("", Globals("static_index"));
+        Assert.Equal("load_checked@12(mem4)", Globals("global_deref_checked"));
+        Assert.Equal("touch@3() unsupported: Global function touch() doesn't return scalar. Only those are supported.", Globals("global_void"));
+    }
+
+    [Fact]
+    public void A_global_function_is_assumed_valid_at_the_call_and_validated_on_its_own()
+    {
+        using var loaded = BpfObject.Open(Fixture).Load(possibleCpus: 2, verification: VerificationLevel.None);
+        var log = BpfVerifier.Verify(loaded.Programs["global_parse"], VerificationLevel.Privileged, verbose: true).Log;
+
+        var assumed = log.IndexOf("Func#1 ('parse') is global and assumed valid.", StringComparison.Ordinal);
+        var validating = log.IndexOf("Validating parse() func#1...", StringComparison.Ordinal);
+        Assert.True(assumed >= 0 && validating > assumed, log);
+    }
+
+    [Fact]
+    public void A_refusal_inside_a_global_function_names_it()
+    {
+        var e = Assert.Throws<VerifierException>(() => OurLoad("global_deref_unchecked"));
+
+        Assert.Equal(VerifierRule.PossiblyNullPointer, e.Rule);
+        Assert.StartsWith("in global function load_unchecked() func#1, verified on its own: ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_call_of_a_global_function_that_does_not_return_a_scalar_is_refused_for_its_prototype()
+    {
+        var e = Assert.Throws<VerifierException>(() => OurLoad("global_void"));
+
+        Assert.Equal(VerifierRule.FunctionPrototype, e.Rule);
+        Assert.Contains("Caller passes invalid args into func#1 ('touch')", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Accepted when <paramref name="expected"/> is null, else refused saying it; the whole refusal when not.</summary>
+    private static void AssertVerdict(string? expected, string? refusal) =>
+        Assert.True(expected is null ? refusal is null : refusal?.Contains(expected, StringComparison.Ordinal) == true,
+            $"expected {(expected is null ? "acceptance" : $"a refusal saying '{expected}'")}, got {refusal ?? "acceptance"}");
+
+    private static void OurLoad(string program)
+    {
+        using var loaded = BpfObject.Open(Fixture).Load(possibleCpus: 2, verification: VerificationLevel.None);
+        BpfVerifier.Verify(loaded.Programs[program], VerificationLevel.Privileged);
+    }
+
+    private static string? OurRefusal(string program)
+    {
+        try
+        {
+            OurLoad(program);
+            return null;
+        }
+        catch (VerifierException e)
+        {
+            return e.Message;
+        }
+    }
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+// Global (non-static) subprograms, which the kernel verifies once on their own from their BTF prototypes, next to
+// static ones, which it verifies inline at each call. Some programs here are refused by the kernel on purpose: each
+// program's comment says which verdict the kernel gives and why.
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+
+__u64 counters[4];
+
+// Checks the packet bounds itself, so it is safe for any context: accepted.
+__noinline int parse(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	return eth->h_proto;
+}
+
+SEC("xdp")
+int global_parse(struct xdp_md *ctx)
+{
+	return parse(ctx) == -1 ? XDP_DROP : XDP_PASS;
+}
+
+// Returns 0..3, but a caller of a global function knows only that it gets some scalar.
+__noinline int pick(__u32 x)
+{
+	return x & 3;
+}
+
+static __noinline int pick_static(__u32 x)
+{
+	return x & 3;
+}
+
+// Refused: the index comes back from a global function, so it is unbounded to the caller.
+SEC("xdp")
+int global_index(struct xdp_md *ctx)
+{
+	counters[pick(ctx->rx_queue_index)]++;
+	return XDP_PASS;
+}
+
+// Accepted: the same with a static function, verified inline, so the caller knows the index is 0..3.
+SEC("xdp")
+int static_index(struct xdp_md *ctx)
+{
+	counters[pick_static(ctx->rx_queue_index)]++;
+	return XDP_PASS;
+}
+
+// A pointer parameter may be NULL: dereferencing it unchecked is refused.
+__noinline int load_unchecked(int *p)
+{
+	return *p;
+}
+
+__noinline int load_checked(int *p)
+{
+	if (!p)
+		return 0;
+	return *p;
+}
+
+SEC("xdp")
+int global_deref_unchecked(struct xdp_md *ctx)
+{
+	int value = ctx->rx_queue_index;
+
+	return load_unchecked(&value) ? XDP_PASS : XDP_DROP;
+}
+
+SEC("xdp")
+int global_deref_checked(struct xdp_md *ctx)
+{
+	int value = ctx->rx_queue_index;
+
+	return load_checked(&value) ? XDP_PASS : XDP_DROP;
+}
+
+// Write 2 through their pointer; a caller of the global version cannot rely on that.
+__noinline int store_two(__u64 *p, __u32 q)
+{
+	if (!p)
+		return 0;
+	*p = 2;
+	return q & 1;
+}
+
+static __noinline int store_two_static(__u64 *p, __u32 q)
+{
+	*p = 2;
+	return q & 1;
+}
+
+// Refused: after the global call the caller's slot holds an unknown value, used as an unchecked index.
+SEC("xdp")
+int global_written_index(struct xdp_md *ctx)
+{
+	volatile __u64 index = 0;
+
+	if (store_two((__u64 *)&index, ctx->rx_queue_index))
+		return XDP_ABORTED;
+	counters[index]++;
+	return XDP_PASS;
+}
+
+// Accepted: the static callee is verified inline, so the caller knows the slot holds 2.
+SEC("xdp")
+int static_written_index(struct xdp_md *ctx)
+{
+	volatile __u64 index = 0;
+
+	if (store_two_static((__u64 *)&index, ctx->rx_queue_index))
+		return XDP_ABORTED;
+	counters[index]++;
+	return XDP_PASS;
+}
+
+// Refused: the kernel verifies only global functions that return a scalar.
+__noinline void touch(struct xdp_md *ctx)
+{
+	counters[0]++;
+}
+
+SEC("xdp")
+int global_void(struct xdp_md *ctx)
+{
+	touch(ctx);
+	return XDP_PASS;
+}
+
+char _license[] SEC("license") = "GPL";
