@@ -29,6 +29,12 @@ public sealed class GlobalFunctionTests
         { "global_written_index", "math between map_value pointer and register with unbounded min value is not allowed" },
         { "static_written_index", null },
         { "global_void", "doesn't return scalar" },
+        { "global_wrong_ctx", "arg#0 expects pointer to ctx" },
+        { "global_unchecked_packet_arg", "invalid access to packet, off=0 size=4" },
+        { "global_null_arg", null },
+        { "global_maybe_null_arg", null },
+        { "global_pointer_as_scalar", "R1 is not a scalar" },
+        { "global_stack_too_deep", "combined stack size of 2 calls is 576. Too large" },
     };
 
     [Theory]

@@ -8,6 +8,13 @@
 
 __u64 counters[4];
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, int);
+} values SEC(".maps");
+
 // Checks the packet bounds itself, so it is safe for any context: accepted.
 __noinline int parse(struct xdp_md *ctx)
 {
@@ -80,6 +87,68 @@ int global_deref_checked(struct xdp_md *ctx)
 	int value = ctx->rx_queue_index;
 
 	return load_checked(&value) ? XDP_PASS : XDP_DROP;
+}
+
+// Refused: parse() wants the context, and gets a packet pointer.
+SEC("xdp")
+int global_wrong_ctx(struct xdp_md *ctx)
+{
+	return parse((struct xdp_md *)(long)ctx->data) == -1 ? XDP_DROP : XDP_PASS;
+}
+
+// Refused: load_checked() may read 4 bytes, and the packet is not proven that long.
+SEC("xdp")
+int global_unchecked_packet_arg(struct xdp_md *ctx)
+{
+	return load_checked((int *)(long)ctx->data) ? XDP_PASS : XDP_DROP;
+}
+
+// Accepted: NULL is a valid argument for a pointer parameter.
+SEC("xdp")
+int global_null_arg(struct xdp_md *ctx)
+{
+	return load_checked(0) ? XDP_PASS : XDP_DROP;
+}
+
+// Accepted: a lookup result not yet checked for NULL may be passed, since the callee must check it anyway.
+SEC("xdp")
+int global_maybe_null_arg(struct xdp_md *ctx)
+{
+	__u32 key = 0;
+
+	return load_checked(bpf_map_lookup_elem(&values, &key)) ? XDP_PASS : XDP_DROP;
+}
+
+__noinline int low_bits(__u64 x)
+{
+	return x & 7;
+}
+
+// Refused: a pointer passed where the prototype says an integer.
+SEC("xdp")
+int global_pointer_as_scalar(struct xdp_md *ctx)
+{
+	return low_bits((__u64)(long)ctx) ? XDP_PASS : XDP_DROP;
+}
+
+// Uses 320 bytes of stack, which count with its caller's frame as for a static function.
+__noinline int big_frame(__u32 q)
+{
+	volatile __u8 buf[320];
+
+	buf[q & 255] = 1;
+	return buf[(q >> 8) & 255];
+}
+
+// Refused: 256 + 320 bytes of stack over the two frames, more than 512.
+SEC("xdp")
+int global_stack_too_deep(struct xdp_md *ctx)
+{
+	volatile __u8 buf[256];
+	__u32 q = ctx->rx_queue_index;
+
+	buf[q & 127] = 1;
+	return big_frame(q) + buf[(q >> 8) & 127] ? XDP_PASS : XDP_DROP;
 }
 
 // Write 2 through their pointer; a caller of the global version cannot rely on that.
