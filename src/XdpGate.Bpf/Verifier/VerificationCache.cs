@@ -8,10 +8,10 @@ namespace XdpGate.Bpf.Verifier;
 
 /// <summary>
 /// Verdicts of programs already accepted in this process. A verdict depends only on the instructions, the program
-/// type, the level, which subprograms are global and their prototypes, the definitions of the maps the instructions name, and whether read-only maps are frozen and,
-/// if so, their contents (the verifier reads those as constants); so a reload that rebuilds the same program over
-/// fresh maps of the same shape (the firewall on every rule change) need not pay for verification again. Refusals
-/// are not kept: they are cheap to find again and carry program-specific text.
+/// type, the level, which subprograms are global and their prototypes, the definitions of the maps the instructions
+/// name, and whether read-only maps are frozen and, if so, their contents (the verifier reads those as constants); so
+/// a reload that rebuilds the same program over fresh maps of the same shape (the firewall on every rule change) need
+/// not pay for verification again. Refusals are not kept: they are cheap to find again and carry program-specific text.
 /// </summary>
 internal static class VerificationCache
 {
