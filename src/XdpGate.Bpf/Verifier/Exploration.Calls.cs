@@ -17,6 +17,9 @@ internal sealed partial class Exploration
             return;
         }
         var next = insns[pc + 1];
+        // A callback runs with the arguments of the helper that calls it, which only inline verification knows.
+        if (insn.src_reg == BPF_PSEUDO_FUNC && program.GlobalFunctionAt(pc + 1 + insn.imm) is not null)
+            throw Fail(VerifierRule.GlobalFunction, "callback function not static");
         var value = insn.src_reg switch
         {
             0 => Reg.Const(((ulong)(uint)next.imm << 32) | (uint)insn.imm),

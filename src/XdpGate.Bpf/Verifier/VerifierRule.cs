@@ -35,9 +35,10 @@ public enum VerifierRule
     UnknownHelper,
     /// <summary>An instruction the kernel refuses for what it is (division by constant zero, shift by the width or more).</summary>
     InvalidInstruction,
-    /// <summary>A call of a global function whose BTF prototype the kernel cannot verify against: more than 5 parameters, a
-    /// return type that is not a scalar, a parameter type it does not handle (kernel: "Global function f() doesn't return scalar").</summary>
-    FunctionPrototype,
+    /// <summary>A global function used where the kernel cannot: called with a BTF prototype it does not verify against
+    /// (more than 5 parameters, a return type that is not a scalar, a parameter type it does not handle: "Global function
+    /// f() doesn't return scalar"), or its address taken as a callback ("callback function not static").</summary>
+    GlobalFunction,
 }
 
 public static class VerifierRules

@@ -35,6 +35,7 @@ public sealed class GlobalFunctionTests
         { "global_maybe_null_arg", null },
         { "global_pointer_as_scalar", "R1 is not a scalar" },
         { "global_stack_too_deep", "combined stack size of 2 calls is 576. Too large" },
+        { "global_callback", "callback function not static" },
     };
 
     [Theory]
@@ -102,7 +103,7 @@ public sealed class GlobalFunctionTests
     {
         var e = Assert.Throws<VerifierException>(() => OurLoad("global_void"));
 
-        Assert.Equal(VerifierRule.FunctionPrototype, e.Rule);
+        Assert.Equal(VerifierRule.GlobalFunction, e.Rule);
         Assert.Contains("Caller passes invalid args into func#1 ('touch')", e.Message, StringComparison.Ordinal);
     }
 

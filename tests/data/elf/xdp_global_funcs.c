@@ -203,4 +203,22 @@ int global_void(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// Refused: a bpf_loop callback must be static (the kernel verifies callbacks inline, with the helper's arguments).
+long global_step(__u32 index, void *arg)
+{
+	__u64 *sum = arg;
+
+	*sum += index;
+	return 0;
+}
+
+SEC("xdp")
+int global_callback(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+
+	bpf_loop(4, global_step, &sum, 0);
+	return sum == 6 ? XDP_PASS : XDP_DROP;
+}
+
 char _license[] SEC("license") = "GPL";
