@@ -47,7 +47,11 @@ public sealed class EngineObjectLoad : IObjectSetup, IDisposable
     public void Load(BpfObject obj, ObjectProgram program)
     {
         ArgumentNullException.ThrowIfNull(program);
-        Load(program.Name, [.. program.Instructions], program.Type);
+        // Global functions are verified as the kernel verifies them, on their own from their prototypes.
+        programs.Add(program.Name, BpfProgram.Load([.. program.Instructions], new ProgramOptions
+        {
+            Name = program.Name, Type = program.Type, Maps = maps, GlobalFunctions = program.GlobalFunctions,
+        }));
     }
 
     public void SetTailCall(int map, uint slot, string program)

@@ -105,6 +105,7 @@ internal sealed partial class Exploration
         try
         {
             Explore();
+            log.Note($"Func#{subprogram} ('{function.Name}') is safe for any args that match its prototype");
         }
         catch (VerifierException e)
         {
