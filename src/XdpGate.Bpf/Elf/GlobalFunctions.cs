@@ -59,8 +59,12 @@ internal static class GlobalFunctions
                 continue;
             }
             var size = SizeOf(btf, target, where);
-            if (size is null or 0 or > int.MaxValue)
-                return Refused($"arg#{i} reference type('{KindName(target.Kind)} {target.Name}') size cannot be determined: -22");
+            if (size is null or > int.MaxValue)
+            {
+                // The kernel's btf_type_str calls void "UNKNOWN", and void has no name.
+                var described = target.Id == 0 ? "UNKNOWN " : $"{KindName(target.Kind)} {target.Name}";
+                return Refused($"arg#{i} reference type('{described}') size cannot be determined: -22");
+            }
             args[i] = new GlobalFunctionArg(GlobalFunctionArgKind.Memory, (int)size);
         }
         return new GlobalFunction(start, name, args);
@@ -68,7 +72,8 @@ internal static class GlobalFunctions
 
     private static bool IsScalar(BtfType type) => type.Kind is BTF_KIND_INT or BTF_KIND_ENUM or BTF_KIND_ENUM64;
 
-    /// <summary>The pointed-to type's size, or null for types without one (void, a forward declaration, a function).</summary>
+    /// <summary>The pointed-to type's size (0 for an empty struct, which the kernel takes), or null for types without one
+    /// (void, a forward declaration, a function).</summary>
     private static uint? SizeOf(Btf btf, BtfType type, string where)
     {
         try

@@ -205,8 +205,8 @@ public sealed unsafe class BpfProgram
                 throw new BpfLoadException($"{what}: {function.Args.Count} parameters, but arguments travel in r1-r5 only");
             foreach (var arg in function.Args)
             {
-                if (arg.Kind == GlobalFunctionArgKind.Memory ? arg.MemorySize <= 0 : arg.MemorySize != 0 || !Enum.IsDefined(arg.Kind))
-                    throw new BpfLoadException($"{what}: parameter {arg} is neither a scalar, the context nor memory of a positive size");
+                if (arg.Kind == GlobalFunctionArgKind.Memory ? arg.MemorySize < 0 : arg.MemorySize != 0 || !Enum.IsDefined(arg.Kind))
+                    throw new BpfLoadException($"{what}: parameter {arg} is neither a scalar, the context nor memory of a size of 0 or more");
             }
         }
         return [.. functions];

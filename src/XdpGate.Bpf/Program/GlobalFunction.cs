@@ -9,7 +9,7 @@ public enum GlobalFunctionArgKind
     /// <summary>A pointer to the program type's context struct (struct xdp_md, struct __sk_buff).</summary>
     Context,
 
-    /// <summary>A pointer to any other sized type: that many bytes of memory, or NULL.</summary>
+    /// <summary>A pointer to any other sized type: that many bytes of memory (0 for an empty struct), or NULL.</summary>
     Memory,
 }
 

@@ -16,7 +16,7 @@ internal sealed partial class Exploration
         var index = flow.SubprogramOf(target);
         var name = $"func#{index} ('{function.Name}')";
         if (function.Unsupported is { } why)
-            throw Fail(VerifierRule.GlobalFunction, $"{why} Caller passes invalid args into {name}");
+            throw Fail(VerifierRule.GlobalFunction, $"{why}; Caller passes invalid args into {name}");
         for (var i = 0; i < function.Args.Count; i++)
         {
             var r = i + 1;

@@ -94,8 +94,8 @@ public sealed class GlobalFunctionOptionsTests
             "global function 'wide' at instruction 6: 6 parameters, but arguments travel in r1-r5 only"
         },
         {
-            "memory of no size", [new GlobalFunction(6, "empty", [new GlobalFunctionArg(GlobalFunctionArgKind.Memory, 0)])],
-            "global function 'empty' at instruction 6: parameter GlobalFunctionArg { Kind = Memory, MemorySize = 0 } is neither"
+            "memory of a negative size", [new GlobalFunction(6, "negative", [new GlobalFunctionArg(GlobalFunctionArgKind.Memory, -1)])],
+            "global function 'negative' at instruction 6: parameter GlobalFunctionArg { Kind = Memory, MemorySize = -1 } is neither"
         },
         {
             "a sized context", [new GlobalFunction(6, "ctx", [new GlobalFunctionArg(GlobalFunctionArgKind.Context, 4)])],

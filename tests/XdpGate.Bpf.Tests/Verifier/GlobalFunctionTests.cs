@@ -36,6 +36,8 @@ public sealed class GlobalFunctionTests
         { "global_pointer_as_scalar", "R1 is not a scalar" },
         { "global_stack_too_deep", "combined stack size of 2 calls is 576. Too large" },
         { "global_callback", "callback function not static" },
+        { "global_void_pointer", "arg#0 reference type('UNKNOWN ') size cannot be determined" },
+        { "global_empty_struct_pointer", null },
     };
 
     [Theory]

@@ -221,4 +221,34 @@ int global_callback(struct xdp_md *ctx)
 	return sum == 6 ? XDP_PASS : XDP_DROP;
 }
 
+// Refused: a global function's pointer parameter must point to a type of known size, which void is not.
+__noinline int first_byte(void *p)
+{
+	return p ? *(__u8 *)p : 0;
+}
+
+SEC("xdp")
+int global_void_pointer(struct xdp_md *ctx)
+{
+	__u64 value = ctx->rx_queue_index;
+
+	return first_byte(&value) ? XDP_PASS : XDP_DROP;
+}
+
+// Accepted: unlike void, an empty struct has a size, 0, so any pointer (or NULL) may be passed and none dereferenced.
+struct nothing {};
+
+__noinline int ignore(struct nothing *p)
+{
+	return p != 0;
+}
+
+SEC("xdp")
+int global_empty_struct_pointer(struct xdp_md *ctx)
+{
+	__u64 value = ctx->rx_queue_index;
+
+	return ignore((struct nothing *)&value) ? XDP_PASS : XDP_DROP;
+}
+
 char _license[] SEC("license") = "GPL";
