@@ -38,6 +38,7 @@ public sealed class GlobalFunctionTests
         { "global_callback", "callback function not static" },
         { "global_void_pointer", "arg#0 reference type('UNKNOWN ') size cannot be determined" },
         { "global_empty_struct_pointer", null },
+        { "global_rodata_arg", "write into map forbidden, value_size=8 off=4 size=4" },
     };
 
     [Theory]

@@ -251,4 +251,18 @@ int global_empty_struct_pointer(struct xdp_md *ctx)
 	return ignore((struct nothing *)&value) ? XDP_PASS : XDP_DROP;
 }
 
+// Refused: the callee may write through any pointer parameter, const or not, so read-only memory may not be passed.
+const volatile int limits[2] = { 1, 2 };
+
+__noinline int read_limit(const int *p)
+{
+	return p ? *p : 0;
+}
+
+SEC("xdp")
+int global_rodata_arg(struct xdp_md *ctx)
+{
+	return read_limit((const int *)&limits[1]) ? XDP_PASS : XDP_DROP;
+}
+
 char _license[] SEC("license") = "GPL";
