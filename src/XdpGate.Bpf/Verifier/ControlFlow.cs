@@ -10,9 +10,10 @@ namespace XdpGate.Bpf.Verifier;
 /// </summary>
 internal sealed class ControlFlow
 {
-    private ControlFlow(int[] subprogramStarts, bool[] prunePoints, bool[] secondHalf)
+    private ControlFlow(int[] subprogramStarts, bool[] prunePoints, bool[] secondHalf, ReadOnlySpan<bpf_insn> insns)
     {
         SubprogramStarts = subprogramStarts;
+        ChangesPacket = PacketChanges(insns);
         PrunePoints = prunePoints;
         SecondHalf = secondHalf;
     }
@@ -21,6 +22,13 @@ internal sealed class ControlFlow
     public int[] SubprogramStarts { get; }
 
     public bool[] PrunePoints { get; }
+
+    /// <summary>
+    /// Per subprogram: whether it, or any subprogram it calls or passes as a callback, calls a helper that moves packet
+    /// data (the kernel's changes_pkt_data): a caller's packet pointers are then stale after a call of a global function,
+    /// whose body the caller does not see.
+    /// </summary>
+    public bool[] ChangesPacket { get; }
 
     /// <summary>True for the second slot of each lddw.</summary>
     public bool[] SecondHalf { get; }
@@ -105,6 +113,35 @@ internal sealed class ControlFlow
             if (!seen[pc] && !secondHalf[pc])
                 throw fail(pc, $"unreachable insn {pc}", VerifierRule.UnreachableInstruction);
         }
-        return new ControlFlow([.. starts], prune, secondHalf);
+        return new ControlFlow([.. starts], prune, secondHalf, insns);
+    }
+
+    private bool[] PacketChanges(ReadOnlySpan<bpf_insn> insns)
+    {
+        var changes = new bool[SubprogramStarts.Length];
+        var callees = new List<int>[SubprogramStarts.Length];
+        for (var s = 0; s < callees.Length; s++)
+        {
+            callees[s] = [];
+            for (var pc = SubprogramStarts[s]; pc < SubprogramEnd(s, insns.Length); pc++)
+            {
+                var insn = insns[pc];
+                if (InstructionValidator.IsPseudoCall(insn) || InstructionValidator.IsPseudoFunc(insn))
+                    callees[s].Add(SubprogramOf(pc + 1 + insn.imm));
+                else if (insn.code == (BPF_JMP | BPF_CALL) && insn.src_reg == 0 && HelperPrototypes.Get(insn.imm) is { ChangesPacket: true })
+                    changes[s] = true;
+            }
+        }
+        // Calls may nest (and point back): spread the property to callers until nothing changes.
+        for (var spread = true; spread;)
+        {
+            spread = false;
+            for (var s = 0; s < changes.Length; s++)
+            {
+                if (!changes[s] && callees[s].Exists(c => changes[c]))
+                    changes[s] = spread = true;
+            }
+        }
+        return changes;
     }
 }

@@ -42,6 +42,8 @@ internal sealed partial class Exploration
         }
         log.Note($"Func#{index} ('{function.Name}') is global and assumed valid.");
         globalCalled[index] = true;
+        if (flow.ChangesPacket[index])
+            InvalidatePacketPointers();
         ClobberCallerSaved();
         cur.Regs[0] = Reg.Unknown;
         pc++;

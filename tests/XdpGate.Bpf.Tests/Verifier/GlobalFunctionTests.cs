@@ -39,6 +39,8 @@ public sealed class GlobalFunctionTests
         { "global_void_pointer", "arg#0 reference type('UNKNOWN ') size cannot be determined" },
         { "global_empty_struct_pointer", null },
         { "global_rodata_arg", "write into map forbidden, value_size=8 off=4 size=4" },
+        { "global_stale_packet_pointer", "R6 invalid mem access 'scalar'" },
+        { "global_adjust_then_reload", null },
     };
 
     [Theory]

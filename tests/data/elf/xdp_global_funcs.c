@@ -265,4 +265,36 @@ int global_rodata_arg(struct xdp_md *ctx)
 	return read_limit((const int *)&limits[1]) ? XDP_PASS : XDP_DROP;
 }
 
+// Refused: the global function moves the packet start, so the caller's packet pointers are stale after the call.
+__noinline int pop_ethernet(struct xdp_md *ctx)
+{
+	return bpf_xdp_adjust_head(ctx, sizeof(struct ethhdr));
+}
+
+SEC("xdp")
+int global_stale_packet_pointer(struct xdp_md *ctx)
+{
+	__u8 *data = (void *)(long)ctx->data;
+
+	if ((void *)(data + 20) > (void *)(long)ctx->data_end)
+		return XDP_DROP;
+	if (pop_ethernet(ctx))
+		return XDP_ABORTED;
+	return data[15] == 0x45 ? XDP_PASS : XDP_DROP;
+}
+
+// Accepted: packet pointers loaded again after the call are good.
+SEC("xdp")
+int global_adjust_then_reload(struct xdp_md *ctx)
+{
+	__u8 *data;
+
+	if (pop_ethernet(ctx))
+		return XDP_ABORTED;
+	data = (void *)(long)ctx->data;
+	if ((void *)(data + 1) > (void *)(long)ctx->data_end)
+		return XDP_DROP;
+	return data[0] == 0x45 ? XDP_PASS : XDP_DROP;
+}
+
 char _license[] SEC("license") = "GPL";
