@@ -70,8 +70,10 @@ public sealed class GlobalFunctionTests
         AssertVerdict(refusal, theirs);
     }
 
-    public static TheoryData<string> AcceptedPrograms() =>
-        [.. Verdicts.Where(row => row[1] is null).Select(row => (string)row[0])];
+    /// <summary>The programs the kernel accepts.</summary>
+    internal static IEnumerable<string> Accepted() => Verdicts.Where(row => row[1] is null).Select(row => (string)row[0]);
+
+    public static TheoryData<string> AcceptedPrograms() => [.. Accepted()];
 
     [SkippableTheory]
     [MemberData(nameof(AcceptedPrograms))]

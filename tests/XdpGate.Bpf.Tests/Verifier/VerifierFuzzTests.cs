@@ -39,14 +39,14 @@ public sealed class VerifierFuzzTests(ITestOutputHelper output)
         {
             for (var i = 0; i < count && failures.Count < 5; i++)
             {
-                var (name, insns, maps, type) = random.Next(4) == 0
+                var (name, insns, maps, type, globals) = random.Next(4) == 0
                     ? ("random", DifferentialFuzzTests.RandomProgram(random, rows, DifferentialFuzzTests.XdpHelpers, true, random.Next(4, 40)),
-                        seeds[0].Maps, bpf_prog_type.BPF_PROG_TYPE_XDP)
+                        seeds[0].Maps, bpf_prog_type.BPF_PROG_TYPE_XDP, [])
                     : Mutant(random, seeds[random.Next(seeds.Count)]);
                 BpfProgram program;
                 try
                 {
-                    program = BpfProgram.Load(insns, new ProgramOptions { Name = name, Type = type, Maps = maps });
+                    program = BpfProgram.Load(insns, new ProgramOptions { Name = name, Type = type, Maps = maps, GlobalFunctions = globals });
                 }
                 catch (BpfLoadException)
                 {
@@ -76,30 +76,37 @@ public sealed class VerifierFuzzTests(ITestOutputHelper output)
         Assert.True(accepted > count / 10, $"only {accepted} of {count} programs were accepted: the generator no longer exercises accepted programs");
     }
 
-    private sealed record Seed(string Name, bpf_insn[] Program, BpfMap[] Maps, bpf_prog_type Type);
+    private sealed record Seed(string Name, bpf_insn[] Program, BpfMap[] Maps, bpf_prog_type Type, IReadOnlyList<GlobalFunction> Globals);
 
-    /// <summary>Programs the verifier accepts: every fixture program and every accepted case.</summary>
+    /// <summary>
+    /// Programs the verifier accepts: every fixture program, those of the global-function fixture the kernel accepts (with
+    /// their global functions, verified on their own), and every accepted case.
+    /// </summary>
     private static List<Seed> Seeds()
     {
         var seeds = new List<Seed>();
-        foreach (var file in Directory.GetFiles(TestPrograms.DataFile("programs"), "*.o").Order(StringComparer.Ordinal))
+        var accepted = GlobalFunctionTests.Accepted().ToHashSet(StringComparer.Ordinal);
+        var objects = Directory.GetFiles(TestPrograms.DataFile("programs"), "*.o").Order(StringComparer.Ordinal)
+            .Append(TestPrograms.DataFile("elf", "xdp_global_funcs.o"));
+        foreach (var file in objects)
         {
             var obj = BpfObject.Open(file);
             var maps = obj.Maps.Select(m => MapFactory.Create(m.Definition, possibleCpus: 1)).ToArray();
-            foreach (var program in obj.Programs)
-                seeds.Add(new Seed(program.Name, [.. program.Instructions], maps, program.Type));
+            var globalFixture = Path.GetFileName(file) == "xdp_global_funcs.o";
+            foreach (var program in obj.Programs.Where(p => !globalFixture || accepted.Contains(p.Name)))
+                seeds.Add(new Seed(program.Name, [.. program.Instructions], maps, program.Type, program.GlobalFunctions));
         }
         foreach (var name in VerifierCase.All().Where(n => n.StartsWith("accepted/", StringComparison.Ordinal)))
         {
             var testCase = VerifierCase.Load(name);
             var maps = testCase.CreateMaps(possibleCpus: 1);
-            seeds.Add(new Seed(name, testCase.Program, maps, testCase.Type));
+            seeds.Add(new Seed(name, testCase.Program, maps, testCase.Type, []));
         }
         return seeds;
     }
 
     /// <summary>A seed with one to three instructions changed: an offset, an immediate, a register, a jump, a width.</summary>
-    private static (string, bpf_insn[], BpfMap[], bpf_prog_type) Mutant(Random random, Seed seed)
+    private static (string, bpf_insn[], BpfMap[], bpf_prog_type, IReadOnlyList<GlobalFunction>) Mutant(Random random, Seed seed)
     {
         var insns = (bpf_insn[])seed.Program.Clone();
         var changes = random.Next(1, 4);
@@ -118,6 +125,6 @@ public sealed class VerifierFuzzTests(ITestOutputHelper output)
                 _ => insn with { code = (byte)((insn.code & ~0x18) | (random.Next(4) << 3)) },
             };
         }
-        return (seed.Name + " (mutated)", insns, seed.Maps, seed.Type);
+        return (seed.Name + " (mutated)", insns, seed.Maps, seed.Type, seed.Globals);
     }
 }
