@@ -54,12 +54,11 @@ internal sealed partial class Exploration
     {
         if (insn.src_reg == BPF_PSEUDO_CALL)
         {
-            if (program.GlobalFunctionAt(pc + 1 + insn.imm) is { } global)
-            {
-                GlobalCall(global, pc + 1 + insn.imm);
-                return;
-            }
-            EnterFrame(pc + 1 + insn.imm, callSite: pc, isCallback: false, args: cur.Regs.AsSpan(1, 5));
+            var target = pc + 1 + insn.imm;
+            if (program.GlobalFunctionAt(target) is { } global)
+                GlobalCall(global, target);
+            else
+                EnterFrame(target, callSite: pc, isCallback: false, args: cur.Regs.AsSpan(1, 5));
             return;
         }
         HelperCall(insn.imm);
