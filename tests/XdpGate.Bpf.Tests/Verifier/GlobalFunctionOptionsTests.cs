@@ -50,6 +50,14 @@ public sealed class GlobalFunctionOptionsTests
     }
 
     [Fact]
+    public void The_verdict_kept_for_a_program_is_not_reused_once_one_of_its_functions_is_global()
+    {
+        Load(CallerOfMask);
+
+        Assert.Throws<VerifierException>(() => Load(CallerOfMask, Mask()));
+    }
+
+    [Fact]
     public void A_global_function_returning_a_pointer_is_refused()
     {
         const string asm = """
