@@ -79,13 +79,13 @@ public sealed class VerifierFuzzTests(ITestOutputHelper output)
     private sealed record Seed(string Name, bpf_insn[] Program, BpfMap[] Maps, bpf_prog_type Type, IReadOnlyList<GlobalFunction> Globals);
 
     /// <summary>
-    /// Programs the verifier accepts: every fixture program, those of the global-function fixture the kernel accepts (with
-    /// their global functions, verified on their own), and every accepted case.
+    /// Programs the verifier accepts: every fixture program, the XDP programs of the global-function fixture the kernel
+    /// accepts (with their global functions, verified on their own), and every accepted case.
     /// </summary>
     private static List<Seed> Seeds()
     {
         var seeds = new List<Seed>();
-        var accepted = GlobalFunctionTests.Accepted().ToHashSet(StringComparer.Ordinal);
+        var accepted = GlobalFunctionTests.AcceptedXdp().ToHashSet(StringComparer.Ordinal);
         var objects = Directory.GetFiles(TestPrograms.DataFile("programs"), "*.o").Order(StringComparer.Ordinal)
             .Append(TestPrograms.DataFile("elf", "xdp_global_funcs.o"));
         foreach (var file in objects)

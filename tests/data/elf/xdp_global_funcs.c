@@ -297,4 +297,16 @@ int global_adjust_then_reload(struct xdp_md *ctx)
 	return data[0] == 0x45 ? XDP_PASS : XDP_DROP;
 }
 
+// Accepted: for a socket filter the context parameter is a struct __sk_buff pointer.
+__noinline int skb_length(struct __sk_buff *skb)
+{
+	return skb->len;
+}
+
+SEC("socket")
+int socket_global_ctx(struct __sk_buff *skb)
+{
+	return skb_length(skb) > 100 ? 0 : -1;
+}
+
 char _license[] SEC("license") = "GPL";
