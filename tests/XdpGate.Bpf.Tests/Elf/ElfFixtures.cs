@@ -13,6 +13,9 @@ internal static class ElfFixtures
     /// <summary>Objects that must open and load; the bad_*.o fixtures must not.</summary>
     public static readonly string[] Good = ["xdp_maps.o", "xdp_legacy.o", "xdp_globals.o", "xdp_calls.o", "xdp_rodata_knob.o"];
 
+    /// <summary>Global and static subprograms; it opens, but some programs are refused on purpose, as the kernel refuses them.</summary>
+    public const string GlobalFunctions = "xdp_global_funcs.o";
+
     public static string PathOf(string file) => TestPrograms.DataFile("elf", file);
 
     public static byte[] Bytes(string file) => File.ReadAllBytes(PathOf(file));

@@ -19,7 +19,7 @@ public sealed class RebuildTests
 
     private static string BuiltBy => File.ReadAllText(ElfFixtures.PathOf("clang-version.txt")).Trim();
 
-    public static TheoryData<string> Fixtures => new(ElfFixtures.Good);
+    public static TheoryData<string> Fixtures => new([.. ElfFixtures.Good, ElfFixtures.GlobalFunctions]);
 
     [SkippableTheory]
     [MemberData(nameof(Fixtures))]
@@ -39,6 +39,7 @@ public sealed class RebuildTests
             Assert.Equal((old.Name, old.Section, old.Type), (fresh.Name, fresh.Section, fresh.Type));
             Assert.Equal(old.Instructions, fresh.Instructions);
             Assert.Equal(old.Functions, fresh.Functions);
+            Assert.Equal(old.GlobalFunctions.Select(f => f.ToString()), fresh.GlobalFunctions.Select(f => f.ToString()));
             // The build directory differs (build.sh maps it away); what a listing shows must not.
             Assert.Equal(old.LineInfo.Select(l => (l.InstructionIndex, l.Location, l.SourceLine)), fresh.LineInfo.Select(l => (l.InstructionIndex, l.Location, l.SourceLine)));
         }

@@ -1,6 +1,7 @@
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Tests.Elf;
 using XdpGate.Bpf.Tests.Kernel;
 using XdpGate.Bpf.Verifier;
 using XdpGate.Linux.Bpf;
@@ -16,7 +17,7 @@ namespace XdpGate.Bpf.Tests.Verifier;
 /// </summary>
 public sealed class GlobalFunctionTests
 {
-    private static readonly string Fixture = TestPrograms.DataFile("elf", "xdp_global_funcs.o");
+    private static readonly string Fixture = ElfFixtures.PathOf(ElfFixtures.GlobalFunctions);
 
     /// <summary>Each program, and null when the kernel accepts it or a distinctive part of its refusal.</summary>
     public static TheoryData<string, string?> Verdicts => new()

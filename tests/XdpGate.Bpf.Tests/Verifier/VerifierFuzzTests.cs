@@ -4,6 +4,7 @@ using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Tests.Elf;
 using XdpGate.Bpf.Tests.Isa;
 using XdpGate.Bpf.Tests.Jit;
 using XdpGate.Bpf.Verifier;
@@ -87,12 +88,12 @@ public sealed class VerifierFuzzTests(ITestOutputHelper output)
         var seeds = new List<Seed>();
         var accepted = GlobalFunctionTests.AcceptedXdp().ToHashSet(StringComparer.Ordinal);
         var objects = Directory.GetFiles(TestPrograms.DataFile("programs"), "*.o").Order(StringComparer.Ordinal)
-            .Append(TestPrograms.DataFile("elf", "xdp_global_funcs.o"));
+            .Append(ElfFixtures.PathOf(ElfFixtures.GlobalFunctions));
         foreach (var file in objects)
         {
             var obj = BpfObject.Open(file);
             var maps = obj.Maps.Select(m => MapFactory.Create(m.Definition, possibleCpus: 1)).ToArray();
-            var globalFixture = Path.GetFileName(file) == "xdp_global_funcs.o";
+            var globalFixture = Path.GetFileName(file) == ElfFixtures.GlobalFunctions;
             foreach (var program in obj.Programs.Where(p => !globalFixture || accepted.Contains(p.Name)))
                 seeds.Add(new Seed(program.Name, [.. program.Instructions], maps, program.Type, program.GlobalFunctions));
         }
