@@ -61,7 +61,8 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
         BpfMap[] maps = [array, perCpu, programs];
         using var vm = new BpfVm(cpu: 1) { BackwardJumpLimit = 1000 };
         using var frame = new PacketBuffer();
-        var plainMemory = new byte[64];
+        // Pinned: r1 is its address, and a fault names addresses, so a GC move between the two runs would differ.
+        var plainMemory = GC.AllocateArray<byte>(64, pinned: true);
         var plainInput = new byte[64];
         int loaded = 0, faulted = 0, compared = 0;
         var reasons = new Dictionary<FaultReason, int>();
