@@ -59,8 +59,7 @@ public sealed partial class LoadedObject : IDisposable
                     var status = map.Update(zeroKey, initialData[i]);
                     if (status != 0)
                         throw new BpfLoadException($"map '{declared.Name}': writing its initial value failed ({ErrnoText.Name(-status)})");
-                    // libbpf freezes .rodata once written: its values are then constants the verifier may fold.
-                    if ((declared.Definition.Flags & MapFlags.BPF_F_RDONLY_PROG) != 0 && (status = map.Freeze()) != 0)
+                    if (declared.FrozenOnLoad && (status = map.Freeze()) != 0)
                         throw new BpfLoadException($"map '{declared.Name}': freezing it failed ({ErrnoText.Name(-status)})");
                 }
             }

@@ -54,6 +54,12 @@ public sealed class ObjectMap
     /// </summary>
     public uint Pinning { get; }
 
+    /// <summary>
+    /// Whether a load freezes the map once its initial value is written, as libbpf does for read-only global data
+    /// (.rodata, BPF_F_RDONLY_PROG): the verifier may then read its values as constants.
+    /// </summary>
+    public bool FrozenOnLoad => Kind == ObjectMapKind.GlobalData && (Definition.Flags & MapFlags.BPF_F_RDONLY_PROG) != 0;
+
     /// <summary>The bytes <see cref="BpfObject.SetRodata(string, ReadOnlySpan{byte})"/> writes into.</summary>
     internal byte[] MutableInitialData => initialData;
 

@@ -41,17 +41,15 @@ public sealed class EngineObjectLoad : IObjectSetup, IDisposable
             throw new InvalidOperationException($"engine map '{maps[map].Name}': freezing failed with {ErrnoText.Name(result)}");
     }
 
-    public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP) =>
-        programs.Add(name, BpfProgram.Load(instructions, new ProgramOptions { Name = name, Type = type, Maps = maps }));
+    /// <param name="globalFunctions">Functions verified on their own from their prototypes, as the kernel does (none: all inline).</param>
+    public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP,
+        IReadOnlyList<GlobalFunction>? globalFunctions = null) =>
+        programs.Add(name, BpfProgram.Load(instructions, new ProgramOptions { Name = name, Type = type, Maps = maps, GlobalFunctions = globalFunctions ?? [] }));
 
     public void Load(BpfObject obj, ObjectProgram program)
     {
         ArgumentNullException.ThrowIfNull(program);
-        // Global functions are verified as the kernel verifies them, on their own from their prototypes.
-        programs.Add(program.Name, BpfProgram.Load([.. program.Instructions], new ProgramOptions
-        {
-            Name = program.Name, Type = program.Type, Maps = maps, GlobalFunctions = program.GlobalFunctions,
-        }));
+        Load(program.Name, [.. program.Instructions], program.Type, program.GlobalFunctions);
     }
 
     public void SetTailCall(int map, uint slot, string program)

@@ -84,7 +84,7 @@ public sealed class ObjectFixture
             if (obj.Maps[i].Kind != ObjectMapKind.GlobalData)
                 continue;
             target.Update(i, new byte[4], obj.Maps[i].InitialData.ToArray());
-            if ((obj.Maps[i].Definition.Flags & MapFlags.BPF_F_RDONLY_PROG) != 0)
+            if (obj.Maps[i].FrozenOnLoad)
                 target.Freeze(i);
         }
     }
