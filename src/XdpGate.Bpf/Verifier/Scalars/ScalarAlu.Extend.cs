@@ -100,27 +100,48 @@ public static partial class ScalarAlu
         }
         var shift = bytes * 8;
         // Extension is monotonic over a signed range whose upper bits do not change and whose low part keeps one sign.
-        if ((ulong)r.SMax >> shift == (ulong)r.SMin >> shift)
-        {
-            var a = SignExtend((ulong)r.SMin, bytes);
-            var b = SignExtend((ulong)r.SMax, bytes);
-            long min = Math.Min(a, b), max = Math.Max(a, b);
-            if (min >= 0 == max >= 0)
-            {
-                (r.SMin, r.SMax) = (min, max);
-                (r.S32Min, r.S32Max) = ((int)min, (int)max);
-                (r.UMin, r.UMax) = ((ulong)min, (ulong)max);
-                (r.U32Min, r.U32Max) = ((uint)min, (uint)max);
-                r.Bits = Tnum.Range((ulong)min, (ulong)max);
-                return;
-            }
-        }
+        if (ExtendRange((ulong)r.SMin, (ulong)r.SMax, bytes, ref r))
+            return;
         var limit = 1L << (shift - 1);
+        // Linux 6.18.44: a low word whose signed bounds already fit the extended width is unchanged by the extension,
+        // so the result is that word sign-extended to 64 bits. Its signed bounds carry over; so do its unsigned ones,
+        // since extension from 32 bits is monotonic on unsigned values too (below 2^31 kept, above lifted).
+        if (r.S32Min >= -limit && r.S32Max < limit)
+        {
+            (r.SMin, r.SMax) = (r.S32Min, r.S32Max);
+            (r.UMin, r.UMax) = ((ulong)(int)r.U32Min, (ulong)(int)r.U32Max);
+            r.Bits = Tnum.Unknown;
+            r.Sync();
+            return;
+        }
         (r.SMin, r.SMax) = (-limit, limit - 1);
         (r.S32Min, r.S32Max) = ((int)-limit, (int)(limit - 1));
         (r.UMin, r.UMax) = (0UL, ulong.MaxValue);
         (r.U32Min, r.U32Max) = (0u, uint.MaxValue);
         r.Bits = Tnum.Unknown;
+    }
+
+    /// <summary>
+    /// The sign extension of <paramref name="bytes"/> bytes of every value in the signed range [<paramref name="min"/>,
+    /// <paramref name="max"/>], when it is itself a range of one sign: the bits above the extended ones must not
+    /// change across the range.
+    /// </summary>
+    private static bool ExtendRange(ulong min, ulong max, int bytes, ref Scalar r)
+    {
+        var shift = bytes * 8;
+        if (min >> shift != max >> shift)
+            return false;
+        var a = SignExtend(min, bytes);
+        var b = SignExtend(max, bytes);
+        long low = Math.Min(a, b), high = Math.Max(a, b);
+        if (low >= 0 != high >= 0)
+            return false;
+        (r.SMin, r.SMax) = (low, high);
+        (r.S32Min, r.S32Max) = ((int)low, (int)high);
+        (r.UMin, r.UMax) = ((ulong)low, (ulong)high);
+        (r.U32Min, r.U32Max) = ((uint)low, (uint)high);
+        r.Bits = Tnum.Range((ulong)low, (ulong)high);
+        return true;
     }
 
     /// <summary>coerce_subreg_to_size_sx: the low <paramref name="bytes"/> bytes (1 or 2) sign-extended to 32 bits.</summary>

@@ -61,6 +61,34 @@ public sealed class ScalarPrecisionTests
         Assert.Equal("scalar(smin=smin32=-128,smax=smax32=127)", ScalarAlu.LoadSigned(1).ToString());
 
     [Fact]
+    public void Sign_extending_a_value_whose_low_word_is_zero_gives_zero()
+    {
+        // r6 <<= 58; r8 = (s16)r6: the upper bits are unknown, the low word is 0 (Linux 6.18.44-fc-v1300).
+        var shifted = Apply(BPF_LSH, Scalar.Unknown, 58);
+        Assert.Equal("0", ScalarAlu.Apply(BPF_MOV, shifted, shifted, is64: true, offset: 16).ToString());
+    }
+
+    [Fact]
+    public void Sign_extending_a_low_word_that_already_fits_keeps_its_bounds()
+    {
+        // r6 <<= 32; r6 |= r7 & 127; r8 = (s8)r6, and w6 = (w6 & 3) - 2; r8 = (s16)r6, as the kernel printed them.
+        var low = Apply(BPF_OR, Apply(BPF_LSH, Scalar.Unknown, 32), 0);
+        var high = ScalarAlu.Apply(BPF_OR, Apply(BPF_LSH, Scalar.Unknown, 32), Apply(BPF_AND, Scalar.Unknown, 127), is64: true);
+        Assert.Equal("scalar(smin=smin32=0,smax=umax=smax32=umax32=127,var_off=(0x0; 0x7f))", ScalarAlu.Apply(BPF_MOV, high, high, is64: true, offset: 8).ToString());
+        var small = Apply(BPF_SUB, Apply(BPF_AND, Scalar.Unknown, 3, is64: false), 2, is64: false);
+        Assert.Equal("scalar(smin=smin32=-2,smax=smax32=1)", ScalarAlu.Apply(BPF_MOV, small, small, is64: true, offset: 16).ToString());
+        Assert.Equal("0", ScalarAlu.Apply(BPF_MOV, low, low, is64: true, offset: 8).ToString());
+    }
+
+    [Fact]
+    public void Sign_extending_a_low_word_that_does_not_fit_gives_the_whole_range_of_the_width()
+    {
+        // r6 <<= 32; r6 |= (r7 & 127) | 256; r8 = (s8)r6: the kernel does not use the low word's bounds here.
+        var word = ScalarAlu.Apply(BPF_OR, Apply(BPF_LSH, Scalar.Unknown, 32), Apply(BPF_OR, Apply(BPF_AND, Scalar.Unknown, 127), 256), is64: true);
+        Assert.Equal("scalar(smin=smin32=-128,smax=smax32=127)", ScalarAlu.Apply(BPF_MOV, word, word, is64: true, offset: 8).ToString());
+    }
+
+    [Fact]
     public void Falling_through_if_greater_than_10_leaves_at_most_10()
     {
         var (dst, src) = (Byte, Scalar.Const(10));
