@@ -1,14 +1,15 @@
 using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Maps;
-using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Kernel;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Kernel;
 
 /// <summary>
-/// The C corpus in tests/data/programs: each object is loaded as our loader links it, once into the running kernel
-/// and once into our engine, given the same map contents, and run on the same frames in order. Every verdict, every
-/// output frame (metadata and packet) and every map's final contents must be identical.
+/// The C corpus in tests/data/programs: each object, given the same map contents and run on the same frames in order,
+/// must give every verdict, output frame (metadata and packet) and final map entry that the kernel gave when
+/// NAME.kernel.txt was recorded, in both engines; the live kernel is compared with that recording too
+/// (<see cref="KernelOracle"/>).
 /// </summary>
 public sealed class CorpusAgreementTests
 {
@@ -36,75 +37,32 @@ public sealed class CorpusAgreementTests
     [Fact]
     public void The_corpus_covers_every_program_with_frames() => Assert.True(Programs().Count >= 16);
 
-    [SkippableTheory]
-    [MemberData(nameof(Programs))]
-    public void Corpus_program_gives_the_kernels_results_on_every_frame_and_map(string name)
-    {
-        KernelObject.Require();
-        var fixture = new ObjectFixture(Directory, name);
-        var obj = fixture.Object;
-        using var both = new KernelAndEngine([.. obj.Maps.Select(m => m.Definition)]);
-        fixture.Prepare(both, KernelObject.PossibleCpuCount);
-
-        var kernel = new List<string>();
-        var engine = new List<string>();
-        var frame = 0;
-        foreach (var (program, packet) in fixture.Frames())
-        {
-            var (k, e) = both.Run(program, packet);
-            frame++;
-            kernel.Add($"frame {frame} ({program}): {Describe(k)}");
-            engine.Add($"frame {frame} ({program}): {Describe(e)}");
-        }
-        for (var i = 0; i < obj.Maps.Count; i++)
-        {
-            if (obj.Maps[i].Definition.Type is bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY or bpf_map_type.BPF_MAP_TYPE_RINGBUF)
-                continue;
-            var (k, e) = both.Dump(i);
-            kernel.Add($"map {obj.Maps[i].Name}: {k}");
-            engine.Add($"map {obj.Maps[i].Name}: {e}");
-        }
-        Assert.True(frame > 0, $"{name}.packets has no frames");
-        Agreement.Compare(name, kernel, engine);
-    }
-
-    /// <summary>
-    /// The engine alone against what the kernel answered when the corpus was recorded (NAME.kernel.txt, written by
-    /// record_kernel.py as root): runs everywhere, without root, and covers objects the live runner cannot load.
-    /// </summary>
+    /// <summary>The engine against NAME.kernel.txt, what the kernel answered when record_kernel.py ran it with libbpf's loader.</summary>
     [Theory]
     [MemberData(nameof(ProgramsOnEngines))]
-    public void Corpus_program_gives_the_recorded_kernel_results_on_every_frame(string name, string engineName)
+    public void Corpus_program_gives_the_recorded_kernel_results_on_every_frame_and_map(string name, string engineName)
     {
         var fixture = new ObjectFixture(Directory, name);
-        using var engine = new EngineObject([.. fixture.Object.Maps.Select(m => m.Definition)], KernelObject.PossibleCpuCount, engineName);
+        using var engine = new EngineObject(Definitions(fixture), KernelObject.PossibleCpuCount, engineName);
         fixture.Prepare(engine, KernelObject.PossibleCpuCount);
-        var expected = RecordedFrames(Path.Combine(Directory, name + ".kernel.txt"));
-        var actual = fixture.Frames().Select(f =>
-        {
-            var run = engine.Run(f.Program, f.Packet);
-            var meta = run.Metadata.Length == 0 ? "-" : Convert.ToHexStringLower(run.Metadata);
-            return $"retval {run.Retval} meta {meta} data {Convert.ToHexStringLower(run.Packet)}";
-        }).ToList();
-        Agreement.Compare($"{name} (recorded, {engineName})", expected, actual);
+        KernelOracle.AssertEngineAgrees(Recording(name), CorpusRecording.Facts(fixture, engine), engineName);
     }
 
-    private static List<string> RecordedFrames(string path)
+    /// <summary>The live kernel, given the object by our loader, against the same recording.</summary>
+    [SkippableTheory]
+    [MemberData(nameof(Programs))]
+    public void The_live_kernel_gives_the_recorded_results_on_every_frame_and_map(string name)
     {
-        var frames = new List<string>();
-        string? retval = null, meta = null;
-        foreach (var line in File.ReadLines(path))
+        var fixture = new ObjectFixture(Directory, name);
+        KernelOracle.CheckLive(Recording(name), KernelOracle.Ask(() => CorpusRecording.OnCpu0(() =>
         {
-            if (line.StartsWith("retval ", StringComparison.Ordinal))
-                retval = line.Split(' ')[1];
-            else if (line.StartsWith("meta ", StringComparison.Ordinal))
-                meta = line["meta ".Length..];
-            else if (line.StartsWith("data ", StringComparison.Ordinal))
-                frames.Add($"retval {retval} meta {meta} data {line["data ".Length..]}");
-        }
-        return frames;
+            using var kernel = new KernelObject(Definitions(fixture));
+            fixture.Prepare(kernel, KernelObject.PossibleCpuCount);
+            return CorpusRecording.Facts(fixture, kernel);
+        })));
     }
 
-    private static string Describe(XdpRun run) =>
-        $"retval {run.Retval} meta {Convert.ToHexString(run.Metadata)} packet {Convert.ToHexString(run.Packet)}{(run.Fault is null ? "" : " fault " + run.Fault)}";
+    private static KernelRecord Recording(string name) => CorpusRecording.Read(Path.Combine("programs", name + ".kernel.txt"));
+
+    private static MapDefinition[] Definitions(ObjectFixture fixture) => [.. fixture.Object.Maps.Select(m => m.Definition)];
 }

@@ -86,35 +86,22 @@ public sealed class CsumDiffAgreementTests(ITestOutputHelper output)
         return asm.ToString();
     }
 
-    private static ulong Result(string dump) =>
-        BinaryPrimitives.ReadUInt64LittleEndian(Convert.FromHexString(dump[(dump.IndexOf('=', StringComparison.Ordinal) + 1)..]));
-
     [SkippableFact]
     public void Csum_diff_agrees_with_the_kernel()
     {
-        KernelObject.Require();
-        var kernel = new List<string>();
-        var engine = new List<string>();
-        var kernelResults = new List<ulong>();
-        foreach (var c in Cases)
+        // On 6.18 (x86_64) the result is always folded to 16 bits, sizes are neither required to be multiples of 4 nor
+        // limited to 512 bytes together, and with both empty it is the seed, folded.
+        KernelAgreement.Check("csum-diff.txt", "bpf_csum_diff(from, from_size, to, to_size, seed) per case: the whole r0", open => Cases.Select(c =>
         {
-            using var both = new KernelAndEngine(
+            using var target = open(
                 new MapDefinition("out", bpf_map_type.BPF_MAP_TYPE_ARRAY, 4, 8, 1),
                 new MapDefinition("buffers", bpf_map_type.BPF_MAP_TYPE_ARRAY, 4, BufferSize, 1));
-            both.Update(1, new byte[4], c.Buffer());
-            both.Load("csum", Program(c));
-            both.Run("csum", new byte[60]);
-            var (k, e) = both.Dump(0);
-            kernelResults.Add(Result(k));
-            kernel.Add($"{c}: r0 = 0x{Result(k):x}");
-            engine.Add($"{c}: r0 = 0x{Result(e):x}");
-            output.WriteLine($"kernel {c}: r0 = 0x{Result(k):x}");
-        }
-
-        // Measured on 6.18 (x86_64): the result is always folded to 16 bits, and sizes are neither required to be
-        // multiples of 4 nor limited to 512 bytes together; with both empty it is the seed, folded.
-        Assert.Equal(new ulong[] { 0x808, 0xe0c, 0xf9fb, 0x808, 0x68ac, 0xffff, 0x5749, 0x59e2, 0xfdfb, 0x6903, 0x370f, 0xd5b9 }, kernelResults);
-
-        Agreement.Compare("bpf_csum_diff", kernel, engine);
+            target.Update(1, new byte[4], c.Buffer());
+            target.Load("csum", Program(c));
+            target.Run("csum", new byte[60]);
+            var r0 = BinaryPrimitives.ReadUInt64LittleEndian(target.Dump(0).Single().Value);
+            output.WriteLine($"{target.Name} {c}: r0 = 0x{r0:x}");
+            return $"{c}: r0 = 0x{r0:x}";
+        }).ToList());
     }
 }

@@ -45,6 +45,9 @@ internal sealed unsafe class EngineObject : IXdpTarget
     public XdpRun Run(string program, byte[] packet, byte[]? metadata = null)
     {
         metadata ??= [];
+        // BPF_PROG_TEST_RUN's rule for metadata passed in: whole words, in the headroom xdp_frame leaves.
+        if (metadata.Length % 4 != 0 || metadata.Length > XdpLayout.XDP_PACKET_HEADROOM - XdpLayout.XdpFrameSize)
+            throw new ArgumentException($"a test run takes metadata in multiples of 4 bytes up to {XdpLayout.XDP_PACKET_HEADROOM - XdpLayout.XdpFrameSize}, not {metadata.Length}", nameof(metadata));
         frame.Reset(packet);
         // Metadata sits right in front of data, taken from the headroom as the kernel's test run does.
         frame.Context.DataMeta = frame.Context.Data - metadata.Length;

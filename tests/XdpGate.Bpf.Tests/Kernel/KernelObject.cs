@@ -7,13 +7,15 @@ using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
 using XdpGate.Linux;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Kernel;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Kernel;
 
 /// <summary>
 /// An object's maps and programs in the running kernel (<see cref="KernelObjectLoad"/>) as a test target: runs by
-/// BPF_PROG_TEST_RUN split into metadata and packet, dumps by GET_NEXT_KEY + LOOKUP.
+/// BPF_PROG_TEST_RUN split into metadata and packet, dumps by GET_NEXT_KEY + LOOKUP. A map type or a helper the
+/// running kernel does not offer is a <see cref="KernelFeatureMissingException"/>, probed before asking for it.
 /// </summary>
 /// <remarks>
 /// Every run passes an xdp_md as ctx_in: its data is the metadata length and data_end the whole input, which is how
@@ -27,15 +29,15 @@ internal sealed class KernelObject : IXdpTarget
 
     private readonly KernelObjectLoad loaded;
 
-    public KernelObject(IReadOnlyList<MapDefinition> definitions) => loaded = new KernelObjectLoad(definitions);
-
-    /// <summary>Why the kernel cannot be used here (reported as the skip reason), or null.</summary>
-    public static string? WhyUnavailable => Unavailable.Value;
-
-    private static readonly Lazy<string?> Unavailable = new(BpfSyscall.WhyUnavailable);
+    public KernelObject(IReadOnlyList<MapDefinition> definitions)
+    {
+        if ((KernelFeatures.WhyUnavailable ?? KernelFeatures.WhyLacking(definitions)) is { } lacking)
+            throw new KernelFeatureMissingException(lacking);
+        loaded = new KernelObjectLoad(definitions);
+    }
 
     /// <summary>Skips the calling [SkippableFact] when the kernel cannot load programs here, saying why.</summary>
-    public static void Require() => Skip.If(Unavailable.Value is not null, $"kernel agreement not checked: {Unavailable.Value}");
+    public static void Require() => Skip.If(KernelFeatures.WhyUnavailable is not null, $"kernel not asked: {KernelFeatures.WhyUnavailable}");
 
     public string Name => "kernel";
 
@@ -49,10 +51,24 @@ internal sealed class KernelObject : IXdpTarget
 
     public void Freeze(int map) => loaded.Freeze(map);
 
-    public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP) =>
+    public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP)
+    {
+        RequireHelpers(type, instructions);
         loaded.Load(name, instructions, type);
+    }
 
-    public void Load(BpfObject obj, ObjectProgram program) => loaded.Load(obj, program);
+    public void Load(BpfObject obj, ObjectProgram program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        RequireHelpers(program.Type, program.Instructions);
+        loaded.Load(obj, program);
+    }
+
+    private static void RequireHelpers(bpf_prog_type type, IEnumerable<bpf_insn> instructions)
+    {
+        if (KernelFeatures.WhyLacking(type, instructions) is { } lacking)
+            throw new KernelFeatureMissingException(lacking);
+    }
 
     public void SetTailCall(int map, uint slot, string program) => loaded.SetTailCall(map, slot, program);
 

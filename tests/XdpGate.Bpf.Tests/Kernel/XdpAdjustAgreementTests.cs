@@ -1,5 +1,5 @@
+using XdpGate.Bpf.Xdp;
 using XdpGate.Linux.Bpf;
-using XdpGate.Linux;
 using Xunit.Abstractions;
 using Xunit;
 
@@ -43,70 +43,73 @@ public sealed class XdpAdjustAgreementTests(ITestOutputHelper output)
     private static string Line(int delta, XdpRun run) =>
         $"delta {delta}: result {(int)run.Retval}, metadata {run.Metadata.Length}, packet {run.Packet.Length}";
 
-    /// <summary>Runs the sweep on both; returns both tables and the kernel's runs by delta.</summary>
-    private (List<string> Kernel, List<string> Engine, Dictionary<int, XdpRun> KernelRuns) Sweep(
-        int helper, IEnumerable<int> deltas, int length = 60, byte[]? metadata = null)
+    /// <summary>The sweep on one target: each delta's run, in order.</summary>
+    private static List<(int Delta, XdpRun Run)> Sweep(KernelAgreement.Open open, int helper, IEnumerable<int> deltas, int length = 60, byte[]? metadata = null)
     {
-        using var both = new KernelAndEngine();
-        both.Load("adjust", AdjustByPacketWord(helper));
-        var kernel = new List<string>();
-        var engine = new List<string>();
-        var runs = new Dictionary<int, XdpRun>();
+        using var target = open();
+        target.Load("adjust", AdjustByPacketWord(helper));
+        var runs = new List<(int, XdpRun)>();
         foreach (var delta in deltas)
         {
             var packet = PacketWithDelta(delta, length);
-            var (k, e) = both.Run("adjust", packet, metadata);
-            kernel.Add(Line(delta, k));
-            engine.Add(Line(delta, e));
-            runs[delta] = k;
+            var run = target.Run("adjust", packet, metadata);
+            runs.Add((delta, run));
             // Whatever moved, the bytes the program did not touch are where they were.
-            if (k.Retval == 0 && helper == 65)
-                Assert.Equal(packet.AsSpan(0, Math.Min(packet.Length, k.Packet.Length)).ToArray(), k.Packet.AsSpan(0, Math.Min(packet.Length, k.Packet.Length)).ToArray());
+            if (run.Retval == 0 && helper == 65)
+                Assert.Equal(packet.AsSpan(0, Math.Min(packet.Length, run.Packet.Length)).ToArray(), run.Packet.AsSpan(0, Math.Min(packet.Length, run.Packet.Length)).ToArray());
         }
-        foreach (var line in kernel)
-            output.WriteLine($"kernel {line}");
-        return (kernel, engine, runs);
+        return runs;
     }
+
+    /// <summary>Our engine's sweep, by delta, for a test to state the geometry it shows.</summary>
+    private Dictionary<int, XdpRun> EngineSweep(int helper, IReadOnlyList<int> deltas, int length = 60, byte[]? metadata = null)
+    {
+        var ours = Sweep(maps => new EngineObject(maps, KernelObject.PossibleCpuCount), helper, deltas, length, metadata);
+        foreach (var (delta, run) in ours)
+            output.WriteLine($"engine {Line(delta, run)}");
+        return ours.ToDictionary(r => r.Delta, r => r.Run);
+    }
+
+    /// <summary>The sweep checked against the kernel's, recorded and live: last in a test, since it may skip.</summary>
+    private static void CheckWithKernel(string record, string title, int helper, IReadOnlyList<int> deltas, int length = 60, byte[]? metadata = null) =>
+        KernelAgreement.Check(record, title, open => Sweep(open, helper, deltas, length, metadata).Select(r => Line(r.Delta, r.Run)));
 
     private static int Result(XdpRun run) => (int)run.Retval;
 
     [SkippableFact]
     public void Adjust_head_grows_into_the_headroom_less_xdp_frame_and_keeps_an_ethernet_header()
     {
-        KernelObject.Require();
         var deltas = Enumerable.Range(-230, 30).Concat(Enumerable.Range(40, 10)).ToList();
-        var (kernel, engine, runs) = Sweep(44, deltas);
+        var runs = EngineSweep(44, deltas);
 
-        // Measured on 6.18: 256 bytes of headroom less sizeof(struct xdp_frame) = 40; data_end - data >= ETH_HLEN.
+        // Linux 6.18: 256 bytes of headroom less sizeof(struct xdp_frame) = 40; data_end - data >= ETH_HLEN.
         Assert.Equal(-216, deltas.Where(d => Result(runs[d]) == 0).Min());
         Assert.Equal(-EINVAL, Result(runs[-217]));
         Assert.Equal(46, deltas.Where(d => Result(runs[d]) == 0).Max());
         Assert.Equal(-EINVAL, Result(runs[47]));
         Assert.Equal(60 + 216, runs[-216].Packet.Length);
         Assert.Equal(14, runs[46].Packet.Length);
-        Agreement.Compare("bpf_xdp_adjust_head on a 60-byte packet", kernel, engine);
+        CheckWithKernel("xdp-adjust/adjust-head.txt", "bpf_xdp_adjust_head(ctx, delta) on a 60-byte packet, per delta: result, metadata and packet lengths", 44, deltas);
     }
 
     [SkippableFact]
     public void Adjust_head_growth_leaves_room_for_the_metadata_it_carries()
     {
-        KernelObject.Require();
         var deltas = Enumerable.Range(-220, 20).ToList();
-        var (kernel, engine, runs) = Sweep(44, deltas, metadata: [1, 2, 3, 4, 5, 6, 7, 8]);
+        var runs = EngineSweep(44, deltas, metadata: [1, 2, 3, 4, 5, 6, 7, 8]);
 
         Assert.Equal(-208, deltas.Where(d => Result(runs[d]) == 0).Min());
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], runs[-208].Metadata);
-        Agreement.Compare("bpf_xdp_adjust_head with 8 bytes of metadata", kernel, engine);
+        CheckWithKernel("xdp-adjust/adjust-head-with-metadata.txt", "bpf_xdp_adjust_head(ctx, delta) on a 60-byte packet carrying 8 bytes of metadata", 44, deltas, metadata: [1, 2, 3, 4, 5, 6, 7, 8]);
     }
 
     [SkippableFact]
     public void Adjust_meta_takes_multiples_of_4_up_to_the_headroom_less_xdp_frame()
     {
-        KernelObject.Require();
         var deltas = Enumerable.Range(-260, 269).ToList();
-        var (kernel, engine, runs) = Sweep(54, deltas);
+        var runs = EngineSweep(54, deltas);
 
-        // Measured on 6.18: no 32-byte cap any more; the headroom (256 less the 40-byte xdp_frame) is the limit.
+        // Linux 6.18: no 32-byte cap any more; the headroom (256 less the 40-byte xdp_frame) is the limit.
         var accepted = deltas.Where(d => Result(runs[d]) == 0).ToList();
         Assert.Equal(Enumerable.Range(0, 55).Select(i => -4 * i).Order(), accepted);
         Assert.Equal(216, runs[-216].Metadata.Length);
@@ -114,15 +117,14 @@ public sealed class XdpAdjustAgreementTests(ITestOutputHelper output)
         Assert.Equal(-EACCES, Result(runs[-2]));
         Assert.Equal(-EACCES, Result(runs[-34]));
         Assert.Equal(-EINVAL, Result(runs[4]));
-        Agreement.Compare("bpf_xdp_adjust_meta", kernel, engine);
+        CheckWithKernel("xdp-adjust/adjust-meta.txt", "bpf_xdp_adjust_meta(ctx, delta) on a 60-byte packet, per delta", 54, deltas);
     }
 
     [SkippableFact]
     public void Adjust_tail_grows_a_60_byte_packet_to_the_frame_less_skb_shared_info()
     {
-        KernelObject.Require();
         var deltas = Enumerable.Range(3455, 10).Concat([-45, -46, -47, -60, 1, 100]).ToList();
-        var (kernel, engine, runs) = Sweep(65, deltas);
+        var runs = EngineSweep(65, deltas);
 
         Assert.Equal(3460, deltas.Where(d => Result(runs[d]) == 0).Max());
         Assert.Equal(3520, runs[3460].Packet.Length);
@@ -131,104 +133,108 @@ public sealed class XdpAdjustAgreementTests(ITestOutputHelper output)
         Assert.Equal(-EINVAL, Result(runs[-47]));
         // Grown bytes are zeroed.
         Assert.All(runs[100].Packet[60..], b => Assert.Equal(0, b));
-        Agreement.Compare("bpf_xdp_adjust_tail on a 60-byte packet", kernel, engine);
+        CheckWithKernel("xdp-adjust/adjust-tail.txt", "bpf_xdp_adjust_tail(ctx, delta) on a 60-byte packet, per delta", 65, deltas);
     }
 
     [SkippableFact]
     public void Test_run_data_out_covers_metadata_and_packet()
     {
-        KernelObject.Require();
-        using var both = new KernelAndEngine();
-        // Grows 8 bytes of metadata and fills them, after the data_meta bounds check the verifier wants.
-        both.Load("meta", """
-            r6 = r1
-            r1 = r6
-            r2 = -8
-            call 54
-            if r0 != 0 goto out
-            r2 = *(u32 *)(r6 + 8)
-            r3 = *(u32 *)(r6 + 0)
-            r4 = r2
-            r4 += 8
-            if r4 > r3 goto out
-            r5 = 0x8877665544332211 ll
-            *(u64 *)(r2 + 0) = r5
-            out:
-            r0 = 2
-            exit
-            """);
-        both.Load("pass", "r0 = 2\nexit");
         var packet = PacketWithDelta(0);
-
-        var grown = both.Kernel.TestRun("meta", packet);
-        Assert.Equal(68u, grown.DataSizeOut);
-        Assert.Equal([0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, .. packet], grown.DataOut);
-        Assert.Equal(8u, BitConverter.ToUInt32(grown.CtxOut, 0)); // xdp_md.data: data's offset from data_meta
-
-        var given = both.Kernel.TestRun("pass", packet, [9, 9, 9, 9]);
-        Assert.Equal([9, 9, 9, 9, .. packet], given.DataOut);
-        Assert.Equal(4u, BitConverter.ToUInt32(given.CtxOut, 0));
-        Assert.Equal(64u, BitConverter.ToUInt32(given.CtxOut, 4));
-        output.WriteLine($"data_out after adjust_meta(-8): {grown.DataSizeOut} bytes = 8 metadata + {packet.Length} packet; ctx_out.data = 8");
-
-        var (kernelGrown, engineGrown) = both.Run("meta", packet);
-        var (kernelGiven, engineGiven) = both.Run("pass", packet, [9, 9, 9, 9]);
-        Agreement.Compare("data_meta..data_end after a run",
-            [Convert.ToHexString([.. kernelGrown.Metadata, .. kernelGrown.Packet]), Convert.ToHexString([.. kernelGiven.Metadata, .. kernelGiven.Packet])],
-            [Convert.ToHexString([.. engineGrown.Metadata, .. engineGrown.Packet]), Convert.ToHexString([.. engineGiven.Metadata, .. engineGiven.Packet])]);
+        KernelAgreement.Check("xdp-adjust/data-out-with-metadata.txt", "a test run's output from data_meta to data_end: 8 bytes of metadata grown and written, and 4 given in",
+            open =>
+            {
+                using var target = open();
+                // Grows 8 bytes of metadata and fills them, after the data_meta bounds check the verifier wants.
+                target.Load("meta", """
+                    r6 = r1
+                    r1 = r6
+                    r2 = -8
+                    call 54
+                    if r0 != 0 goto out
+                    r2 = *(u32 *)(r6 + 8)
+                    r3 = *(u32 *)(r6 + 0)
+                    r4 = r2
+                    r4 += 8
+                    if r4 > r3 goto out
+                    r5 = 0x8877665544332211 ll
+                    *(u64 *)(r2 + 0) = r5
+                    out:
+                    r0 = 2
+                    exit
+                    """);
+                target.Load("pass", "r0 = 2\nexit");
+                var grown = target.Run("meta", packet);
+                var given = target.Run("pass", packet, [9, 9, 9, 9]);
+                return [Output("adjust_meta(-8) then written", grown), Output("4 bytes given in", given)];
+            });
     }
+
+    private static string Output(string what, XdpRun run) =>
+        $"{what}: retval {run.Retval}, metadata {Convert.ToHexString(run.Metadata)}, packet {Convert.ToHexString(run.Packet)}";
 
     [SkippableFact]
     public void Test_run_takes_metadata_in_multiples_of_4_up_to_216_bytes()
     {
-        KernelObject.Require();
-        using var both = new KernelAndEngine();
-        both.Load("pass", "r0 = 2\nexit");
-        var results = new List<string>();
-        foreach (var length in new[] { 0, 4, 32, 36, 216, 220, 2 })
+        KernelAgreement.Check("xdp-adjust/test-run-metadata-sizes.txt", "which lengths of metadata a test run takes in front of a 60-byte packet", open =>
         {
-            try
+            using var target = open();
+            target.Load("pass", "r0 = 2\nexit");
+            var results = new List<string>();
+            foreach (var length in new[] { 0, 4, 32, 36, 216, 220, 2 })
             {
-                var run = both.Kernel.Run("pass", PacketWithDelta(0), new byte[length]);
-                results.Add($"{length}: metadata {run.Metadata.Length}, packet {run.Packet.Length}");
+                try
+                {
+                    var run = target.Run("pass", PacketWithDelta(0), new byte[length]);
+                    results.Add($"{length}: metadata {run.Metadata.Length}, packet {run.Packet.Length}");
+                }
+                catch (BpfSyscallException e)
+                {
+                    results.Add($"{length}: refused, {ErrnoName(e.Errno)}");
+                }
+                catch (ArgumentException e) when (e.ParamName == "metadata")
+                {
+                    results.Add($"{length}: refused, {ErrnoName(EINVAL)}");
+                }
             }
-            catch (BpfSyscallException e)
-            {
-                results.Add($"{length}: {e.Command} {ErrnoName(e.Errno)}");
-            }
-        }
-        output.WriteLine(string.Join('\n', results));
-        Assert.Equal(["0: metadata 0, packet 60", "4: metadata 4, packet 60", "32: metadata 32, packet 60", "36: metadata 36, packet 60",
-            "216: metadata 216, packet 60", "220: BPF_PROG_TEST_RUN EINVAL", "2: BPF_PROG_TEST_RUN EINVAL"], results);
+            return results;
+        });
     }
 
     [SkippableFact]
     public void Test_run_input_beyond_3520_bytes_goes_to_fragments_the_program_does_not_see()
     {
-        KernelObject.Require();
-        using var both = new KernelAndEngine();
-        // Returns data_end - data: the linear part the program can reach.
-        both.Load("linear", """
-            r2 = *(u32 *)(r1 + 0)
-            r3 = *(u32 *)(r1 + 4)
-            r0 = r3
-            r0 -= r2
-            exit
-            """);
-        var results = new List<string>();
-        foreach (var size in new[] { 3520, 3521, 5000, 70000 })
+        KernelAgreement.Check("xdp-adjust/linear-part.txt", "how much of a test run's input an XDP program loaded without BPF_F_XDP_HAS_FRAGS sees", open =>
         {
-            var packet = Enumerable.Range(0, size).Select(i => (byte)i).ToArray();
-            var run = both.Kernel.TestRun("linear", packet);
-            Assert.Equal(packet, run.DataOut);
-            results.Add($"{size}: linear {run.Retval}, data_size_out {run.DataSizeOut}, xdp_md.data_end {BitConverter.ToUInt32(run.CtxOut, 4)}");
-        }
-        output.WriteLine(string.Join('\n', results));
-        // A program loaded without BPF_F_XDP_HAS_FRAGS still runs; data_out carries the fragments back.
-        Assert.Equal(["3520: linear 3520, data_size_out 3520, xdp_md.data_end 3520", "3521: linear 3520, data_size_out 3521, xdp_md.data_end 3520",
-            "5000: linear 3520, data_size_out 5000, xdp_md.data_end 3520", "70000: linear 3520, data_size_out 70000, xdp_md.data_end 3520"], results);
-        // Our frames are single-buffer: the same 3520 bytes at most, and no fragments.
-        Assert.Equal(3520, XdpGate.Bpf.Xdp.XdpLayout.MaxPacketSize);
+            using var target = open();
+            // Returns data_end - data: the linear part the program can reach.
+            target.Load("linear", """
+                r2 = *(u32 *)(r1 + 0)
+                r3 = *(u32 *)(r1 + 4)
+                r0 = r3
+                r0 -= r2
+                exit
+                """);
+            var results = new List<string>();
+            foreach (var size in new[] { 3520, 3521, 5000, 70000 })
+            {
+                var packet = Enumerable.Range(0, size).Select(i => (byte)i).ToArray();
+                if (target is KernelObject kernel)
+                {
+                    // The rest goes into fragments, which data_out carries back whole.
+                    var run = kernel.TestRun("linear", packet);
+                    Assert.Equal(packet, run.DataOut);
+                    results.Add($"{size}: linear {run.Retval}");
+                    results.Add($"# {size}: data_size_out {run.DataSizeOut}, xdp_md.data_end {BitConverter.ToUInt32(run.CtxOut, 4)}");
+                }
+                else
+                {
+                    // Our frames are single-buffer: a program sees the same linear part, and nothing beyond it exists.
+                    var run = target.Run("linear", packet[..Math.Min(size, XdpLayout.MaxPacketSize)]);
+                    results.Add($"{size}: linear {run.Retval}");
+                }
+            }
+            return results;
+        });
     }
 
     private static string ErrnoName(int errno) => XdpGate.Linux.ErrnoText.Name(errno);

@@ -57,3 +57,13 @@ internal static class Dumps
     public static string Format(IEnumerable<KeyValuePair<byte[], byte[]>> entries) =>
         string.Join("; ", entries.Select(e => $"{Convert.ToHexString(e.Key)}={Convert.ToHexString(e.Value)}"));
 }
+
+internal static class XdpSetupExtensions
+{
+    /// <summary>Assembles <paramref name="asm"/> and loads it.</summary>
+    public static void Load(this IXdpSetup target, string name, string asm, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        target.Load(name, Assembler.Assemble(asm), type);
+    }
+}

@@ -5,6 +5,7 @@ using XdpGate.Bpf.Tests.Elf;
 using XdpGate.Bpf.Tests.Kernel;
 using XdpGate.Bpf.Verifier;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Kernel;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Verifier;
@@ -45,19 +46,27 @@ public sealed class FixtureVerificationTests
     [MemberData(nameof(AllObjects))]
     public void The_kernel_gives_every_fixture_program_our_verdict(string file)
     {
-        KernelObject.Require();
         var obj = BpfObject.Open(TestPrograms.DataFile(file));
         using var unverified = obj.Load(possibleCpus: 2, verification: VerificationLevel.None);
-        using var kernel = new KernelObject([.. obj.Maps.Select(m => m.Definition)]);
-        ObjectFixture.WriteGlobalData(obj, kernel);
-        foreach (var program in obj.Programs)
-        {
-            var ours = Refusal(unverified.Programs[program.Name]);
-            var theirs = KernelRefusal(kernel, obj, program);
-            Assert.True((ours is null) == (theirs is null),
-                $"{file} {program.Name}: ours {(ours is null ? "accepts" : "refuses: " + ours)}; the kernel {(theirs is null ? "accepts" : "refuses: " + theirs)}");
-        }
+        var ours = obj.Programs.Select(p => Verdict(p.Name, Refusal(unverified.Programs[p.Name]) is null)).ToList();
+        KernelOracle.Check(Path.Combine("kernel", "fixture-verdicts", file.Replace('/', '-') + ".txt"),
+            $"the kernel verifier's verdict on each program of tests/data/{file}, as root", ours, () =>
+            {
+                using var kernel = new KernelObject([.. obj.Maps.Select(m => m.Definition)]);
+                ObjectFixture.WriteGlobalData(obj, kernel);
+                var facts = new List<string>();
+                foreach (var program in obj.Programs)
+                {
+                    var refusal = KernelRefusal(kernel, obj, program);
+                    facts.Add(Verdict(program.Name, refusal is null));
+                    if (refusal is not null)
+                        facts.Add($"# {program.Name}: {refusal}");
+                }
+                return facts;
+            });
     }
+
+    private static string Verdict(string program, bool accepted) => $"{program}: {(accepted ? "accepted" : "refused")}";
 
     private static string? Refusal(BpfProgram program)
     {
@@ -89,7 +98,7 @@ public sealed class FixtureVerificationTests
         }
         catch (BpfSyscallException e) when (e.Command == bpf_cmd.BPF_PROG_LOAD)
         {
-            return KernelVerifier.ErrorLine(e.VerifierLog.Length > 0 ? e.VerifierLog : e.Message);
+            return KernelVerifier.Reason(e.VerifierLog.Length > 0 ? e.VerifierLog : e.Message);
         }
     }
 }

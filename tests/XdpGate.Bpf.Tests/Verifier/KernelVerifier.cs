@@ -101,6 +101,17 @@ internal static partial class KernelVerifier
     }
 
     /// <summary>
+    /// The verifier's reason in a refusal's log of any level: the last line before the statistics that close it
+    /// (a BPF_LOG_STATS log has only the reason before them).
+    /// </summary>
+    public static string Reason(string log)
+    {
+        var lines = log.Split('\n').Select(l => Statistics().Replace(l, "").TrimEnd()).ToList();
+        var end = lines.FindIndex(l => l.StartsWith("processed ", StringComparison.Ordinal) || l.StartsWith("verification time", StringComparison.Ordinal));
+        return lines.Take(end < 0 ? lines.Count : end).LastOrDefault(l => l.Length > 0) ?? "";
+    }
+
+    /// <summary>
     /// The verifier's reason in a refusal's BPF_LOG_STATS log: its first line, without the statistics that follow
     /// (the kernel sometimes appends them to the reason without a newline).
     /// </summary>

@@ -3,6 +3,7 @@ using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Tests.Elf;
 using XdpGate.Bpf.Tests.Kernel;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Kernel;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Verifier;
@@ -35,25 +36,49 @@ public sealed class RodataFoldingTests
     [SkippableFact]
     public void The_kernel_accepts_the_program_with_the_knob_off_and_refuses_it_with_the_knob_on()
     {
-        KernelObject.Require();
-        Assert.Null(KernelRefusal(ElfFixtures.Open(Fixture), freeze: true));
-
-        var on = ElfFixtures.Open(Fixture);
-        on.SetRodata("read_unchecked", 1u);
-        Assert.Contains("invalid access to packet", KernelRefusal(on, freeze: true), StringComparison.Ordinal);
+        var ours = new[] { false, true }.Select(on => Verdict(on, frozen: true, OurRefusal(Knob(on), freeze: true))).ToList();
+        KernelOracle.Check("kernel/rodata-knob.txt", "the kernel verifier on xdp_rodata_knob.o with its knob off and on, .rodata frozen", ours,
+            () => [.. new[] { false, true }.Select(on => Verdict(on, frozen: true, KernelRefusal(Knob(on), freeze: true)))]);
     }
 
     [SkippableFact]
     public void Without_freezing_the_kernel_and_we_both_explore_the_disabled_side_and_refuse()
     {
-        KernelObject.Require();
-        var obj = ElfFixtures.Open(Fixture);
-        Assert.Contains("invalid access to packet", KernelRefusal(obj, freeze: false), StringComparison.Ordinal);
+        KernelOracle.Check("kernel/rodata-knob-not-frozen.txt", "the kernel verifier on xdp_rodata_knob.o with its knob off, .rodata written but not frozen",
+            [Verdict(on: false, frozen: false, OurRefusal(Knob(on: false), freeze: false))],
+            () => [Verdict(on: false, frozen: false, KernelRefusal(Knob(on: false), freeze: false))]);
+    }
 
+    private static BpfObject Knob(bool on)
+    {
+        var obj = ElfFixtures.Open(Fixture);
+        if (on)
+            obj.SetRodata("read_unchecked", 1u);
+        return obj;
+    }
+
+    /// <summary>A verdict as a fact: refusals by whether they are the packet access the knob guards.</summary>
+    private static string Verdict(bool on, bool frozen, string? refusal) =>
+        $"knob {(on ? "on" : "off")}, .rodata {(frozen ? "frozen" : "not frozen")}: " + (refusal is null ? "accepted"
+            : refusal.Contains("invalid access to packet", StringComparison.Ordinal) ? "refused: invalid access to packet" : $"refused: {refusal}");
+
+    /// <summary>Our verifier's refusal of the object's program with .rodata written (and frozen, as our loader does), or null.</summary>
+    private static string? OurRefusal(BpfObject obj, bool freeze)
+    {
         using var engine = new EngineObjectLoad([.. obj.Maps.Select(m => m.Definition)], possibleCpus: 1);
-        engine.Update(0, new byte[4], obj.Maps[0].InitialData.ToArray());
-        var refusal = Assert.Throws<XdpGate.Bpf.Verifier.VerifierException>(() => engine.Load(obj, obj.Programs[0]));
-        Assert.Contains("invalid access to packet", refusal.Message, StringComparison.Ordinal);
+        if (freeze)
+            ObjectFixture.WriteGlobalData(obj, engine);
+        else
+            engine.Update(0, new byte[4], obj.Maps[0].InitialData.ToArray());
+        try
+        {
+            engine.Load(obj, obj.Programs.Single());
+            return null;
+        }
+        catch (XdpGate.Bpf.Verifier.VerifierException e)
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>The kernel's verifier log of refusing the object's program with .rodata written (and frozen, as libbpf does), or null.</summary>

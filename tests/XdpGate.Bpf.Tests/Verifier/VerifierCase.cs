@@ -60,9 +60,13 @@ public sealed class VerifierCase
     /// <summary>The kernel's verdict for a loader without CAP_PERFMON, when recorded.</summary>
     public required KernelLine? KernelUnprivileged { get; init; }
 
+    /// <summary>The kernel release (uname -r) that gave the <c>-- kernel</c> verdicts.</summary>
+    public required string KernelRelease { get; init; }
+
     public const string KernelSection = "kernel";
     public const string MapDataSection = "map data";
     public const string KernelUnprivilegedSection = "kernel unprivileged";
+    public const string KernelReleaseSection = "kernel release";
 
     /// <summary>Every case file of the checked subdirectories of <paramref name="root"/> (by default the test's copy), as "subdir/name" without the extension.</summary>
     public static IEnumerable<string> All(string? root = null) =>
@@ -80,7 +84,7 @@ public sealed class VerifierCase
         var sections = CaseSections.Parse(name, text);
         foreach (var section in sections.Names)
         {
-            if (section is not ("type" or "maps" or MapDataSection or "asm" or "verdict" or "rule" or KernelSection or KernelUnprivilegedSection))
+            if (section is not ("type" or "maps" or MapDataSection or "asm" or "verdict" or "rule" or KernelSection or KernelUnprivilegedSection or KernelReleaseSection))
                 throw new InvalidDataException($"{name}: unknown section '-- {section}'");
         }
         if (sections.Description.Length == 0)
@@ -120,6 +124,7 @@ public sealed class VerifierCase
             Rule = rule,
             Kernel = KernelLine.Parse(name, Single(sections, KernelSection)),
             KernelUnprivileged = sections.Has(KernelUnprivilegedSection) ? KernelLine.Parse(name, Single(sections, KernelUnprivilegedSection)) : null,
+            KernelRelease = Single(sections, KernelReleaseSection),
         };
     }
 

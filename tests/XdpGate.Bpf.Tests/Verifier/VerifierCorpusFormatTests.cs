@@ -5,7 +5,8 @@ namespace XdpGate.Bpf.Tests.Verifier;
 
 /// <summary>
 /// The verifier case files are well formed without a kernel: they parse and assemble, name a known rule, and their
-/// verdict is consistent with the kernel's recorded one (the kernel as root refuses exactly the default-level refusals).
+/// verdict is consistent with the kernel's recorded one (the kernel as root refuses exactly the default-level refusals),
+/// which names the release that gave it.
 /// </summary>
 public sealed partial class VerifierCorpusFormatTests
 {
@@ -29,6 +30,7 @@ public sealed partial class VerifierCorpusFormatTests
     {
         var testCase = VerifierCase.Load(name);
         Assert.Matches(SentenceName(), name[(name.IndexOf('/') + 1)..]);
+        Assert.Matches(Release(), testCase.KernelRelease);
         Assert.NotEmpty(testCase.Program);
         if (testCase.Rule is { } rule)
             Assert.True(Rules.Contains(rule), $"{name}: rule '{rule}' is not one of: {string.Join(", ", Rules)}");
@@ -54,8 +56,10 @@ public sealed partial class VerifierCorpusFormatTests
     [Fact]
     public void A_malformed_case_is_refused_with_a_message_naming_it()
     {
-        const string good = "# r0 is never set.\n-- asm\nexit\n-- verdict\nrefused default\n-- rule\nuninitialized-register\n-- kernel\nrefused: R0 !read_ok\n";
+        const string good = "# r0 is never set.\n-- asm\nexit\n-- verdict\nrefused default\n-- rule\nuninitialized-register\n-- kernel\nrefused: R0 !read_ok\n-- kernel release\n6.18.44-fc-v1300\n";
         Assert.Equal("uninitialized-register", VerifierCase.Parse("x", good).Rule);
+        Assert.Equal("6.18.44-fc-v1300", VerifierCase.Parse("x", good).KernelRelease);
+        Assert.Contains("-- kernel release needs exactly one line", Refusal(good.Replace("-- kernel release\n6.18.44-fc-v1300\n", "", StringComparison.Ordinal)));
         Assert.Contains("verdict 'refused'", Refusal(good.Replace("refused default", "refused", StringComparison.Ordinal)));
         Assert.Contains("needs a -- rule", Refusal(good.Replace("-- rule\nuninitialized-register\n", "", StringComparison.Ordinal)));
         Assert.Contains("kernel line", Refusal(good.Replace("refused: R0", "refused R0", StringComparison.Ordinal)));
@@ -68,7 +72,7 @@ public sealed partial class VerifierCorpusFormatTests
     [Fact]
     public void Map_data_lines_name_a_map_and_give_whole_values_or_are_refused()
     {
-        const string good = "# knob.\n-- maps\nknobs array 4 4 1 0x80\n-- map data\nknobs 01000000 frozen\n-- asm\nr0 = 0\nexit\n-- verdict\naccepted\n-- kernel\naccepted\n";
+        const string good = "# knob.\n-- maps\nknobs array 4 4 1 0x80\n-- map data\nknobs 01000000 frozen\n-- asm\nr0 = 0\nexit\n-- verdict\naccepted\n-- kernel\naccepted\n-- kernel release\n6.18.44-fc-v1300\n";
         Assert.Equal(new byte[] { 1, 0, 0, 0 }, VerifierCase.Parse("x", good).Data.Single().Value);
         Assert.True(VerifierCase.Parse("x", good).Data.Single().Frozen);
         Assert.Equal(new MapData(0, null, true), VerifierCase.Parse("x", good.Replace("knobs 01000000 frozen", "knobs frozen", StringComparison.Ordinal)).Data.Single());
@@ -95,8 +99,21 @@ public sealed partial class VerifierCorpusFormatTests
         Assert.Equal("infinite loop detected at insn 2", KernelVerifier.ErrorLine("infinite loop detected at insn 2\ncur state: R0=scalar()\nold state: R0=scalar()\n"));
     }
 
+    [Fact]
+    public void The_reason_in_a_whole_log_is_its_last_line_before_the_statistics()
+    {
+        Assert.Equal("R2 invalid mem access 'scalar'", KernelVerifier.Reason(
+            "0: R1=ctx() R10=fp0\n0: (61) r0 = *(u32 *)(r2 +0)\nR2 invalid mem access 'scalar'\nprocessed 1 insns (limit 1000000) max_states_per_insn 0\n"));
+        Assert.Equal("R0 !read_ok", KernelVerifier.Reason("R0 !read_ok\nverification time 5 usec\nstack depth 0\nprocessed 1 insns (limit 1000000)\n"));
+        Assert.Equal("expected prog array map for tail call", KernelVerifier.Reason("expected prog array map for tail callverification time 10 usec\nstack depth 0\n"));
+    }
+
     private static string Refusal(string text) => Assert.Throws<InvalidDataException>(() => VerifierCase.Parse("x", text)).Message;
 
     [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+){3,}$")]
     private static partial Regex SentenceName();
+
+    /// <summary>uname -r: a version, then whatever the build appends.</summary>
+    [GeneratedRegex(@"^\d+\.\d+(\.\d+)?\S*$")]
+    private static partial Regex Release();
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Xunit;
 using Xunit.Abstractions;
 using XdpGate.Bpf.Isa;
@@ -6,6 +7,7 @@ using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Tests.Kernel;
 using XdpGate.Bpf.Verifier.Scalars;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Kernel;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Tests.Verifier.Scalars;
@@ -16,7 +18,7 @@ namespace XdpGate.Bpf.Tests.Verifier.Scalars;
 /// ours does after the same instructions, including both sides of the jump and which sides it walks at all.
 /// XDPGATE_SCALAR_KERNEL_PROGRAMS sets how many programs (default 200); the seed is <see cref="ScalarSamples.Seed"/>.
 /// </summary>
-public sealed class ScalarKernelAgreementTests(ITestOutputHelper output)
+public sealed partial class ScalarKernelAgreementTests(ITestOutputHelper output)
 {
     private const int EAGAIN = 11;
 
@@ -33,41 +35,97 @@ public sealed class ScalarKernelAgreementTests(ITestOutputHelper output)
     [SkippableFact]
     public void Random_alu_programs_leave_every_scalar_as_the_kernel_verifier_prints_it()
     {
-        KernelObject.Require();
         var count = int.TryParse(Environment.GetEnvironmentVariable("XDPGATE_SCALAR_KERNEL_PROGRAMS"), CultureInfo.InvariantCulture, out var n) ? n : 200;
         var random = new Random(ScalarSamples.Seed);
-        int compared = 0, branchesOpen = 0, forked = 0;
-        for (var p = 0; p < count; p++)
+        var programs = Enumerable.Range(0, count).Select(_ => new Simulation(random)).ToList();
+        // Another seed or count has no recording: the live kernel is then the only oracle.
+        var record = $"kernel/scalars-seed{ScalarSamples.Seed}-{count}.txt";
+        var asked = new Lazy<KernelOracle.LiveAnswer>(() => KernelOracle.Ask(() => KernelFacts(programs)));
+        if (KernelOracle.Recording)
+            KernelOracle.RecordIfAnswered($"tests/data/{record}", asked.Value, facts => KernelRecord.Write(record,
+                $"the kernel verifier's scalars in {count} random ALU programs (seed {ScalarSamples.Seed}): after each instruction, and on each side of the final jump", facts));
+        if (!KernelRecord.Exists(record))
         {
-            var program = new Simulation(random);
+            var live = asked.Value;
+            KernelOracle.CheckUnrecorded(record, live.Facts is null ? [] : OurFacts(programs, KernelOracle.Comparable(live.Facts)), live);
+            return;
+        }
+        var recorded = KernelRecord.Load(record);
+        KernelOracle.AssertEngineAgrees(recorded, OurFacts(programs, recorded.Facts));
+        var forked = recorded.Facts.Count(f => f.EndsWith(": forked", StringComparison.Ordinal));
+        var compared = recorded.Facts.Count(f => f.Contains(" insn ", StringComparison.Ordinal));
+        output.WriteLine($"{count} programs ({forked} left out as forked), {compared} register states compared");
+        Assert.True(forked < count / 10, $"{forked} of {count} programs forked: too few are compared");
+        Assert.True(compared > count * 5, $"only {compared} states compared: the log parser finds too little");
+        KernelOracle.CheckLive(recorded, asked.Value);
+    }
+
+    /// <summary>
+    /// What the kernel's log shows, as facts: per program a digest of its instructions, then every scalar it printed
+    /// for a register our simulation follows, then which sides of the final jump it walked and the jump's registers
+    /// on each side it was unsure of. A program the kernel forked into constants (maybe_fork_scalars: state
+    /// exploration, not the domain) is only "forked"; a jump on registers the kernel ties by an id is "tied".
+    /// </summary>
+    private static List<string> KernelFacts(List<Simulation> programs)
+    {
+        var facts = new List<string>();
+        for (var p = 0; p < programs.Count; p++)
+        {
+            var program = programs[p];
             var log = program.Load();
-            // The kernel forks a [-1, 0] scalar into two constants before AND/OR with a constant (maybe_fork_scalars):
-            // exploring states is the verifier core's business, not the domain's, so such programs are left out.
+            facts.Add($"p{p}: program {program.Digest}");
             if (log.BranchSources.Any(from => from != program.JumpIndex))
             {
-                forked++;
+                facts.Add($"p{p}: forked");
                 continue;
             }
             foreach (var (index, registers) in program.Expected)
             {
-                foreach (var (register, ours) in registers)
+                foreach (var (register, _) in registers)
                 {
-                    if (!log.After(index).TryGetValue(register, out var kernels))
-                        continue;
-                    compared++;
-                    if (kernels != ours)
-                        Assert.Fail($"seed {ScalarSamples.Seed}, program {p}: after insn {index}, r{register} is {kernels} in the kernel but {ours} here\n{Disassembler.Disassemble(program.Insns)}\n{log.Text}");
+                    if (log.After(index).TryGetValue(register, out var state))
+                        facts.Add($"p{p} insn {index} r{register}: {state}");
                 }
             }
-            if (program.CheckJump(log, output) is { } problem)
-                Assert.Fail($"seed {ScalarSamples.Seed}, program {p}: {problem}\n{Disassembler.Disassemble(program.Insns)}\n{log.Text}");
-            if (program.Predicted is null)
-                branchesOpen++;
+            facts.AddRange(program.JumpFacts(p, log));
         }
-        output.WriteLine($"{count} programs ({forked} left out as forked), {compared} register states compared, {branchesOpen} jumps open to both sides");
-        Assert.True(forked < count / 10, $"{forked} of {count} programs forked: too few are compared");
-        Assert.True(compared > count * 5, $"only {compared} states compared: the log parser finds too little");
+        return facts;
     }
+
+    /// <summary>Our domain's answer to each fact the kernel stated (the same keys, our values).</summary>
+    private static List<string> OurFacts(List<Simulation> programs, IReadOnlyList<string> kernelFacts)
+    {
+        var ours = new List<string>();
+        foreach (var fact in kernelFacts)
+        {
+            var match = FactKey().Match(fact);
+            if (!match.Success)
+            {
+                ours.Add($"unreadable fact: {fact}");
+                continue;
+            }
+            var p = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            if (p >= programs.Count)
+            {
+                ours.Add($"p{p}: no such program here");
+                continue;
+            }
+            var program = programs[p];
+            var key = match.Groups[2].Value;
+            ours.Add(key switch
+            {
+                ": program" => $"p{p}: program {program.Digest}",
+                ": forked" or " jump: tied" => fact,
+                " jump:" => $"p{p} jump: {program.Walks}",
+                _ when key.StartsWith(" insn ", StringComparison.Ordinal) => $"p{p}{key} {program.After(key)}",
+                _ => $"p{p}{key} {program.Side(key)}",
+            });
+        }
+        return ours;
+    }
+
+    [GeneratedRegex(@"^p(\d+)(: program|: forked| jump: tied| jump:| insn \d+ r\d+:| (?:fall|taken) r\d+:)")]
+    private static partial Regex FactKey();
 
     /// <summary>A random program, built instruction by instruction while our domain follows it.</summary>
     private sealed class Simulation
@@ -121,33 +179,55 @@ public sealed class ScalarKernelAgreementTests(ITestOutputHelper output)
             }
         }
 
-        /// <summary>Which sides of the final jump the kernel walked and what it knew on each; null when it agrees.</summary>
-        public string? CheckJump(VerifierLog log, ITestOutputHelper output)
+        /// <summary>A short digest of the instructions, so a recording made from another generator is not compared.</summary>
+        public string Digest => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bpf_insn.ToBytes(Insns)))[..16];
+
+        /// <summary>Which sides of the final jump our domain says are walked.</summary>
+        public string Walks => $"fall-through {Predicted != true}, taken {Predicted != false}";
+
+        /// <summary>The kernel's facts about the final jump: the sides it walked, and the registers on each side when both are.</summary>
+        public IEnumerable<string> JumpFacts(int p, VerifierLog log)
         {
             // Registers tied by an id (one copied from the other) compare as one value in the kernel; we track no ids.
             if (jumpDst == jumpSrc || Tied(log))
-                return null;
+            {
+                yield return $"p{p} jump: tied";
+                yield break;
+            }
             var fallWalked = log.Processed(JumpIndex + 1);
             var takenWalked = log.Processed(JumpIndex + 3);
-            var expectFall = Predicted != true;
-            var expectTaken = Predicted != false;
-            if (fallWalked != expectFall || takenWalked != expectTaken)
-                return $"the kernel walks fall-through {fallWalked}, taken {takenWalked}; we predicted {Predicted?.ToString() ?? "either"}";
-            if (expectFall && Predicted is null && Compare(log.After(JumpIndex), fallDst, fallSrc, "fall-through") is { } fall)
-                return fall;
-            return expectTaken && Predicted is null ? Compare(log.Branch(JumpIndex, JumpIndex + 3), takenDst, takenSrc, "taken") : null;
+            yield return $"p{p} jump: fall-through {fallWalked}, taken {takenWalked}";
+            if (!fallWalked || !takenWalked)
+                yield break;
+            foreach (var (side, registers) in new[] { ("fall", log.After(JumpIndex)), ("taken", log.Branch(JumpIndex, JumpIndex + 3)) })
+            {
+                foreach (var register in new[] { jumpDst, jumpSrc }.Where(r => r >= 0))
+                {
+                    if (registers.TryGetValue(register, out var state))
+                        yield return $"p{p} {side} r{register}: {state}";
+                }
+            }
+        }
+
+        /// <summary>Our state for a " insn I rR:" key.</summary>
+        public string After(string key)
+        {
+            var words = key.Trim().TrimEnd(':').Split(' ');
+            var index = int.Parse(words[1], CultureInfo.InvariantCulture);
+            var register = int.Parse(words[2][1..], CultureInfo.InvariantCulture);
+            return Expected.Where(e => e.Index == index).SelectMany(e => e.Registers).Where(r => r.Register == register).Select(r => r.State).LastOrDefault() ?? "(not followed)";
+        }
+
+        /// <summary>Our state for a " fall rR:" or " taken rR:" key.</summary>
+        public string Side(string key)
+        {
+            var words = key.Trim().TrimEnd(':').Split(' ');
+            var register = int.Parse(words[1][1..], CultureInfo.InvariantCulture);
+            var (dst, src) = words[0] == "fall" ? (fallDst, fallSrc) : (takenDst, takenSrc);
+            return (register == jumpDst ? dst : src).ToString();
         }
 
         private bool Tied(VerifierLog log) => jumpSrc >= 0 && log.IdBefore(JumpIndex, jumpDst) is var id && id != 0 && id == log.IdBefore(JumpIndex, jumpSrc);
-
-        private string? Compare(IReadOnlyDictionary<int, string> kernel, Scalar dst, Scalar src, string side)
-        {
-            if (kernel.TryGetValue(jumpDst, out var d) && d != dst.ToString())
-                return $"{side}: r{jumpDst} is {d} in the kernel but {dst} here";
-            if (jumpSrc >= 0 && kernel.TryGetValue(jumpSrc, out var s) && s != src.ToString())
-                return $"{side}: r{jumpSrc} is {s} in the kernel but {src} here";
-            return null;
-        }
 
         private void Call()
         {
