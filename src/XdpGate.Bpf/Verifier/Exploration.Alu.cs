@@ -108,6 +108,9 @@ internal sealed partial class Exploration
 
         var ptr = dst.IsPointer ? dst : src;
         var offset = dst.IsPointer ? src : dst;
+        // The scalar becomes part of the pointer's offset: its value matters (the kernel marks it precise).
+        if (Source(insn.code) == BPF_X)
+            NeedPrecise(dst.IsPointer ? s : d);
         var kind = Reg.KindName(ptr.Kind);
         if (ptr.MaybeNull)
             throw Fail(VerifierRule.PointerArithmetic, $"R{d} pointer arithmetic on {kind} prohibited, null-check it first", d, s);

@@ -41,13 +41,13 @@ internal sealed partial class Exploration
         if (cur.References.Count > 0)
             throw Fail(VerifierRule.UnreleasedReference, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
         ClobberCallerSaved();
-        cur.Regs[0] = Reg.Of(LoadedValue(SizeInBytes(Size(insn.code)), false));
+        Write(0, Reg.Of(LoadedValue(SizeInBytes(Size(insn.code)), false)));
     }
 
     private void ClobberCallerSaved()
     {
         for (var r = 1; r <= 5; r++)
-            cur.Regs[r] = Reg.NotInit;
+            Write(r, Reg.NotInit);
     }
 
     private void Call(bpf_insn insn)
@@ -74,7 +74,12 @@ internal sealed partial class Exploration
         callee.Regs[BPF_REG_FP] = Reg.Pointer(RegKind.Stack) with { Frame = cur.Frames.Count };
         if (!isCallback)
         {
-            cur.Regs[0] = Reg.NotInit;
+            // The callee may read any argument the caller set.
+            ushort passed = 0;
+            for (var r = 1; r <= 5; r++)
+                passed |= (ushort)(cur.Regs[r].Kind == RegKind.NotInit ? 0 : 1 << r);
+            Learning.MarkRead(cur, cur.Frames.Count - 1, passed, 0);
+            Write(0, Reg.NotInit);
             ClobberCallerSaved();
         }
         cur.Frames.Add(callee);
@@ -90,9 +95,11 @@ internal sealed partial class Exploration
         {
             if (frame.IsCallback)
             {
-                // bpf_loop's callback says 0 to go on and 1 to stop.
+                // bpf_loop's callback says 0 to go on and 1 to stop; the kernel relies on r0's value here.
                 if (r0.Kind != RegKind.Scalar || r0.Var.UMax > 1)
                     throw Fail(VerifierRule.InvalidReturnValue, $"At callback return the register R0 has {r0} should have been in [0, 1]", 0);
+                NeedPrecise(0);
+                cur.History!.EndsCallback = true;
             }
             else if (r0.Kind == RegKind.Stack && r0.Frame == cur.Frames.Count - 1)
             {
@@ -105,7 +112,7 @@ internal sealed partial class Exploration
                 pc = frame.CallSite;
                 return true;
             }
-            cur.Regs[0] = r0;
+            Write(0, r0);
             pc = frame.CallSite + 1;
             return true;
         }

@@ -41,11 +41,12 @@ internal sealed partial class Exploration
             }
         }
         log.Note($"Func#{index} ('{function.Name}') is global and assumed valid.");
+        Learning.MarkRead(cur, cur.Frames.Count - 1, (ushort)(((1 << function.Args.Count) - 1) << 1), 0);
         globalCalled[index] = true;
         if (flow.ChangesPacket[index])
             InvalidatePacketPointers();
         ClobberCallerSaved();
-        cur.Regs[0] = Reg.Unknown;
+        Write(0, Reg.Unknown);
         pc++;
     }
 

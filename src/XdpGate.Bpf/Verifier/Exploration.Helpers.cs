@@ -58,6 +58,7 @@ internal sealed partial class Exploration
                 case ArgKind.ConstAllocSize:
                     if (reg.Kind != RegKind.Scalar || !reg.Var.IsConst)
                         throw Fail(VerifierRule.HelperArgument, $"R{r} is not a known constant'", r);
+                    NeedPrecise(r);
                     allocSize = (int)Math.Min(reg.Var.ConstValue, int.MaxValue);
                     break;
                 case ArgKind.Ctx:
@@ -96,18 +97,19 @@ internal sealed partial class Exploration
             Release(releaseRef);
         if (proto.ChangesPacket)
             InvalidatePacketPointers();
-        var key = fn == BPF_FUNC_map_lookup_elem ? ConstantKey(cur.Regs[2], map!.KeySize) : null;
+        // A lookup in an array at a constant key in range cannot fail (the kernel's get_constant_map_key).
+        var inArray = fn == BPF_FUNC_map_lookup_elem && map!.Type is bpf_map_type.BPF_MAP_TYPE_ARRAY or bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY
+            && ConstantKey(cur.Regs[2], map.KeySize, map.MaxEntries);
         ClobberCallerSaved();
         pc++;
-        cur.Regs[0] = proto.Ret switch
+        Write(0, proto.Ret switch
         {
             RetKind.Void => Reg.NotInit,
-            RetKind.MapValueOrNull when map!.Type is bpf_map_type.BPF_MAP_TYPE_ARRAY or bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY
-                && key < (ulong)map.MaxEntries => Reg.Pointer(RegKind.MapValue) with { Map = map },
+            RetKind.MapValueOrNull when inArray => Reg.Pointer(RegKind.MapValue) with { Map = map },
             RetKind.MapValueOrNull => Reg.Pointer(RegKind.MapValueOrNull) with { Map = map, Id = NewId() },
             RetKind.AllocMemOrNull => Acquire(allocSize),
             _ => Reg.Unknown,
-        };
+        });
     }
 
     private static bool IsMemory(RegKind kind) =>
@@ -131,10 +133,8 @@ internal sealed partial class Exploration
                 if (reg.Var.SMin < -MaxVarOff || reg.Var.UMax > MaxVarOff || low < -MAX_BPF_STACK || high > 0)
                     throw Fail(VerifierRule.HelperArgument, $"invalid {(write ? "write to" : "read from")} stack R{r} off={reg.Off} size={size}", r);
                 NoteDepth(frame, (int)low);
-                if (write)
-                    NoteCallerAccess(reg.Frame, low, high);
-                else
-                    NoteHelperRead(reg.Frame, low, high);
+                if (!write)
+                    MarkStackRead(reg.Frame, low, high);
                 if (write)
                     HelperStackWrite(frame, (int)low, (int)high);
                 else
@@ -166,28 +166,51 @@ internal sealed partial class Exploration
             throw Fail(VerifierRule.HelperArgument, $"R{r} invalid zero-sized read: u64=[{v.UMin},{v.UMax}]", r);
         if (v.UMax >= MaxVarOff)
             throw Fail(VerifierRule.HelperArgument, $"R{r} unbounded memory access, use 'var &= const' or 'if (var < const)'", r);
+        // The size bounds the access: its value matters (the kernel marks it precise).
+        NeedPrecise(r);
         var memory = cur.Regs[r - 1];
         if (memory.IsConstScalar(0))
+        {
+            // NULL is memory only for a size of 0 (check_helper_mem_access: a zero-byte read from NULL); that the
+            // pointer is NULL depends on its value too.
+            NeedPrecise(r - 1);
+            if (v.UMax != 0)
+                throw Fail(VerifierRule.HelperArgument, $"R{r - 1} type=scalar expected={MemoryKinds}", r - 1, r);
             return;
+        }
         HelperMemory(r - 1, memory, (long)v.UMax, write);
     }
 
-    /// <summary>The value of a map key on the stack when it is a known constant (the kernel's get_constant_map_key), else null.</summary>
-    private ulong? ConstantKey(in Reg key, int keySize)
+    /// <summary>
+    /// Whether the map key on the stack is a known constant below <paramref name="maxEntries"/>; then the lookup's
+    /// result depends on the key's bytes, which become precise.
+    /// </summary>
+    private bool ConstantKey(in Reg key, int keySize, int maxEntries)
     {
         if (key.Kind != RegKind.Stack || !key.Var.IsConst || keySize > 8)
-            return null;
+            return false;
         var index = MAX_BPF_STACK + key.Off + (int)key.Var.ConstValue;
         var frame = cur.Frames[key.Frame];
-        NoteHelperRead(key.Frame, index - MAX_BPF_STACK, index - MAX_BPF_STACK + keySize);
-        if (frame.Bytes[index] == SlotKind.Spill && index % 8 == 0 && frame.Spills[index / 8] is { Kind: RegKind.Scalar, Var.IsConst: true } spilled)
-            return keySize == 8 ? spilled.Var.ConstValue : spilled.Var.ConstValue & ((1UL << (keySize * 8)) - 1);
-        for (var i = index; i < index + keySize; i++)
+        ulong value;
+        // A spilled constant gives the key only where the spill covers all of it: narrower, the rest is other bytes.
+        if (frame.Bytes[index] == SlotKind.Spill && index % 8 == 0 && SpillSize(frame, index / 8) >= keySize
+            && frame.Spills[index / 8] is { Kind: RegKind.Scalar, Var.IsConst: true } spilled)
         {
-            if (frame.Bytes[i] != SlotKind.Zero)
-                return null;
+            value = keySize == 8 ? spilled.Var.ConstValue : spilled.Var.ConstValue & ((1UL << (keySize * 8)) - 1);
         }
-        return 0;
+        else
+        {
+            for (var i = index; i < index + keySize; i++)
+            {
+                if (frame.Bytes[i] != SlotKind.Zero)
+                    return false;
+            }
+            value = 0;
+        }
+        if (value >= (ulong)maxEntries)
+            return false;
+        learning.MarkPrecise(cur, 0, SlotMask(index - MAX_BPF_STACK, index - MAX_BPF_STACK + keySize), key.Frame);
+        return true;
     }
 
     private Reg Acquire(int size)
@@ -202,22 +225,14 @@ internal sealed partial class Exploration
     {
         cur.References.Remove(refId);
         var gone = Strict ? Reg.NotInit : Reg.Unknown;
-        cur.ForEachReg((ref Reg reg) =>
-        {
-            if (reg.RefId == refId)
-                reg = gone;
-        });
+        cur.ForEachReg(reg => reg.RefId == refId, (ref Reg reg) => reg = gone);
     }
 
     /// <summary>After a helper that moves packet data, no packet pointer may be used: they become numbers (the kernel's clear_all_pkt_pointers).</summary>
     private void InvalidatePacketPointers()
     {
         var gone = Strict ? Reg.NotInit : Reg.Unknown;
-        cur.ForEachReg((ref Reg reg) =>
-        {
-            if (reg.Kind is RegKind.Packet or RegKind.PacketMeta or RegKind.PacketEnd)
-                reg = gone;
-        });
+        cur.ForEachReg(reg => reg.Kind is RegKind.Packet or RegKind.PacketMeta or RegKind.PacketEnd, (ref Reg reg) => reg = gone);
     }
 
     /// <summary>
@@ -230,7 +245,7 @@ internal sealed partial class Exploration
         var saved = cur;
         cur = done;
         ClobberCallerSaved();
-        cur.Regs[0] = Reg.Unknown;
+        Write(0, Reg.Unknown);
         cur = saved;
         Push(done, pc + 1);
         cur.CallbackRuns++;

@@ -42,15 +42,17 @@ internal sealed partial class Exploration
             var taken = ScalarBranch.IsTaken(op, dst.Var, src.Var, is32);
             if (taken is { } always)
             {
-                Decided();
+                // The operands' values chose the way (the kernel marks them precise here).
+                NeedPrecise(d, isX ? s : -1);
                 pc = always ? target : pc + 1;
                 return true;
             }
+            cur.History!.Linked = LinkedCopies(d, isX ? s : -1);
             var other = cur.Clone();
             var otherLive = RefineScalars(other, op, d, isX ? s : -1, src.Var, is32, taken: true);
             var thisLive = RefineScalars(cur, op, d, isX ? s : -1, src.Var, is32, taken: false);
             if (!otherLive || !thisLive)
-                Decided();
+                NeedPrecise(d, isX ? s : -1);
             if (otherLive)
                 Push(other, target);
             if (!thisLive)
@@ -62,7 +64,7 @@ internal sealed partial class Exploration
         var nullCheck = op is BPF_JEQ or BPF_JNE && !is32 && (isX ? src.IsConstScalar(0) : insn.imm == 0);
         // A scalar register compared with a pointer is a null check or not by its value.
         if (isX && !(dst.IsPointer && src.IsPointer))
-            Decided();
+            NeedPrecise(d, s);
         if (nullCheck && dst.MaybeNull)
         {
             var other = cur.Clone();
@@ -94,6 +96,38 @@ internal sealed partial class Exploration
         return true;
     }
 
+    /// <summary>
+    /// The other copies (registers and spills in every frame) of the jump's operands, which the branch narrows with
+    /// them: if one of them later needs its value, so do the operands (the kernel's linked registers). Null when none.
+    /// </summary>
+    private FrameSets? LinkedCopies(int d, int s)
+    {
+        var dstId = cur.Regs[d].Id;
+        var srcId = s >= 0 ? cur.Regs[s].Id : 0;
+        if (dstId == 0 && srcId == 0)
+            return null;
+        FrameSets? copies = null;
+        for (var f = 0; f < cur.Frames.Count; f++)
+        {
+            var frame = cur.Frames[f];
+            for (var r = 0; r < MAX_BPF_REG; r++)
+            {
+                if (f == cur.Frames.Count - 1 && (r == d || r == s))
+                    continue;
+                if (IsCopy(frame.Regs[r]))
+                    (copies ??= new FrameSets()).Regs[f] |= (ushort)(1 << r);
+            }
+            for (var slot = 0; slot < FrameState.Slots; slot++)
+            {
+                if (frame.Bytes[slot * 8] == SlotKind.Spill && IsCopy(frame.Spills[slot]))
+                    (copies ??= new FrameSets()).Slots[f] |= 1UL << slot;
+            }
+        }
+        return copies;
+
+        bool IsCopy(in Reg reg) => reg.Kind == RegKind.Scalar && reg.Id != 0 && (reg.Id == dstId || reg.Id == srcId);
+    }
+
     /// <summary>Narrows both operands for one side of the branch, and every register sharing their ids; false when that side is impossible.</summary>
     private static bool RefineScalars(VerifierState state, byte op, int d, int s, Scalar immediate, bool is32, bool taken)
     {
@@ -114,21 +148,15 @@ internal sealed partial class Exploration
         state.Regs[r].Var = value;
         if (id == 0)
             return;
-        state.ForEachReg((ref Reg reg) =>
-        {
-            if (reg.Kind == RegKind.Scalar && reg.Id == id)
-                reg.Var = value;
-        });
+        state.ForEachReg(reg => reg.Kind == RegKind.Scalar && reg.Id == id, (ref Reg reg) => reg.Var = value);
     }
 
     /// <summary>The kernel's mark_ptr_or_null_regs: every copy of a checked pointer becomes null (0) or the pointer proper.</summary>
     private static void MarkNullChecked(VerifierState state, int id, bool isNull)
     {
         var released = 0;
-        state.ForEachReg((ref Reg reg) =>
+        state.ForEachReg(reg => reg.MaybeNull && reg.Id == id, (ref Reg reg) =>
         {
-            if (!reg.MaybeNull || reg.Id != id)
-                return;
             if (isNull)
             {
                 released = reg.RefId;
@@ -188,10 +216,6 @@ internal sealed partial class Exploration
         if (ptr.Var.UMax > MaxPacketOff || ptr.Var.UMax + (ulong)ptr.Off > MaxPacketOff)
             return;
         var range = ptr.Off + (rightOpen ? 1 : 0);
-        state.ForEachReg((ref Reg reg) =>
-        {
-            if (reg.Kind == ptr.Kind && reg.Id == ptr.Id)
-                reg.Range = Math.Max(reg.Range, range);
-        });
+        state.ForEachReg(reg => reg.Kind == ptr.Kind && reg.Id == ptr.Id, (ref Reg reg) => reg.Range = Math.Max(reg.Range, range));
     }
 }

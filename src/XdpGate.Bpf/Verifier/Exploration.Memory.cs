@@ -29,7 +29,7 @@ internal sealed partial class Exploration
         var value = Read(s);
         if (Mode(insn.code) != BPF_ATOMIC)
         {
-            Access(d, insn.off, size, write: true, value, signed: false);
+            Access(d, insn.off, size, write: true, value, signed: false, from: s);
             return;
         }
 
@@ -58,7 +58,8 @@ internal sealed partial class Exploration
     /// Checks an access of <paramref name="size"/> bytes at <paramref name="off"/> from register <paramref name="b"/>;
     /// a load returns what it reads, a store writes <paramref name="value"/>.
     /// </summary>
-    private Reg Access(int b, int off, int size, bool write, Reg value, bool signed)
+    /// <param name="from">The register a store writes, when it is one (a spill of it links the two).</param>
+    private Reg Access(int b, int off, int size, bool write, Reg value, bool signed, int from = -1)
     {
         var ptr = Read(b);
         // Context fields are rewritten loads, ring buffer records and variable stack offsets keep their run-time checks.
@@ -90,7 +91,7 @@ internal sealed partial class Exploration
                 CheckRegion(b, ptr, off, size, ptr.MemSize, write, VerifierRule.InvalidMapValueAccess, "memory", "mem_size");
                 return write ? default : Reg.Of(LoadedValue(size, signed));
             case RegKind.Stack:
-                return StackAccess(b, ptr, off, size, write, value, signed);
+                return StackAccess(b, ptr, off, size, write, value, signed, from);
             case RegKind.MapValueOrNull:
             case RegKind.MemOrNull:
                 throw Fail(VerifierRule.PossiblyNullPointer, $"R{b} invalid mem access '{Reg.KindName(ptr.Kind)}'", b);

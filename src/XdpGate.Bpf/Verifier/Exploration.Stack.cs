@@ -8,7 +8,7 @@ namespace XdpGate.Bpf.Verifier;
 /// </summary>
 internal sealed partial class Exploration
 {
-    private Reg StackAccess(int b, in Reg ptr, int off, int size, bool write, Reg value, bool signed)
+    private Reg StackAccess(int b, in Reg ptr, int off, int size, bool write, Reg value, bool signed, int from)
     {
         var frame = cur.Frames[ptr.Frame];
         var start = (long)ptr.Off + off;
@@ -20,7 +20,7 @@ internal sealed partial class Exploration
             if (low < -MAX_BPF_STACK || high > 0 || ptr.Var.SMin == long.MinValue || ptr.Var.SMax == long.MaxValue)
                 throw Fail(VerifierRule.InvalidStackAccess, $"invalid variable-offset {(write ? "write to" : "read from")} stack R{b} off={start} size={size}", b);
             NoteDepth(frame, (int)low);
-            NoteCallerAccess(ptr.Frame, low, high);
+            Touch(ptr.Frame, low, high, write, wholeSlot: false);
             return VariableStackAccess(b, frame, (int)low, (int)high, size, write, value);
         }
         start += (long)ptr.Var.ConstValue;
@@ -30,12 +30,16 @@ internal sealed partial class Exploration
         if (start < -MAX_BPF_STACK || start + size > 0)
             throw Fail(VerifierRule.InvalidStackAccess, $"invalid {verb} stack R{b} off={start} size={size}", b);
         NoteDepth(frame, (int)start);
-        NoteCallerAccess(ptr.Frame, start, start + size);
+        Touch(ptr.Frame, start, start + size, write, wholeSlot: write && size == 8 && start % 8 == 0);
         var index = MAX_BPF_STACK + (int)start;
         if (write)
         {
             if (value.Kind == RegKind.Stack && value.Frame > ptr.Frame)
                 throw Fail(VerifierRule.InvalidStackAccess, "cannot spill pointers to stack into stack frame of the caller", b);
+            // A scalar spilled whole gets an id shared with its register, so a branch on either narrows both (the
+            // kernel's assign_scalar_id_before_mov on spill).
+            if (from >= 0 && index % 8 == 0 && value.Kind == RegKind.Scalar && value.Id == 0 && (size == 8 || value.Var.UMax < 1UL << (size * 8)))
+                cur.Regs[from].Id = value.Id = NewId();
             WriteStack(frame, index, size, value);
             return default;
         }
@@ -46,33 +50,31 @@ internal sealed partial class Exploration
         stackDepth[frame.Subprogram] = Math.Max(stackDepth[frame.Subprogram], -lowest);
 
     /// <summary>
-    /// Keeps the slots in [low, high) of a caller's frame reached from a callee (through a pointer it was given), which
-    /// pruning must compare in the caller's frame besides the slots its own code reads after the call returns.
+    /// Records which slots of which frame the instruction loads or stores, for backtracking; a load is learned as a
+    /// read of them, and a store of one whole slot as overwriting it.
     /// </summary>
-    private void NoteCallerAccess(int frameIndex, long low, long high)
+    private void Touch(int frameIndex, long low, long high, bool write, bool wholeSlot)
     {
-        if (frameIndex != cur.Frames.Count - 1)
-            Learn(ref callerSlots[cur.Frames[frameIndex].Subprogram], low, high);
+        var slots = SlotMask(low, high);
+        var entry = cur.History!;
+        entry.StackFrame = frameIndex;
+        entry.Slots = slots;
+        entry.WholeSlot = wholeSlot;
+        if (!write)
+            Learning.MarkRead(cur, frameIndex, 0, slots);
+        else if (wholeSlot)
+            cur.Frames[frameIndex].Writes.Slots |= slots;
     }
 
-    /// <summary>Keeps the slots in [low, high) of its own frame a helper call reads, which its liveness then counts.</summary>
-    private void NoteHelperRead(int frameIndex, long low, long high)
-    {
-        if (frameIndex == cur.Frames.Count - 1)
-            Learn(ref helperReads[pc], low, high);
-        else
-            NoteCallerAccess(frameIndex, low, high);
-    }
+    /// <summary>Slots of a frame that a helper or a constant map key reads: learned as read.</summary>
+    private void MarkStackRead(int frameIndex, long low, long high) => Learning.MarkRead(cur, frameIndex, 0, SlotMask(low, high));
 
-    private void Learn(ref ulong known, long low, long high)
+    /// <summary>The slots (bit = (MAX_BPF_STACK + offset) / 8) holding the bytes [low, high) below the frame pointer.</summary>
+    private static ulong SlotMask(long low, long high)
     {
         var first = (int)(MAX_BPF_STACK + low) / 8;
         var last = (int)(MAX_BPF_STACK + high - 1) / 8;
-        var slots = (ulong.MaxValue << first) & (last == 63 ? ulong.MaxValue : (1UL << (last + 1)) - 1);
-        if ((known & slots) == slots)
-            return;
-        known |= slots;
-        learned = true;
+        return (ulong.MaxValue << first) & (last == 63 ? ulong.MaxValue : (1UL << (last + 1)) - 1);
     }
 
     private void WriteStack(FrameState frame, int index, int size, in Reg value)
@@ -85,11 +87,13 @@ internal sealed partial class Exploration
         // any width, or a whole pointer), so fills and constant map keys see it again.
         if (index % 8 == 0)
         {
-            frame.Spills[slot] = value.Kind == RegKind.Scalar && size < 8 ? Reg.Of(value.Var) : value;
-            frame.Bytes.AsSpan(index, size).Fill(SlotKind.Spill);
+            // A narrow spill of a scalar that fits keeps its id, so a branch on the register narrows the spill too (the
+            // kernel's save_register_state); one that does not fit is cut, and no copy of the register any more.
+            frame.WritableSpills[slot] = value.Kind == RegKind.Scalar && size < 8 && value.Var.UMax >= 1UL << (size * 8) ? Reg.Of(value.Var) : value;
+            frame.WritableBytes.Slice(index, size).Fill(SlotKind.Spill);
             return;
         }
-        frame.Bytes.AsSpan(index, size).Fill(value.IsConstScalar(0) ? SlotKind.Zero : SlotKind.Misc);
+        frame.WritableBytes.Slice(index, size).Fill(value.IsConstScalar(0) ? SlotKind.Zero : SlotKind.Misc);
     }
 
     /// <summary>A write into part of a spilled register leaves the rest of its slot as unknown bytes.</summary>
@@ -99,8 +103,8 @@ internal sealed partial class Exploration
         {
             if (frame.Bytes[slot * 8] == SlotKind.Spill)
             {
-                frame.Bytes.AsSpan(slot * 8, 8).Fill(SlotKind.Misc);
-                frame.Spills[slot] = default;
+                frame.WritableBytes.Slice(slot * 8, 8).Fill(SlotKind.Misc);
+                frame.WritableSpills[slot] = default;
             }
         }
     }
@@ -167,8 +171,9 @@ internal sealed partial class Exploration
             throw Fail(VerifierRule.InvalidStackAccess, "spilled ptr in range of var-offset stack write", b);
         // Any byte in the range may have been written: each becomes unknown (zero stays zero when zero is written).
         ScrubSpills(frame, from, to);
+        var bytes = frame.WritableBytes;
         for (var i = from; i < to; i++)
-            frame.Bytes[i] = value.IsConstScalar(0) && frame.Bytes[i] == SlotKind.Zero ? SlotKind.Zero : SlotKind.Misc;
+            bytes[i] = value.IsConstScalar(0) && bytes[i] == SlotKind.Zero ? SlotKind.Zero : SlotKind.Misc;
         return default;
     }
 
@@ -182,6 +187,6 @@ internal sealed partial class Exploration
         var from = MAX_BPF_STACK + low;
         var to = MAX_BPF_STACK + high;
         ScrubSpills(frame, from, to);
-        frame.Bytes.AsSpan(from, to - from).Fill(SlotKind.Misc);
+        frame.WritableBytes.Slice(from, to - from).Fill(SlotKind.Misc);
     }
 }

@@ -20,21 +20,13 @@ internal sealed partial class Exploration
     private readonly bpf_insn[] insns;
     private readonly VerificationLevel level;
     private readonly ControlFlow flow;
-    private readonly Liveness liveness;
+    private readonly Learning learning;
     private readonly VerifierLog log;
     private readonly Stack<(VerifierState State, int Pc)> pending = new();
     private readonly PcStates?[] visited;
     private readonly int[] stackDepth;
     /// <summary>Per instruction: 0 no access seen yet, 1 every access proven in bounds, 2 some access left to a run-time check.</summary>
     private readonly byte[] accessProof;
-    /// <summary>Conditional jumps whose direction some path decided from scalar values (shared by every pass).</summary>
-    private readonly bool[] decides;
-    /// <summary>Per subprogram: stack slots of its frame some callee reached through a pointer (shared by every pass).</summary>
-    private readonly ulong[] callerSlots;
-    /// <summary>Per helper call: slots of the calling frame it read (shared by every pass).</summary>
-    private readonly ulong[] helperReads;
-    /// <summary>Whether this pass found a jump decided that <see cref="liveness"/> did not yet treat as precise.</summary>
-    private bool learned;
     /// <summary>Per subprogram: global functions some path called, and those already proven on their own.</summary>
     private readonly bool[] globalCalled, globalVerified;
     /// <summary>The global function being proven on its own, or null while the program itself is.</summary>
@@ -43,17 +35,14 @@ internal sealed partial class Exploration
     private int pc;
     private int processed, jumps, ids, peakStates, totalStates;
 
-    private Exploration(BpfProgram program, VerificationLevel level, bool verbose, bool[] decides, ulong[] callerSlots, ulong[] helperReads)
+    private Exploration(BpfProgram program, VerificationLevel level, bool verbose)
     {
-        this.helperReads = helperReads;
-        this.decides = decides;
-        this.callerSlots = callerSlots;
         this.program = program;
         insns = [.. program.Instructions];
         this.level = level;
         log = new VerifierLog(insns, program.LineAt, verbose);
         flow = ControlFlow.Analyze(insns, (at, what, rule) => new VerifierException(rule, at, log.Refusal(at, what, null)));
-        liveness = Liveness.Compute(insns, flow, decides, helperReads);
+        learning = new Learning(insns);
         visited = new PcStates?[insns.Length];
         stackDepth = new int[flow.SubprogramStarts.Length];
         accessProof = new byte[insns.Length];
@@ -71,31 +60,15 @@ internal sealed partial class Exploration
     public static VerificationResult Verify(BpfProgram program, VerificationLevel level, bool verbose)
     {
         var clock = Stopwatch.StartNew();
-        var decides = new bool[program.Instructions.Count];
-        var callerSlots = new ulong[program.Instructions.Count];
-        var helperReads = new ulong[program.Instructions.Count];
-        Exploration exploration;
-        // Scalars compared by a jump start imprecise, as in the kernel; a caller's stack slots count only where its code
-        // reads them after the call, and a helper's stack buffer only as far as it was seen read. A pass that finds a jump
-        // decided by values, a callee reaching into a caller's slots or a helper reading more, records it and the program
-        // is explored again, until a pass learns nothing: only that pass pruned with precision and liveness covering
-        // everything its paths did, so only its verdict counts.
-        do
+        var exploration = new Exploration(program, level, verbose);
+        try
         {
-            exploration = new Exploration(program, level, verbose, decides, callerSlots, helperReads);
-            try
-            {
-                exploration.Run();
-            }
-            catch (VerifierException) when (exploration.learned)
-            {
-            }
-            catch (VerifierException e) when (verbose)
-            {
-                throw new VerifierException(e.Rule, e.Pc, e.Message) { Log = exploration.log.Text };
-            }
+            exploration.Run();
         }
-        while (exploration.learned);
+        catch (VerifierException e) when (verbose)
+        {
+            throw new VerifierException(e.Rule, e.Pc, e.Message) { Log = exploration.log.Text };
+        }
         return new VerificationResult(level, exploration.processed, exploration.peakStates, exploration.totalStates, clock.Elapsed, exploration.log.Text)
         {
             ProvenAccess = Array.ConvertAll(exploration.accessProof, proof => proof == 1),
@@ -133,6 +106,7 @@ internal sealed partial class Exploration
             throw Fail(VerifierRule.ComplexityLimit, $"BPF program is too large. Processed {processed} insn");
         if (flow.PrunePoints[pc] && Visit())
             return false;
+        cur.History = new HistoryEntry(cur.History, pc, cur.Frames.Count - 1);
         var insn = insns[pc];
         log.Step(pc, cur.Frames.Count - 1, cur.Regs);
         switch (Class(insn.code))
@@ -159,31 +133,44 @@ internal sealed partial class Exploration
         }
     }
 
-    /// <summary>Whether the register is readable; refuses a read of one never written.</summary>
+    /// <summary>Whether the register is readable; refuses a read of one never written. The read is learned (liveness).</summary>
     private Reg Read(int r)
     {
         var reg = cur.Regs[r];
         if (reg.Kind == RegKind.NotInit)
             throw Fail(VerifierRule.UninitializedRegister, $"R{r} !read_ok", -1);
+        Learning.MarkRead(cur, cur.Frames.Count - 1, (ushort)(1 << r), 0);
         return reg;
     }
 
+    /// <summary>An instruction's destination register.</summary>
     private void Set(int r, Reg value)
     {
         if (r == BPF_REG_FP)
             throw Fail(VerifierRule.FramePointerWrite, "frame pointer is read only");
+        Write(r, value);
+    }
+
+    /// <summary>Overwrites a register of the current frame: reads after this do not reach its earlier value.</summary>
+    private void Write(int r, Reg value)
+    {
         cur.Regs[r] = value;
+        cur.Current.Writes.Regs |= (ushort)(1 << r);
     }
 
     private int NewId() => ++ids;
 
-    /// <summary>The jump at pc went one way because of its scalar operands' values: they are precise from now on.</summary>
-    private void Decided()
+    /// <summary>What the instruction at pc does depends on these registers' values: they are precise on the path up to here.</summary>
+    private void NeedPrecise(params int[] regs)
     {
-        if (decides[pc])
-            return;
-        decides[pc] = true;
-        learned = true;
+        ushort mask = 0;
+        foreach (var r in regs)
+        {
+            if (r >= 0 && cur.Regs[r].Kind == RegKind.Scalar)
+                mask |= (ushort)(1 << r);
+        }
+        if (mask != 0)
+            learning.MarkPrecise(cur, mask);
     }
 
     private VerifierException Fail(VerifierRule rule, string what, params int[] regs) =>
@@ -204,6 +191,8 @@ internal sealed partial class Exploration
         while (checkpoint is not null && --checkpoint.Branches == 0)
         {
             visited[checkpoint.Pc]!.Complete(checkpoint);
+            if (checkpoint.IsLoopCall && checkpoint.LoopEntry is null)
+                learning.Settle(checkpoint);
             checkpoint = checkpoint.Parent;
         }
     }
@@ -214,20 +203,16 @@ internal sealed partial class Exploration
     /// </summary>
     private bool Visit()
     {
-        var live = (ushort)(liveness.Live[pc] | (1 << BPF_REG_FP));
-        var precise = liveness.Precise[pc];
-        var slots = liveness.PreciseSlots[pc];
-        var liveSlots = liveness.LiveSlots[pc];
         var states = visited[pc] ??= new PcStates();
-        var hash = StatePruning.Hash(cur, live);
+        var hash = StatePruning.Hash(cur);
         var callbackCall = IsLoopCall(insns[pc]);
         for (var i = 0; i < states.Done.Count; i++)
         {
             var done = states.Done[i];
-            if (StatePruning.Covers(done.State, cur, live, precise, slots, liveSlots, Suspended))
+            if (StatePruning.Covers(done, cur))
             {
                 done.Hits++;
-                log.Note($"{pc}: safe (pruned)");
+                Pruned(done);
                 return true;
             }
             // Like the kernel, forget states that keep failing to prune: they only cost comparisons.
@@ -237,11 +222,14 @@ internal sealed partial class Exploration
         if (callbackCall)
         {
             // A bpf_loop call is reached again after each callback run; like the kernel, states there converge rather
-            // than loop. What the callback keeps changing in the stack is widened to unknown, so they do converge.
+            // than loop, compared whole. What the callback keeps changing in the stack is widened to unknown, so they do.
             foreach (var open in states.AllOpen())
             {
-                if (StatePruning.Covers(open.State, cur, live, precise, slots, liveSlots, Suspended))
+                if (StatePruning.Covers(open, cur))
+                {
+                    Pruned(open);
                     return true;
+                }
                 StatePruning.WidenSpills(open.State, cur);
             }
         }
@@ -249,7 +237,7 @@ internal sealed partial class Exploration
         {
             foreach (var open in candidates)
             {
-                if (StatePruning.Same(open.State, cur, live))
+                if (StatePruning.Same(open.State, cur))
                     throw Fail(VerifierRule.InfiniteLoop, $"infinite loop detected at insn {pc}");
             }
         }
@@ -262,9 +250,12 @@ internal sealed partial class Exploration
             add = false;
         if (add)
         {
-            var checkpoint = new Checkpoint(cur.Clone(), pc, hash, cur.Parent);
+            var checkpoint = new Checkpoint(cur.Clone(), pc, hash, callbackCall);
             states.AddOpen(checkpoint);
             cur.Parent = checkpoint;
+            cur.History = null;
+            foreach (var frame in cur.Frames)
+                frame.Writes = default;
             cur.JumpsAtCheckpoint = jumps;
             cur.InsnsAtCheckpoint = processed;
             totalStates++;
@@ -273,18 +264,12 @@ internal sealed partial class Exploration
         return false;
     }
 
-    /// <summary>
-    /// What of a suspended caller's frame matters, given the frame it called: the registers live where it resumes (after
-    /// the call; at the bpf_loop call again for a callback), the slots live after the call, and the slots callees reached
-    /// (which, found as they are reached, stand in for the static liveness at a bpf_loop call, where its callback may
-    /// reach any slot).
-    /// </summary>
-    private (ushort Live, ulong Slots) Suspended(FrameState caller, FrameState callee)
+    /// <summary>The path is pruned by <paramref name="by"/>: it learns what every path from there read and needed precise.</summary>
+    private void Pruned(Checkpoint by)
     {
-        var after = callee.CallSite + 1;
-        // A call writes r0 and leaves r1-r5 unreadable; a bpf_loop call reads its arguments again.
-        var live = callee.IsCallback ? liveness.Live[callee.CallSite] : liveness.Live[after] & ~0b11_1111;
-        return ((ushort)(live | (1 << BPF_REG_FP)), liveness.LiveSlots[after] | callerSlots[caller.Subprogram]);
+        log.Note($"{pc}: safe (pruned)");
+        learning.Propagate(by, cur);
+        Learning.KeepLoopEdge(by, cur);
     }
 
     private static bool IsLoopCall(bpf_insn insn) =>
@@ -319,35 +304,6 @@ internal sealed partial class Exploration
             return max;
         }
         Depth(0, 1, 0);
-    }
-
-    /// <summary>Checkpoints at one instruction: those with paths still open, and those fully explored.</summary>
-    private sealed class PcStates
-    {
-        // Open checkpoints by hash: a long loop keeps many, and each visit looks only at those that may be the same state.
-        private readonly Dictionary<int, List<Checkpoint>> open = [];
-        public readonly List<Checkpoint> Done = [];
-
-        public int OpenCount { get; private set; }
-
-        public void AddOpen(Checkpoint checkpoint)
-        {
-            if (!open.TryGetValue(checkpoint.Hash, out var list))
-                open.Add(checkpoint.Hash, list = []);
-            list.Add(checkpoint);
-            OpenCount++;
-        }
-
-        public List<Checkpoint>? OpenWithHash(int hash) => open.GetValueOrDefault(hash);
-
-        public IEnumerable<Checkpoint> AllOpen() => open.Values.SelectMany(list => list).ToArray();
-
-        public void Complete(Checkpoint checkpoint)
-        {
-            open[checkpoint.Hash].Remove(checkpoint);
-            OpenCount--;
-            Done.Add(checkpoint);
-        }
     }
 
     /// <summary>A scalar for an lddw of a plain 64-bit value, or an ALU immediate: sign-extended to 64 bits, or zero-extended from 32.</summary>

@@ -3,39 +3,26 @@ using static XdpGate.Bpf.Isa.Opcodes;
 namespace XdpGate.Bpf.Verifier;
 
 /// <summary>
-/// A state kept at a prune point (the kernel's bpf_verifier_state_list entry). While <see cref="Branches"/> is above zero
-/// some path from it is still being explored, so it can only reveal a loop; once zero, every path from it has been
-/// verified, so a later state it covers needs no exploring.
+/// The kernel's states_equal: whether a checkpoint's state covers the current one. Where the checkpoint's marks are
+/// complete (<see cref="Checkpoint.MarksComplete"/>), only the registers and slots some path from it read are compared,
+/// and only the scalars whose values mattered need their ranges to include the current ones; otherwise (a state inside a
+/// loop still being explored) every scalar is compared by range (the kernel's RANGE_WITHIN), and everything is compared
+/// but in the frames whose read marks are complete already (<see cref="Checkpoint.ReadsCompleteFrom"/>).
 /// </summary>
-internal sealed class Checkpoint(VerifierState state, int pc, int hash, Checkpoint? parent)
-{
-    public readonly VerifierState State = state;
-    public readonly int Pc = pc;
-    public readonly int Hash = hash;
-    public readonly Checkpoint? Parent = parent;
-    public int Branches = 1;
-    public int Hits, Misses;
-}
-
-/// <summary>The kernel's states_equal, with the static liveness and precision of <see cref="Liveness"/>.</summary>
 internal static class StatePruning
 {
-    /// <summary>A cheap hash of the live registers of the current frame, so loop checks compare few states in full.</summary>
-    public static int Hash(VerifierState state, ushort live)
+    /// <summary>A cheap hash of the registers of the current frame, so loop checks compare few states in full.</summary>
+    public static int Hash(VerifierState state)
     {
         var hash = new HashCode();
         hash.Add(state.Frames.Count);
-        var regs = state.Regs;
-        for (var r = 0; r < MAX_BPF_REG; r++)
-        {
-            if ((live & (1 << r)) != 0)
-                hash.Add(regs[r]);
-        }
+        foreach (var reg in state.Regs)
+            hash.Add(reg);
         return hash.ToHashCode();
     }
 
-    /// <summary>Whether the two states are the same in every live register and every stack byte: the path has looped to where it was.</summary>
-    public static bool Same(VerifierState old, VerifierState cur, ushort live)
+    /// <summary>Whether the two states are the same in every register and every stack byte: the path has looped to where it was.</summary>
+    public static bool Same(VerifierState old, VerifierState cur)
     {
         if (old.Frames.Count != cur.Frames.Count || old.References.Count != cur.References.Count || old.CallbackRuns != cur.CallbackRuns)
             return false;
@@ -45,13 +32,12 @@ internal static class StatePruning
             var b = cur.Frames[f];
             if (a.CallSite != b.CallSite)
                 return false;
-            var mask = f == cur.Frames.Count - 1 ? live : ushort.MaxValue;
             for (var r = 0; r < MAX_BPF_REG; r++)
             {
-                if ((mask & (1 << r)) != 0 && !a.Regs[r].Equals(b.Regs[r]))
+                if (!a.Regs[r].Equals(b.Regs[r]))
                     return false;
             }
-            if (!a.Bytes.AsSpan().SequenceEqual(b.Bytes))
+            if (!a.Bytes.SequenceEqual(b.Bytes))
                 return false;
             for (var s = 0; s < FrameState.Slots; s++)
             {
@@ -62,12 +48,15 @@ internal static class StatePruning
         return true;
     }
 
-    /// <summary>Whether every concrete state <paramref name="cur"/> stands for is one <paramref name="old"/> stands for (as far as the rest of the program can tell).</summary>
-    public static bool Covers(VerifierState old, VerifierState cur, ushort live, ushort precise, ulong preciseSlots, ulong liveSlots,
-        Func<FrameState, FrameState, (ushort Live, ulong Slots)> suspended)
+    /// <summary>Whether every concrete state <paramref name="cur"/> stands for is one the checkpoint's state stands for (as far as the rest of the program can tell).</summary>
+    public static bool Covers(Checkpoint checkpoint, VerifierState cur)
     {
+        var old = checkpoint.State;
         if (old.Frames.Count != cur.Frames.Count || old.References.Count != cur.References.Count)
             return false;
+        var marked = checkpoint.MarksComplete;
+        // Inside a loop still open, a done checkpoint's read marks already hold for the frames its callback runs entered.
+        var readFrom = marked ? 0 : checkpoint.Done ? checkpoint.ReadsCompleteFrom : int.MaxValue;
         var ids = new IdMap();
         for (var i = 0; i < old.References.Count; i++)
         {
@@ -80,18 +69,19 @@ internal static class StatePruning
             var b = cur.Frames[f];
             if (a.CallSite != b.CallSite || a.IsCallback != b.IsCallback)
                 return false;
-            // Frames below the current one resume later: compare what is live there, all of it precise.
-            var top = f == cur.Frames.Count - 1;
-            var (frameLive, frameSlots) = top ? (live, liveSlots) : suspended(b, cur.Frames[f + 1]);
+            var marks = checkpoint.Marks[f];
+            var read = f >= readFrom;
+            var live = read ? (ushort)(marks.ReadRegs | (1 << BPF_REG_FP)) : ushort.MaxValue;
+            var precise = marked ? marks.PreciseRegs : ushort.MaxValue;
             for (var r = 0; r < MAX_BPF_REG; r++)
             {
                 var bit = 1 << r;
-                if ((frameLive & bit) == 0)
+                if ((live & bit) == 0)
                     continue;
-                if (!RegCovers(a.Regs[r], b.Regs[r], !top || (precise & bit) != 0, ids))
+                if (!RegCovers(a.Regs[r], b.Regs[r], (precise & bit) != 0, ids))
                     return false;
             }
-            if (!StackCovers(a, b, ids, top ? preciseSlots : ulong.MaxValue, frameSlots))
+            if (!StackCovers(a, b, ids, marked ? marks.PreciseSlots : ulong.MaxValue, read ? marks.ReadSlots : ulong.MaxValue))
                 return false;
         }
         return true;
@@ -110,7 +100,7 @@ internal static class StatePruning
             {
                 if (a.Bytes[s * 8] == SlotKind.Spill && b.Bytes[s * 8] == SlotKind.Spill && a.Spills[s].Kind == RegKind.Scalar
                     && b.Spills[s].Kind == RegKind.Scalar && !b.Spills[s].Var.IsWithin(a.Spills[s].Var))
-                    b.Spills[s] = Reg.Unknown;
+                    b.WritableSpills[s] = Reg.Unknown;
             }
         }
     }
@@ -130,11 +120,7 @@ internal static class StatePruning
             var cur = b.Bytes[i];
             // A slot whose value cannot matter only has to hold a number in both states, as an imprecise scalar.
             if ((preciseSlots & (1UL << (i / 8))) == 0 && old != SlotKind.Invalid && IsNumber(a, i) && IsNumber(b, i))
-            {
-                if (i % 8 == 0 && old == SlotKind.Spill && !ids.Linked(a.Spills[i / 8].Id, cur == SlotKind.Spill ? b.Spills[i / 8].Id : 0))
-                    return false;
                 continue;
-            }
             switch (old)
             {
                 case SlotKind.Invalid:
@@ -164,8 +150,9 @@ internal static class StatePruning
             return true;
         if (old.Kind != cur.Kind)
             return false;
+        // An imprecise scalar may be any number, linked or not: were a copy's value to matter, it would be precise too.
         if (old.Kind == RegKind.Scalar)
-            return ids.Linked(old.Id, cur.Id) && (!precise || cur.Var.IsWithin(old.Var));
+            return !precise || (cur.Var.IsWithin(old.Var) && ids.Linked(old.Id, cur.Id));
         if (old.Off != cur.Off || !ReferenceEquals(old.Map, cur.Map) || old.MemSize != cur.MemSize || old.Frame != cur.Frame
             || !cur.Var.IsWithin(old.Var))
             return false;

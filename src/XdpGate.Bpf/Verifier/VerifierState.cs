@@ -21,10 +21,58 @@ internal sealed class FrameState
     public const int Slots = MAX_BPF_STACK / 8;
 
     public readonly Reg[] Regs = new Reg[MAX_BPF_REG];
+
+    // The stack is most of a frame's size, and most branches never write it: copies share it until one does.
+    private SlotKind[] bytes;
+    private Reg[] spills;
+    private bool shared;
+
+    public FrameState()
+        : this(new SlotKind[MAX_BPF_STACK], new Reg[Slots], shared: false)
+    {
+    }
+
+    private FrameState(SlotKind[] bytes, Reg[] spills, bool shared)
+    {
+        this.bytes = bytes;
+        this.spills = spills;
+        this.shared = shared;
+    }
+
     /// <summary>Indexed by MAX_BPF_STACK + offset from r10 (offsets -512..-1).</summary>
-    public readonly SlotKind[] Bytes = new SlotKind[MAX_BPF_STACK];
+    public ReadOnlySpan<SlotKind> Bytes => bytes;
+
     /// <summary>The register spilled in each 8-byte slot, indexed like <see cref="Bytes"/> / 8.</summary>
-    public readonly Reg[] Spills = new Reg[Slots];
+    public ReadOnlySpan<Reg> Spills => spills;
+
+    /// <summary><see cref="Bytes"/> to write, no longer shared with any copy.</summary>
+    public Span<SlotKind> WritableBytes
+    {
+        get
+        {
+            Unshare();
+            return bytes;
+        }
+    }
+
+    /// <summary><see cref="Spills"/> to write, no longer shared with any copy.</summary>
+    public Span<Reg> WritableSpills
+    {
+        get
+        {
+            Unshare();
+            return spills;
+        }
+    }
+
+    private void Unshare()
+    {
+        if (!shared)
+            return;
+        bytes = (SlotKind[])bytes.Clone();
+        spills = (Reg[])spills.Clone();
+        shared = false;
+    }
 
     /// <summary>The instruction that called this frame (-1 for the main program).</summary>
     public int CallSite = -1;
@@ -33,12 +81,14 @@ internal sealed class FrameState
     /// <summary>Whether this frame runs a bpf_loop callback (returns to the helper call, not after it).</summary>
     public bool IsCallback;
 
+    /// <summary>What this frame overwrote since the path's last checkpoint (all of it when entered since).</summary>
+    public FrameWrites Writes = FrameWrites.All;
+
     public FrameState Clone()
     {
-        var copy = new FrameState { CallSite = CallSite, Subprogram = Subprogram, IsCallback = IsCallback };
+        var copy = new FrameState(bytes, spills, shared: true) { CallSite = CallSite, Subprogram = Subprogram, IsCallback = IsCallback, Writes = Writes };
         Regs.CopyTo(copy.Regs, 0);
-        Bytes.CopyTo(copy.Bytes, 0);
-        Spills.CopyTo(copy.Spills, 0);
+        shared = true;
         return copy;
     }
 }
@@ -51,6 +101,8 @@ internal sealed class VerifierState
     public readonly List<int> References = [];
     /// <summary>The latest checkpoint this path passed (the kernel's parent state).</summary>
     public Checkpoint? Parent;
+    /// <summary>The instructions run since <see cref="Parent"/>, newest first.</summary>
+    public HistoryEntry? History;
     /// <summary>Jumps and instructions processed when the last checkpoint was taken, for the kernel's checkpoint heuristic.</summary>
     public int JumpsAtCheckpoint, InsnsAtCheckpoint;
     /// <summary>Callback runs entered on this path (the kernel's callback_unroll_depth): a callback run again is no loop.</summary>
@@ -64,7 +116,7 @@ internal sealed class VerifierState
     {
         var copy = new VerifierState
         {
-            Parent = Parent, JumpsAtCheckpoint = JumpsAtCheckpoint, InsnsAtCheckpoint = InsnsAtCheckpoint, CallbackRuns = CallbackRuns,
+            Parent = Parent, History = History, JumpsAtCheckpoint = JumpsAtCheckpoint, InsnsAtCheckpoint = InsnsAtCheckpoint, CallbackRuns = CallbackRuns,
         };
         foreach (var frame in Frames)
             copy.Frames.Add(frame.Clone());
@@ -72,17 +124,23 @@ internal sealed class VerifierState
         return copy;
     }
 
-    /// <summary>Every register and spilled register in every frame, for updates that reach all copies (null checks, packet ranges).</summary>
-    public void ForEachReg(RefAction action)
+    /// <summary>
+    /// Every register and spilled register in every frame that <paramref name="match"/> picks, updated by
+    /// <paramref name="update"/>: for updates that reach all copies (null checks, packet ranges, narrowing).
+    /// </summary>
+    public void ForEachReg(Predicate<Reg> match, RefAction update)
     {
         foreach (var frame in Frames)
         {
             for (var r = 0; r < frame.Regs.Length; r++)
-                action(ref frame.Regs[r]);
+            {
+                if (match(frame.Regs[r]))
+                    update(ref frame.Regs[r]);
+            }
             for (var s = 0; s < FrameState.Slots; s++)
             {
-                if (frame.Bytes[s * 8] == SlotKind.Spill)
-                    action(ref frame.Spills[s]);
+                if (frame.Bytes[s * 8] == SlotKind.Spill && match(frame.Spills[s]))
+                    update(ref frame.WritableSpills[s]);
             }
         }
     }
