@@ -49,6 +49,50 @@ public sealed class CheckCommandTests
         Assert.Contains(":8:7: warning: rule 2 ('ssh-lab') can never match", error, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string> ShippedConfigs() =>
+        [.. Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "configs"), "*.yaml").Select(f => Path.GetFileName(f)).Order()];
+
+    /// <summary>A config names the interfaces of the machine it is for; checking it anywhere else still passes.</summary>
+    [Theory]
+    [MemberData(nameof(ShippedConfigs))]
+    public void Every_shipped_config_passes_check_on_any_machine(string name)
+    {
+        var (exit, output, error) = CliRunner.Run("", "check", "--config", Config(name));
+
+        Assert.True(exit == 0, error);
+        Assert.DoesNotContain(": error: ", error, StringComparison.Ordinal);
+        Assert.Contains($"{name}: valid", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_warns_of_interfaces_missing_here_and_exits_0()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "data", "configs", "broken", "unknown_interface.yaml");
+
+        var (exit, output, error) = CliRunner.Run("", "check", "--config", path);
+
+        Assert.Equal(0, exit);
+        Assert.Equal($"{path}:5:16: warning: port 'wan': no interface named 'xg-no-such-if' here (see /sys/class/net); running this config needs it\n",
+            error.ReplaceLineEndings("\n"));
+        Assert.Contains("port wan  driver afxdp  xg-no-such-if  ifindex ? (not on this machine)  queues 1  pass host", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_with_require_interfaces_makes_a_missing_interface_an_error_as_run_does()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "data", "configs", "broken", "unknown_interface.yaml");
+
+        var (exit, output, error) = CliRunner.Run("", "check", "--config", path, "--require-interfaces");
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.Equal(
+        [
+            $"{path}:5:16: error: port 'wan': no interface named 'xg-no-such-if' (see /sys/class/net)",
+            $"{path}: invalid (1 error(s))",
+        ], error.TrimEnd().Split('\n'));
+    }
+
     [Fact]
     public void Check_of_a_missing_file_is_an_error()
     {

@@ -140,6 +140,19 @@ public sealed class ConfigRunCommandTests : IDisposable
         Assert.Equal(cwd, Environment.CurrentDirectory);
     }
 
+    /// <summary>check only warns of an interface missing here (the config may be for another machine); run cannot start without it.</summary>
+    [Fact]
+    public void A_config_run_refuses_an_interface_missing_here_at_its_line()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "data", "configs", "broken", "unknown_interface.yaml");
+
+        var (exit, output, error) = CliRunner.Run("", "run", "--config", path, "--no-control", "--duration", "1");
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.Contains($"{path}:5:16: error: port 'wan': no interface named 'xg-no-such-if' (see /sys/class/net)", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_run_with_neither_a_config_nor_ports_says_what_it_needs()
     {

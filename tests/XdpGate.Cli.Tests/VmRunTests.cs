@@ -39,6 +39,18 @@ public sealed class VmRunTests
         Assert.Contains(message, error, StringComparison.Ordinal);
     }
 
+    /// <summary>`r0 |= r10; exit`: r0 is read before anything wrote it, which the kernel refuses with R0 !read_ok.</summary>
+    [Theory]
+    [InlineData("interp")]
+    [InlineData("jit")]
+    public void Vm_run_refuses_a_read_of_a_register_nothing_wrote_as_the_kernel_does(string engine)
+    {
+        var (exit, output, error) = CliRunner.Run("4f a0 00 00 00 00 00 00 95 00 00 00 00 00 00 00", "vm", "run", "--engine", engine);
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        Assert.Equal("error: insn 0: r0 |= r10: R0 !read_ok\n", error.ReplaceLineEndings("\n"));
+    }
+
     [Fact]
     public void Unknown_engines_are_a_usage_error()
     {

@@ -30,16 +30,20 @@ public static class ConfigReader
     };
     private static readonly Dictionary<string, bool> Formats = new() { ["text"] = false, ["json"] = true };
 
-    public static ConfigResult ReadFile(string path, Func<string, uint?>? interfaces = null)
+    public static ConfigResult ReadFile(string path, Func<string, uint?>? interfaces = null, bool requireInterfaces = true)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Read(File.ReadAllText(path), path, interfaces);
+        return Read(File.ReadAllText(path), path, interfaces, requireInterfaces);
     }
 
     /// <param name="text">The YAML.</param>
     /// <param name="path">Where it came from: relative paths in it (objects, pcaps, map files) are relative to its directory.</param>
     /// <param name="interfaces">Interface name to ifindex; by default <see cref="InterfaceLookup.Ifindex"/>.</param>
-    public static ConfigResult Read(string text, string path, Func<string, uint?>? interfaces = null)
+    /// <param name="requireInterfaces">
+    /// Whether an interface missing here is an error (a config to run here) or a warning (a config checked on one machine
+    /// and run on another); a missing interface's port keeps the placeholder ifindex of a port without one.
+    /// </param>
+    public static ConfigResult Read(string text, string path, Func<string, uint?>? interfaces = null, bool requireInterfaces = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(path);
@@ -67,7 +71,7 @@ public static class ConfigReader
 
         var workers = top.TryGetValue("workers", out var workersNode) ? Workers(nodes, workersNode) : WorkersConfig.Default;
         var ports = top.TryGetValue("ports", out var portsNode)
-            ? Ports(nodes, portsNode, directory, interfaces ?? InterfaceLookup.Ifindex, workers.Cpus.Count) : [];
+            ? Ports(nodes, portsNode, directory, interfaces ?? InterfaceLookup.Ifindex, requireInterfaces, workers.Cpus.Count) : [];
         var program = top.TryGetValue("program", out var programNode) ? Program(nodes, programNode, directory) : ProgramConfig.Default;
         FirewallPolicy firewall;
         if (top.TryGetValue("firewall", out var firewallNode))
@@ -97,7 +101,7 @@ public static class ConfigReader
 
     private static string Resolve(string directory, string path) => Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(directory, path));
 
-    private static List<PortConfig> Ports(YamlNodes nodes, YamlNode node, string directory, Func<string, uint?> interfaces, int workers)
+    private static List<PortConfig> Ports(YamlNodes nodes, YamlNode node, string directory, Func<string, uint?> interfaces, bool requireInterfaces, int workers)
     {
         var result = new List<PortConfig>();
         if (node is not YamlSequenceNode list)
@@ -130,8 +134,10 @@ public static class ConfigReader
                     nodes.Diagnostics.Error(ifaceNode, $"port '{name}': a {driver.ToString().ToLowerInvariant()} port has no interface");
                 else if (iface is not null && interfaces(iface) is { } index)
                     ifindex = index;
-                else if (iface is not null)
+                else if (iface is not null && requireInterfaces)
                     nodes.Diagnostics.Error(ifaceNode, $"port '{name}': no interface named '{iface}' (see /sys/class/net)");
+                else if (iface is not null)
+                    nodes.Diagnostics.Warning(ifaceNode, $"port '{name}': no interface named '{iface}' here (see /sys/class/net); running this config needs it");
             }
             else if (driver is PortDriver.Afxdp or PortDriver.Afpacket)
             {

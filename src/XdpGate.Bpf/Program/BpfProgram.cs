@@ -176,6 +176,9 @@ public sealed unsafe class BpfProgram
         var globalFunctions = CheckGlobalFunctions(instructions, options.GlobalFunctions);
         var regions = maps.Select(m => m.ValueRegion).Where(r => r.Length > 0).ToArray();
         var program = new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions, lineInfo, mapAt, globalFunctions);
+        // Raw-memory programs run unverified, but not with registers nothing wrote: the kernel refuses those reads.
+        if (options.Type == bpf_prog_type.BPF_PROG_TYPE_UNSPEC && options.Verification == VerificationLevel.None)
+            WrittenRegisters.Check(instructions);
         // A call of a helper we lack is refused after verification, so that what the kernel's verifier says first is said first.
         program.Verification = BpfVerifier.Verify(program, options.Verification, options.VerboseLog);
         return unavailable is null ? program : throw unavailable;

@@ -41,8 +41,9 @@ internal sealed partial class Exploration
         if (!isX && op is BPF_LSH or BPF_RSH or BPF_ARSH && (uint)insn.imm >= (is64 ? 64u : 32u))
             throw Fail(VerifierRule.InvalidInstruction, $"invalid shift {insn.imm}");
 
-        var dst = Read(d);
+        // The kernel checks the source operand before the destination, so a refusal names the same register.
         var src = isX ? Read(s) : Immediate(insn.imm, true);
+        var dst = Read(d);
         if (!dst.IsPointer && !src.IsPointer)
         {
             Set(d, Reg.Of(ScalarAlu.Apply(op, dst.Var, src.Var, is64, insn.off)));

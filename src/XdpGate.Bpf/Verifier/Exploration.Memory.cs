@@ -19,14 +19,15 @@ internal sealed partial class Exploration
     {
         var size = SizeInBytes(Size(insn.code));
         int d = insn.dst_reg, s = insn.src_reg;
-        var target = Read(d);
         if (Class(insn.code) == BPF_ST)
         {
             Access(d, insn.off, size, write: true, Immediate(insn.imm, true), signed: false);
             return;
         }
 
+        // The kernel checks the stored register before the address (check_store_reg, check_atomic).
         var value = Read(s);
+        var target = Read(d);
         if (Mode(insn.code) != BPF_ATOMIC)
         {
             Access(d, insn.off, size, write: true, value, signed: false, from: s);

@@ -10,7 +10,8 @@ public enum VerificationLevel
     /// <summary>
     /// No verification. Only for BPF_PROG_TYPE_UNSPEC programs run over raw memory (`vm run`, ISA conformance cases):
     /// their r1 is a plain buffer and r2 its length, a convention no kernel program type has, so there are no kernel
-    /// rules to check them against; the engines' run-time checks still keep them from touching other memory.
+    /// rules to check them against; the engines' run-time checks still keep them from touching other memory. One rule
+    /// needs no program type and still applies: no read of a register some path left unwritten (<see cref="WrittenRegisters"/>).
     /// </summary>
     None,
 }

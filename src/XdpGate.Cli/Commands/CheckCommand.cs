@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Firewall;
 
@@ -10,13 +11,17 @@ internal static class CheckCommand
     public static Command Build(CliIo io)
     {
         var config = new Option<string>("--config", "-c") { Description = "Appliance config (YAML)", Required = true };
-        var command = new Command("check", "Validate a config and print what it would load: programs, maps and entry counts; exit 0 only when valid") { config };
+        var requireInterfaces = new Option<bool>("--require-interfaces")
+        {
+            Description = "Interfaces missing on this machine are errors, as for run (by default they are warnings, so a config for another machine checks)",
+        };
+        var command = new Command("check", "Validate a config and print what it would load: programs, maps and entry counts; exit 0 only when valid") { config, requireInterfaces };
         command.SetAction(parsed =>
         {
             var path = parsed.GetValue(config)!;
             if (!File.Exists(path))
                 throw new CliInputException($"{path}: no such file");
-            var result = ConfigReader.ReadFile(path);
+            var result = ConfigReader.ReadFile(path, requireInterfaces: parsed.GetValue(requireInterfaces));
             foreach (var diagnostic in result.Diagnostics.Sorted())
                 io.Error.WriteLine(diagnostic.Format(path));
             if (result.Config is not { } valid)
@@ -46,7 +51,9 @@ internal static class CheckCommand
         foreach (var port in config.Ports)
         {
             var source = port.Interface ?? port.Pcap ?? "generated frames";
-            output.WriteLine($"port {port.Name}  driver {port.Driver.ToString().ToLowerInvariant()}  {source}  ifindex {port.Ifindex}  queues {port.Queues}  pass {port.Pass}");
+            // A port whose interface is missing here keeps a placeholder ifindex; the real one is known only where it runs.
+            var ifindex = port.Interface is { } name && InterfaceLookup.Ifindex(name) is null ? "? (not on this machine)" : port.Ifindex.ToString(CultureInfo.InvariantCulture);
+            output.WriteLine($"port {port.Name}  driver {port.Driver.ToString().ToLowerInvariant()}  {source}  ifindex {ifindex}  queues {port.Queues}  pass {port.Pass}");
         }
         output.WriteLine($"workers {config.Workers.Cpus.Count}  cpus {string.Join(",", config.Workers.Cpus)}");
         output.WriteLine($"prog {plan.Program}  from {plan.Source}{(config.Program.IsBuiltinFirewall ? $"  rules {plan.Rules}  default {Name(config.Firewall.DefaultAction)}  unparseable {Name(config.Firewall.UnparseableAction)}  non_ip {Name(config.Firewall.NonIpAction)}" : "")}");

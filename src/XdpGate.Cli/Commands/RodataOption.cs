@@ -19,9 +19,13 @@ internal static class RodataOption
 
     /// <summary>Opens <paramref name="path"/> and loads it with the `--rodata` <paramref name="assignments"/>.</summary>
     public static LoadedObject Load(string path, IEnumerable<string>? assignments, int possibleCpus,
+        VerificationLevel verification = VerificationLevel.Privileged) =>
+        Load(ObjectFiles.Open(path), assignments, possibleCpus, verification);
+
+    /// <summary>Loads the opened <paramref name="obj"/> with the `--rodata` <paramref name="assignments"/>.</summary>
+    public static LoadedObject Load(BpfObject obj, IEnumerable<string>? assignments, int possibleCpus,
         VerificationLevel verification = VerificationLevel.Privileged)
     {
-        var obj = ObjectFiles.Open(path);
         try
         {
             return obj.Load(possibleCpus, RodataValues.ParseAssignments(obj, assignments ?? []), verification);

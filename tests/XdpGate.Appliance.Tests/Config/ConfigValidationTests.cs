@@ -16,10 +16,13 @@ public class ConfigValidationTests
     public void A_broken_config_reports_exactly_its_expected_diagnostics(string name)
     {
         var path = Path.Combine(BrokenDirectory, name + ".yaml");
-        var expected = File.ReadLines(path).TakeWhile(l => l.StartsWith("# expect: ", StringComparison.Ordinal)).Select(l => l["# expect: ".Length..]).ToList();
+        var header = File.ReadLines(path).TakeWhile(l => l.StartsWith("# ", StringComparison.Ordinal)).ToList();
+        var expected = header.Where(l => l.StartsWith("# expect: ", StringComparison.Ordinal)).Select(l => l["# expect: ".Length..]).ToList();
         Assert.NotEmpty(expected);
+        // What `xdpgate check` reports: missing interfaces are warnings unless the file asks for check --require-interfaces.
+        var requireInterfaces = header.Contains("# check: --require-interfaces");
 
-        var result = ConfigReader.ReadFile(path);
+        var result = ConfigReader.ReadFile(path, requireInterfaces: requireInterfaces);
 
         Assert.Equal(expected, result.Diagnostics.Sorted().Select(d => d.Format("")[1..]));
         Assert.Equal(expected.Any(e => e.Contains(": error: ", StringComparison.Ordinal)), result.Config is null);

@@ -39,6 +39,20 @@ public sealed class VerifierCaseTests
         }
     }
 
+    public static TheoryData<string> UnwrittenRegisterCases() =>
+        [.. VerifierCase.All().Where(name => VerifierCase.Load(name).Rule == "uninitialized-register")];
+
+    /// <summary>The register named is the one the kernel names: the first unwritten operand in the kernel's order of checks.</summary>
+    [Theory]
+    [MemberData(nameof(UnwrittenRegisterCases))]
+    public void A_read_of_an_unwritten_register_is_refused_in_the_kernels_words(string name)
+    {
+        var testCase = VerifierCase.Load(name);
+        var refusal = Verify(testCase, VerificationLevel.Privileged);
+        Assert.True(refusal is not null, $"{name}: accepted");
+        Assert.Contains(testCase.Kernel.LogSubstring!, refusal.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Every_case_rule_is_a_verifier_rule()
     {
