@@ -116,6 +116,20 @@ internal sealed class ControlFlow
         return new ControlFlow([.. starts], prune, secondHalf, insns);
     }
 
+    /// <summary>The instructions control may go to after the one at <paramref name="pc"/> within its function (a call returns to the next).</summary>
+    public static IEnumerable<int> Successors(ReadOnlySpan<bpf_insn> insns, int pc)
+    {
+        var insn = insns[pc];
+        var cls = Class(insn.code);
+        var op = Op(insn.code);
+        var next = pc + (InstructionValidator.IsWide(insn) ? 2 : 1);
+        if (cls is BPF_JMP or BPF_JMP32 && op == BPF_EXIT)
+            return [];
+        if (cls is BPF_JMP or BPF_JMP32 && op != BPF_CALL && InstructionValidator.JumpTarget(insn, pc) is { } target)
+            return op == BPF_JA ? [target] : next < insns.Length ? [target, next] : [target];
+        return next < insns.Length ? [next] : [];
+    }
+
     private bool[] PacketChanges(ReadOnlySpan<bpf_insn> insns)
     {
         var changes = new bool[SubprogramStarts.Length];

@@ -64,7 +64,7 @@ internal static class WrittenRegisters
             else if (InstructionValidator.IsPseudoFunc(insn))
                 Reach(pc + 1 + insn.imm, Entry);
             var after = Transfer(insn, before);
-            foreach (var next in Liveness.Successors(insns, pc))
+            foreach (var next in ControlFlow.Successors(insns, pc))
                 Reach(next, after);
         }
         reached = seen;
