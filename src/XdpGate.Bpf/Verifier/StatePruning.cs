@@ -57,7 +57,20 @@ internal static class StatePruning
         var marked = checkpoint.MarksComplete;
         // Inside a loop still open, a done checkpoint's read marks already hold for the frames its callback runs entered.
         var readFrom = marked ? 0 : checkpoint.Done ? checkpoint.ReadsCompleteFrom : int.MaxValue;
-        var ids = new IdMap();
+        var ids = IdMap.Rent();
+        try
+        {
+            return Covers(checkpoint, cur, marked, readFrom, ids);
+        }
+        finally
+        {
+            ids.Return();
+        }
+    }
+
+    private static bool Covers(Checkpoint checkpoint, VerifierState cur, bool marked, int readFrom, IdMap ids)
+    {
+        var old = checkpoint.State;
         for (var i = 0; i < old.References.Count; i++)
         {
             if (!ids.Match(old.References[i], cur.References[i]))
@@ -111,34 +124,37 @@ internal static class StatePruning
 
     private static bool StackCovers(FrameState a, FrameState b, IdMap ids, ulong preciseSlots, ulong liveSlots)
     {
-        for (var i = 0; i < a.Bytes.Length; i++)
+        // A slot no path reads again before overwriting it may hold anything.
+        for (var slots = liveSlots; slots != 0; slots &= slots - 1)
         {
-            // A slot no path reads again before overwriting it may hold anything.
-            if ((liveSlots & (1UL << (i / 8))) == 0)
-                continue;
-            var old = a.Bytes[i];
-            var cur = b.Bytes[i];
-            // A slot whose value cannot matter only has to hold a number in both states, as an imprecise scalar.
-            if ((preciseSlots & (1UL << (i / 8))) == 0 && old != SlotKind.Invalid && IsNumber(a, i) && IsNumber(b, i))
-                continue;
-            switch (old)
+            var slot = System.Numerics.BitOperations.TrailingZeroCount(slots);
+            var precise = (preciseSlots & (1UL << slot)) != 0;
+            for (var i = slot * 8; i < slot * 8 + 8; i++)
             {
-                case SlotKind.Invalid:
+                var old = a.Bytes[i];
+                var cur = b.Bytes[i];
+                // A slot whose value cannot matter only has to hold a number in both states, as an imprecise scalar.
+                if (!precise && old != SlotKind.Invalid && IsNumber(a, i) && IsNumber(b, i))
                     continue;
-                case SlotKind.Misc:
-                    if (cur is SlotKind.Misc or SlotKind.Zero || (cur == SlotKind.Spill && b.Spills[i / 8].Kind == RegKind.Scalar))
+                switch (old)
+                {
+                    case SlotKind.Invalid:
                         continue;
-                    return false;
-                case SlotKind.Zero:
-                    if (cur == SlotKind.Zero || (cur == SlotKind.Spill && b.Spills[i / 8].IsConstScalar(0)))
+                    case SlotKind.Misc:
+                        if (cur is SlotKind.Misc or SlotKind.Zero || (cur == SlotKind.Spill && b.Spills[slot].Kind == RegKind.Scalar))
+                            continue;
+                        return false;
+                    case SlotKind.Zero:
+                        if (cur == SlotKind.Zero || (cur == SlotKind.Spill && b.Spills[slot].IsConstScalar(0)))
+                            continue;
+                        return false;
+                    default:
+                        if (cur != SlotKind.Spill)
+                            return false;
+                        if (i % 8 == 0 && !RegCovers(a.Spills[slot], b.Spills[slot], true, ids))
+                            return false;
                         continue;
-                    return false;
-                default:
-                    if (cur != SlotKind.Spill)
-                        return false;
-                    if (i % 8 == 0 && !RegCovers(a.Spills[i / 8], b.Spills[i / 8], true, ids))
-                        return false;
-                    continue;
+                }
             }
         }
         return true;
@@ -166,24 +182,40 @@ internal static class StatePruning
     /// <summary>The kernel's check_ids: ids in the old state must map one-to-one onto ids in the new one.</summary>
     private sealed class IdMap
     {
-        private readonly Dictionary<int, int> forward = [];
-        private readonly Dictionary<int, int> backward = [];
+        // A comparison meets few ids: pairs in an array searched in order, kept per thread for the next comparison.
+        [ThreadStatic]
+        private static IdMap? spare;
+
+        private (int Old, int Cur)[] pairs = new (int, int)[16];
+        private int count;
         private int unlinked;
 
-        /// <summary>
-        /// Scalars sharing an id are narrowed together by a branch on any of them (even an imprecise one), so scalars
-        /// linked in the old state must be linked alike in the new one; an unlinked scalar (id 0) links to nothing.
-        /// </summary>
+        public static IdMap Rent()
+        {
+            var map = spare ?? new IdMap();
+            spare = null;
+            map.count = 0;
+            map.unlinked = 0;
+            return map;
+        }
+
+        public void Return() => spare = this;
+
+        /// <summary>Scalars linked in the old state must be linked alike in the new one; an unlinked scalar (id 0) links to nothing.</summary>
         public bool Linked(int old, int cur) => old == 0 || Match(old, cur == 0 ? --unlinked : cur);
 
         public bool Match(int old, int cur)
         {
-            if (forward.TryGetValue(old, out var mapped))
-                return mapped == cur;
-            if (backward.TryGetValue(cur, out var reverse))
-                return reverse == old;
-            forward[old] = cur;
-            backward[cur] = old;
+            for (var i = 0; i < count; i++)
+            {
+                if (pairs[i].Old == old)
+                    return pairs[i].Cur == cur;
+                if (pairs[i].Cur == cur)
+                    return false;
+            }
+            if (count == pairs.Length)
+                Array.Resize(ref pairs, count * 2);
+            pairs[count++] = (old, cur);
             return true;
         }
     }
