@@ -19,7 +19,7 @@ namespace XdpGate.Benchmarks;
 /// <see cref="BpfVerifier.Verify"/> runs when its per-process verdict cache misses, so no iteration is a cache hit.
 /// The kernel's is BPF_PROG_LOAD of the same instructions over kernel maps holding the same rules, at BPF_LOG_STATS,
 /// timed whole (the kernel also JIT-compiles). The columns give the instructions each verifier processed and the
-/// kernel's own "verification time" from its log (the median of eleven loads), both taken in the host process once the
+/// kernel's own "verification time" from its log (the median of 51 loads), both taken in the host process once the
 /// runs are done. Needs root for the kernel rows.
 /// </summary>
 [Config(typeof(VerificationColumns))]
@@ -85,7 +85,7 @@ public partial class FirewallVerificationBenchmarks
             if (inKernel)
             {
                 using var firewall = KernelLoad(rules);
-                var runs = Enumerable.Range(0, 11).Select(_ =>
+                var runs = Enumerable.Range(0, 51).Select(_ =>
                 {
                     using var fd = firewall.LoadProgram(BPF_LOG_STATS);
                     return KernelStats(fd.VerifierLog);
@@ -124,7 +124,7 @@ public partial class FirewallVerificationBenchmarks
     {
         public VerificationColumns() => AddColumn(
             new FigureColumn("Processed insns", "instructions the verifier processed", f => f.Processed.ToString("N0", CultureInfo.InvariantCulture)),
-            new FigureColumn("Kernel verification", "the kernel's own verification time (its log), median of eleven loads",
+            new FigureColumn("Kernel verification", "the kernel's own verification time (its log), median of 51 loads",
                 f => f.KernelMicroseconds is { } us ? $"{us / 1000:F1} ms" : "-"));
     }
 
