@@ -7,6 +7,12 @@
  * bitmaps in the candidate blocks only, so a packet's cost grows with the blocks
  * of 512 rules that could match it, not with the rule count.
  *
+ * Shaped for the verifier, whose cost must not follow the rules or the paths the
+ * parse takes: the parse of layers 2 and 3 ends in a call of fw_match, a global
+ * function, which the kernel verifies once from its prototype; fw_match walks the
+ * rules with bpf_loop, one matching rule (or one block load) per step, on a state
+ * whose shape does not depend on which fields the rules constrain.
+ *
  * Packets that do not reach the rules (the rule is documented in configs/README.md
  * and tested): frames shorter than their headers (Ethernet, VLAN tags, IPv4/IPv6,
  * extension headers, the fixed TCP or UDP header) are "truncated"; an IPv4 header
@@ -126,24 +132,24 @@ static const __u8 fw_debruijn[64] = {
 	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
 };
 
-_Static_assert(FW_SUMMARY_WORDS == 2, "fw_next_block takes candidates from two summary words");
+_Static_assert(FW_SUMMARY_WORDS == 2, "fw_load_block takes candidates from two summary words");
+_Static_assert(FW_DIMS == 8 && FW_BLOCK_WORDS == 8, "indexes are masked with 7");
 
 static __always_inline __u32 fw_bit_index(__u64 low)
 {
 	return fw_debruijn[(low * 0x03f79d71b4cb0a89ULL) >> 58];
 }
 
-struct fw_scan {
-	__u64 cand0, cand1; /* blocks still to scan: the AND of the classes' summaries */
-	__u64 sum0[FW_DIMS], sum1[FW_DIMS]; /* each class's summary, to rank a block among its non-empty ones */
-	__u32 base[FW_DIMS];
-	__u32 cls[FW_DIMS];
-	__u32 nblocks;
-	__u32 active;
-	__u32 verdict;
-	__u32 bytes;
-	__u32 hit; /* a terminal rule decided */
-};
+/*
+ * 1 when x is not zero, without a branch: left to itself clang makes a compare and a jump of it, and then the
+ * verifier would walk every combination of zero and non-zero words.
+ */
+static __always_inline __u64 fw_nonzero(__u64 x)
+{
+	x |= -x;
+	barrier_var(x);
+	return x >> 63;
+}
 
 static __always_inline __u64 fw_popcount(__u64 x)
 {
@@ -153,128 +159,89 @@ static __always_inline __u64 fw_popcount(__u64 x)
 	return (x * 0x0101010101010101ULL) >> 56;
 }
 
-/* The fw_bitmaps key of block `block` of this dimension's class: its base plus the non-empty blocks before it. */
-static __always_inline __u32 fw_block_key(struct fw_scan *s, __u32 dim, __u32 block)
+/* What the parse of layers 2 and 3 found, for fw_match. */
+struct fw_packet {
+	__u8 src[16], dst[16]; /* IPv4: the first 4 bytes */
+	__u32 v6;
+	__u32 proto;
+	__u32 vlan;
+	__u32 l4; /* offset of the layer-4 header */
+};
+
+/* One constrained dimension's class, as the block scan needs it: its summary and where its blocks are stored. */
+struct fw_class {
+	__u64 sum0, sum1;
+	__u32 base;
+	__u32 pad;
+};
+
+struct fw_scan {
+	__u64 acc[FW_BLOCK_WORDS]; /* the current block's matching rules not taken yet */
+	__u64 cand0, cand1;        /* blocks still to scan: the AND of the classes' summaries */
+	struct fw_class cls[FW_DIMS]; /* the constrained dimensions' classes, packed in dimension order */
+	__u32 ndims;
+	__u32 nz;         /* bit w: acc[w] is not zero */
+	__u32 first_rule; /* of the current block */
+	__u32 verdict;
+	__u32 bytes;
+};
+
+/* The fw_bitmaps key of block `block` of a class: its base plus the non-empty blocks before it. */
+static __always_inline __u32 fw_block_key(const struct fw_class *c, __u32 block)
 {
 	if (block < 64)
-		return s->base[dim] + fw_popcount(s->sum0[dim] & ((1ULL << block) - 1));
-	return s->base[dim] + fw_popcount(s->sum0[dim]) + fw_popcount(s->sum1[dim] & ((1ULL << (block - 64)) - 1));
+		return c->base + fw_popcount(c->sum0 & ((1ULL << block) - 1));
+	return c->base + fw_popcount(c->sum0) + fw_popcount(c->sum1 & ((1ULL << (block - 64)) - 1));
 }
 
-static __always_inline int fw_and_dim(struct fw_scan *s, __u32 dim, __u32 block, struct fw_block *acc)
+/* The lowest candidate block left (there is one), its classes' bitmaps ANDed into s->acc; 1 when the maps are broken. */
+static __always_inline int fw_load_block(struct fw_scan *s)
 {
 	struct fw_block *b;
-	__u32 key;
-	int i;
-
-	if (!(s->active & (1u << dim)))
-		return 0;
-	key = fw_block_key(s, dim, block);
-	b = bpf_map_lookup_elem(&fw_bitmaps, &key);
-	if (!b)
-		return -1;
-#pragma unroll
-	for (i = 0; i < FW_BLOCK_WORDS; i++)
-		acc->w[i] &= b->w[i];
-	return 0;
-}
-
-/* Rules matched in this block, lowest first; stops the scan (returns 1) at the first terminal one. */
-static __always_inline long fw_take_matches(struct fw_scan *s, __u32 block, struct fw_block *acc)
-{
-	int w, j;
-
-#pragma unroll
-	for (w = 0; w < FW_BLOCK_WORDS; w++) {
-		__u64 word = acc->w[w];
-
-		for (j = 0; j < 64 && word; j++) {
-			__u64 low = word & -word;
-			__u32 rule = block * FW_BLOCK_RULES + w * 64 + fw_bit_index(low);
-			struct fw_counter *c = bpf_map_lookup_elem(&fw_rule_counts, &rule);
-			__u32 *action = bpf_map_lookup_elem(&fw_actions, &rule);
-
-			word ^= low;
-			if (!c || !action) {
-				s->verdict = XDP_ABORTED;
-				return 1;
-			}
-			c->packets++;
-			c->bytes += s->bytes;
-			if (*action != FW_ACTION_COUNT) {
-				s->verdict = *action;
-				s->hit = 1;
-				return 1;
-			}
-		}
-	}
-	return 0;
-}
-
-static __always_inline long fw_scan_block(struct fw_scan *s, __u32 block)
-{
-	struct fw_block acc;
-	struct fw_block *first;
-	__u32 key = fw_block_key(s, FW_DIM_PROTO, block);
-	__u64 any = 0;
-	int i;
-
-	first = bpf_map_lookup_elem(&fw_bitmaps, &key);
-	if (!first)
-		goto broken;
-	acc = *first;
-	if (fw_and_dim(s, FW_DIM_SRC, block, &acc) || fw_and_dim(s, FW_DIM_DST, block, &acc) ||
-	    fw_and_dim(s, FW_DIM_SPORT, block, &acc) || fw_and_dim(s, FW_DIM_DPORT, block, &acc) ||
-	    fw_and_dim(s, FW_DIM_FLAGS, block, &acc) || fw_and_dim(s, FW_DIM_INGRESS, block, &acc) ||
-	    fw_and_dim(s, FW_DIM_VLAN, block, &acc))
-		goto broken;
-#pragma unroll
-	for (i = 0; i < FW_BLOCK_WORDS; i++)
-		any |= acc.w[i];
-	if (!any)
-		return 0;
-	return fw_take_matches(s, block, &acc);
-broken:
-	/* A class outside fw_bitmaps: the maps were written wrong; refuse rather than guess. */
-	s->verdict = XDP_ABORTED;
-	return 1;
-}
-
-/* One bpf_loop step: the lowest candidate block left, scanned; stops when none is left or a rule decided. */
-static long fw_next_block(__u32 index, void *ctx)
-{
-	struct fw_scan *s = ctx;
+	__u32 block, key;
 	__u64 low;
+	__u32 nz = 0;
+	int i, k;
 
 	if (s->cand0) {
 		low = s->cand0 & -s->cand0;
 		s->cand0 ^= low;
-		return fw_scan_block(s, fw_bit_index(low));
-	}
-	if (s->cand1) {
+		block = fw_bit_index(low);
+	} else {
 		low = s->cand1 & -s->cand1;
 		s->cand1 ^= low;
-		return fw_scan_block(s, 64 + fw_bit_index(low));
+		block = 64 + fw_bit_index(low);
 	}
-	return 1;
-}
-
-/* ANDs the summary of this dimension's class into the candidates and keeps it; -1 when the class has none (maps written wrong). */
-static __always_inline int fw_and_summary(struct fw_scan *s, __u32 dim)
-{
-	struct fw_summary *sum;
-
-	if (!(s->active & (1u << dim)))
-		return 0;
-	sum = bpf_map_lookup_elem(&fw_summaries, &s->cls[dim]);
-	if (!sum)
-		return -1;
-	s->cand0 &= sum->w[0];
-	s->cand1 &= sum->w[1];
-	s->sum0[dim] = sum->w[0];
-	s->sum1[dim] = sum->w[1];
-	s->base[dim] = sum->base;
+	/* FW_DIM_PROTO is always constrained, so there is a first class. */
+	key = fw_block_key(&s->cls[0], block);
+	b = bpf_map_lookup_elem(&fw_bitmaps, &key);
+	if (!b)
+		goto broken;
+#pragma unroll
+	for (i = 0; i < FW_BLOCK_WORDS; i++)
+		s->acc[i] = b->w[i];
+#pragma unroll
+	for (k = 1; k < FW_DIMS; k++) {
+		if (k >= s->ndims)
+			break;
+		key = fw_block_key(&s->cls[k], block);
+		b = bpf_map_lookup_elem(&fw_bitmaps, &key);
+		if (!b)
+			goto broken;
+#pragma unroll
+		for (i = 0; i < FW_BLOCK_WORDS; i++)
+			s->acc[i] &= b->w[i];
+	}
+#pragma unroll
+	for (i = 0; i < FW_BLOCK_WORDS; i++)
+		nz |= fw_nonzero(s->acc[i]) << i;
+	s->nz = nz;
+	s->first_rule = block * FW_BLOCK_RULES;
 	return 0;
+broken:
+	/* A class outside fw_bitmaps: the maps were written wrong; refuse rather than guess. */
+	s->verdict = XDP_ABORTED;
+	return 1;
 }
 
 static __always_inline __u32 fw_count(__u32 stat, __u32 bytes, __u32 verdict)
@@ -288,18 +255,169 @@ static __always_inline __u32 fw_count(__u32 stat, __u32 bytes, __u32 verdict)
 	return verdict;
 }
 
-/* The class of a field value; a field no rule constrains is not looked up (its class is never used). */
-static __always_inline int fw_class(struct fw_scan *s, __u32 dim, void *map, const void *key)
+/*
+ * Takes the lowest match left in the block and counts it; 1 when it decides (or the maps are broken). The word is
+ * found from s->nz without a branch, so the verifier walks this once, not once per word.
+ */
+static __always_inline long fw_take(struct fw_scan *s)
 {
-	__u32 *v;
+	__u32 w = fw_bit_index(s->nz & -s->nz) & (FW_BLOCK_WORDS - 1);
+	__u64 word = s->acc[w];
+	__u64 low = word & -word;
+	__u32 rule = s->first_rule + w * 64 + fw_bit_index(low);
+	struct fw_counter *c = bpf_map_lookup_elem(&fw_rule_counts, &rule);
+	__u32 *action = bpf_map_lookup_elem(&fw_actions, &rule);
 
-	if (!(s->active & (1u << dim)))
-		return 0;
-	v = bpf_map_lookup_elem(map, key);
-	if (!v)
-		return -1;
-	s->cls[dim] = *v;
+	word ^= low;
+	s->acc[w] = word;
+	s->nz ^= (fw_nonzero(word) ^ 1) << w;
+	if (!c || !action) {
+		s->verdict = XDP_ABORTED;
+		return 1;
+	}
+	c->packets++;
+	c->bytes += s->bytes;
+	if (*action != FW_ACTION_COUNT) {
+		s->verdict = *action;
+		return 1;
+	}
 	return 0;
+}
+
+/*
+ * One bpf_loop step: the next match in rule order. When the current block has none left, the next candidate block
+ * is loaded first (a step that finds it empty ends there). Each step does the same work on the same state shape,
+ * so the verifier's walk of the callback converges in a few passes whatever the rules and the packet.
+ */
+static long fw_step(__u32 index, void *ctx)
+{
+	struct fw_scan *s = ctx;
+
+	if (!s->nz) {
+		if (!(s->cand0 | s->cand1)) {
+			/* No rule decided. */
+			fw_count(FW_STAT_DEFAULT, s->bytes, 0);
+			return 1;
+		}
+		if (fw_load_block(s))
+			return 1;
+		/* An empty block: the next step takes the next one. */
+		if (!s->nz)
+			return 0;
+	}
+	return fw_take(s);
+}
+
+/*
+ * A constrained dimension's class: its summary ANDed into the candidates and kept at its place among the
+ * constrained dimensions. The place is counted from the active set, unknown to the verifier, so it sees the same
+ * state for every set of dimensions. -1 when the class has no summary (the maps were written wrong).
+ */
+static __always_inline int fw_use_class(struct fw_scan *s, __u32 active, __u32 dim, const __u32 *cls)
+{
+	struct fw_summary *sum = bpf_map_lookup_elem(&fw_summaries, cls);
+	__u32 at;
+
+	if (!sum)
+		return -1;
+	at = fw_popcount(active & ((1u << dim) - 1)) & (FW_DIMS - 1);
+	s->cand0 &= sum->w[0];
+	s->cand1 &= sum->w[1];
+	s->cls[at].sum0 = sum->w[0];
+	s->cls[at].sum1 = sum->w[1];
+	s->cls[at].base = sum->base;
+	return 0;
+}
+
+/* The class of a field value; a field no rule constrains is not looked up. -1 when the value has none. */
+static __always_inline int fw_classify(struct fw_scan *s, __u32 active, __u32 dim, void *map, const void *key)
+{
+	__u32 *cls;
+
+	if (!(active & (1u << dim)))
+		return 0;
+	cls = bpf_map_lookup_elem(map, key);
+	if (!cls)
+		return -1;
+	return fw_use_class(s, active, dim, cls);
+}
+
+/*
+ * The layer-4 header, classification and the rule walk: a global function, which the kernel verifies once on its
+ * own from its prototype (the offset is any number to it), whatever path the parse took to the call.
+ */
+__noinline int fw_match(struct xdp_md *ctx, struct fw_packet *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 zero = 0;
+	struct fw_config *cfg = bpf_map_lookup_elem(&fw_config, &zero);
+	struct fw_scan s = {};
+	__u32 sport = FW_PORT_NONE, dport = FW_PORT_NONE, flags = FW_FLAGS_NONE, ifindex = ctx->ingress_ifindex;
+	__u32 active, *cls;
+
+	if (!pkt || !cfg)
+		return XDP_ABORTED;
+	s.bytes = data_end - data;
+	if (pkt->proto == IPPROTO_TCP || pkt->proto == IPPROTO_UDP) {
+		__u32 need = pkt->proto == IPPROTO_TCP ? 20 : 8;
+		__u8 *p = data;
+
+		/* Bounded for the verifier: no frame reaches 64 KiB (and the parse ends below 12.5 KiB). */
+		if (pkt->l4 > 0xffff - 20)
+			return fw_count(FW_STAT_TRUNCATED, s.bytes, cfg->unparseable_action);
+		p += pkt->l4;
+		if (p + need > (__u8 *)data_end)
+			return fw_count(FW_STAT_TRUNCATED, s.bytes, cfg->unparseable_action);
+		if (pkt->proto == IPPROTO_TCP)
+			flags = p[13];
+		sport = bpf_ntohs(*(__u16 *)p);
+		dport = bpf_ntohs(*(__u16 *)(p + 2));
+	}
+
+	active = cfg->active_dims | (1u << FW_DIM_PROTO);
+	s.cand0 = ~0ULL;
+	s.cand1 = ~0ULL;
+	if (pkt->v6) {
+		struct fw_lpm6_key key = { .prefixlen = 128 };
+
+		__builtin_memcpy(key.addr, pkt->src, 16);
+		if (fw_classify(&s, active, FW_DIM_SRC, &fw_src6, &key))
+			return XDP_ABORTED;
+		__builtin_memcpy(key.addr, pkt->dst, 16);
+		if (fw_classify(&s, active, FW_DIM_DST, &fw_dst6, &key))
+			return XDP_ABORTED;
+	} else {
+		struct fw_lpm4_key key = { .prefixlen = 32 };
+
+		__builtin_memcpy(key.addr, pkt->src, 4);
+		if (fw_classify(&s, active, FW_DIM_SRC, &fw_src4, &key))
+			return XDP_ABORTED;
+		__builtin_memcpy(key.addr, pkt->dst, 4);
+		if (fw_classify(&s, active, FW_DIM_DST, &fw_dst4, &key))
+			return XDP_ABORTED;
+	}
+	if (fw_classify(&s, active, FW_DIM_PROTO, &fw_proto, &pkt->proto) ||
+	    fw_classify(&s, active, FW_DIM_SPORT, &fw_sport, &sport) ||
+	    fw_classify(&s, active, FW_DIM_DPORT, &fw_dport, &dport) ||
+	    fw_classify(&s, active, FW_DIM_FLAGS, &fw_flags, &flags))
+		return XDP_ABORTED;
+	if (active & (1u << FW_DIM_INGRESS)) {
+		/* An ifindex no rule names has the class of the rules that name none. */
+		cls = bpf_map_lookup_elem(&fw_ingress, &ifindex);
+		if (fw_use_class(&s, active, FW_DIM_INGRESS, cls ? cls : &cfg->ingress_other_class))
+			return XDP_ABORTED;
+	}
+	if (fw_classify(&s, active, FW_DIM_VLAN, &fw_vlan, &pkt->vlan))
+		return XDP_ABORTED;
+
+	s.ndims = fw_popcount(active);
+	s.verdict = cfg->default_action;
+	if (!(s.cand0 | s.cand1))
+		return fw_count(FW_STAT_DEFAULT, s.bytes, s.verdict);
+	/* Each step loads a block or takes a rule, so this many always reach the end. */
+	bpf_loop(FW_MAX_BLOCKS + FW_MAX_RULES, fw_step, &s, 0);
+	return s.verdict;
 }
 
 static __always_inline int fw_is_ext_header(__u8 nexthdr)
@@ -316,17 +434,15 @@ int xdp_firewall(struct xdp_md *ctx)
 	__u32 bytes = data_end - data;
 	__u32 zero = 0;
 	struct fw_config *cfg = bpf_map_lookup_elem(&fw_config, &zero);
-	struct fw_scan s = {};
+	struct fw_packet pkt = {};
 	__u8 *p = data;
 	__u16 proto;
 	__u32 vlan = FW_VLAN_NONE;
 	__u8 l4;
-	__u32 sport, dport, flags, proto_key, ifindex;
 	int i;
 
 	if (!cfg)
 		return XDP_ABORTED;
-	s.active = cfg->active_dims | (1u << FW_DIM_PROTO);
 	if (p + ETH_HLEN > (__u8 *)data_end)
 		return fw_count(FW_STAT_TRUNCATED, bytes, cfg->unparseable_action);
 	proto = *(__u16 *)(p + 12);
@@ -356,35 +472,20 @@ int xdp_firewall(struct xdp_md *ctx)
 		if (*(__u16 *)(p + 6) & bpf_htons(0x3fff))
 			return fw_count(FW_STAT_FRAGMENT, bytes, cfg->unparseable_action);
 		l4 = p[9];
-		{
-			struct fw_lpm4_key key = { .prefixlen = 32 };
-
-			__builtin_memcpy(key.addr, p + 12, 4);
-			if (fw_class(&s, FW_DIM_SRC, &fw_src4, &key))
-				return XDP_ABORTED;
-			__builtin_memcpy(key.addr, p + 16, 4);
-			if (fw_class(&s, FW_DIM_DST, &fw_dst4, &key))
-				return XDP_ABORTED;
-		}
+		__builtin_memcpy(pkt.src, p + 12, 4);
+		__builtin_memcpy(pkt.dst, p + 16, 4);
 		p += ihl;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		__u32 len;
+
 		if (p + 40 > (__u8 *)data_end)
 			return fw_count(FW_STAT_TRUNCATED, bytes, cfg->unparseable_action);
 		if ((p[0] >> 4) != 6)
 			return fw_count(FW_STAT_BAD_HEADER, bytes, cfg->unparseable_action);
 		l4 = p[6];
-		{
-			struct fw_lpm6_key key = { .prefixlen = 128 };
-
-			__builtin_memcpy(key.addr, p + 8, 16);
-			if (fw_class(&s, FW_DIM_SRC, &fw_src6, &key))
-				return XDP_ABORTED;
-			__builtin_memcpy(key.addr, p + 24, 16);
-			if (fw_class(&s, FW_DIM_DST, &fw_dst6, &key))
-				return XDP_ABORTED;
-		}
-		__u32 len;
-
+		pkt.v6 = 1;
+		__builtin_memcpy(pkt.src, p + 8, 16);
+		__builtin_memcpy(pkt.dst, p + 24, 16);
 		p += 40;
 #pragma unroll
 		for (i = 0; i < FW_MAX_EXT_HEADERS; i++) {
@@ -406,43 +507,10 @@ int xdp_firewall(struct xdp_md *ctx)
 		return fw_count(FW_STAT_NON_IP, bytes, cfg->non_ip_action);
 	}
 
-	sport = dport = FW_PORT_NONE;
-	flags = FW_FLAGS_NONE;
-	if (l4 == IPPROTO_TCP || l4 == IPPROTO_UDP) {
-		__u32 need = l4 == IPPROTO_TCP ? 20 : 8;
-
-		if (p + need > (__u8 *)data_end)
-			return fw_count(FW_STAT_TRUNCATED, bytes, cfg->unparseable_action);
-		if (l4 == IPPROTO_TCP)
-			flags = p[13];
-		sport = bpf_ntohs(*(__u16 *)p);
-		dport = bpf_ntohs(*(__u16 *)(p + 2));
-	}
-	proto_key = l4;
-	ifindex = ctx->ingress_ifindex;
-	if (fw_class(&s, FW_DIM_SPORT, &fw_sport, &sport) || fw_class(&s, FW_DIM_DPORT, &fw_dport, &dport) ||
-	    fw_class(&s, FW_DIM_PROTO, &fw_proto, &proto_key) || fw_class(&s, FW_DIM_FLAGS, &fw_flags, &flags) ||
-	    fw_class(&s, FW_DIM_VLAN, &fw_vlan, &vlan))
-		return XDP_ABORTED;
-	if (fw_class(&s, FW_DIM_INGRESS, &fw_ingress, &ifindex))
-		s.cls[FW_DIM_INGRESS] = cfg->ingress_other_class;
-
-	s.nblocks = cfg->nblocks;
-	s.bytes = bytes;
-	s.verdict = cfg->default_action;
-	if (s.nblocks > FW_MAX_BLOCKS)
-		return XDP_ABORTED;
-	s.cand0 = ~0ULL;
-	s.cand1 = ~0ULL;
-	for (i = 0; i < FW_DIMS; i++) {
-		if (fw_and_summary(&s, i))
-			return XDP_ABORTED;
-	}
-	if (s.cand0 | s.cand1)
-		bpf_loop(s.nblocks, fw_next_block, &s, 0);
-	if (!s.hit && s.verdict != XDP_ABORTED)
-		fw_count(FW_STAT_DEFAULT, bytes, 0);
-	return s.verdict;
+	pkt.proto = l4;
+	pkt.vlan = vlan;
+	pkt.l4 = p - (__u8 *)data;
+	return fw_match(ctx, &pkt);
 }
 
 char LICENSE[] SEC("license") = "GPL";

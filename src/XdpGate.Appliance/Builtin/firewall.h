@@ -61,7 +61,6 @@ enum fw_stat {
 };
 
 struct fw_config {
-	__u32 nblocks;            /* bitmap blocks per class: ceil(rules / FW_BLOCK_RULES) */
 	__u32 active_dims;        /* bit per fw_dim that some rule constrains; FW_DIM_PROTO always set */
 	__u32 default_action;     /* XDP verdict when no terminal rule matches */
 	__u32 unparseable_action; /* XDP verdict for truncated, malformed and fragmented IP packets */

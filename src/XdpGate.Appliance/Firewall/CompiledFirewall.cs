@@ -16,7 +16,7 @@ public sealed class CompiledFirewall
 
     public FirewallPolicy Policy { get; }
 
-    /// <summary>fw_config.nblocks: bitmap blocks per class.</summary>
+    /// <summary>Bitmap blocks per class: ceil(rules / FW_BLOCK_RULES).</summary>
     public int Blocks { get; }
 
     /// <summary>fw_config.active_dims: a bit per <see cref="fw_dim"/> that some rule constrains.</summary>

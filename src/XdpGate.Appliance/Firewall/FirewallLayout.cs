@@ -17,8 +17,8 @@ public static class FirewallLayout
     public const int FW_VLAN_NONE = 4096;
     public const uint FW_ACTION_COUNT = 0xff;
 
-    /// <summary>sizeof(struct fw_config): six __u32.</summary>
-    public const int ConfigSize = 24;
+    /// <summary>sizeof(struct fw_config): five __u32.</summary>
+    public const int ConfigSize = 20;
 
     /// <summary>sizeof(struct fw_summary): the summary words, base and pad.</summary>
     public const int SummarySize = FW_SUMMARY_WORDS * 8 + 8;

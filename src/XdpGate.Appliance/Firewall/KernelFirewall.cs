@@ -13,6 +13,9 @@ namespace XdpGate.Appliance.Firewall;
 public sealed class KernelFirewall : IDisposable
 {
     private readonly List<BpfMapFd> maps = [];
+    private byte[] instructions = [];
+    private bpf_func_info[] funcInfo = [];
+    private BpfBtfFd? btf;
 
     private KernelFirewall()
     {
@@ -53,10 +56,10 @@ public sealed class KernelFirewall : IDisposable
             }
             firewall.Maps = byName;
             var program = obj.Programs.Single(p => p.Name == FirewallMaps.Program);
-            using var btf = BpfSyscall.BtfLoad(obj.KernelBtf() ?? throw new InvalidOperationException("firewall.o has no BTF"));
-            var funcInfo = program.FuncInfo.Select(f => new bpf_func_info { insn_off = (uint)f.InstructionIndex, type_id = f.TypeId }).ToArray();
-            var bound = KernelRelocation.BindMapFds([.. program.Instructions], [.. firewall.maps.Select(m => m.Fd)]);
-            firewall.Program = BpfSyscall.ProgLoad((uint)program.Type, bpf_insn.ToBytes(bound), "GPL", FirewallMaps.Program, btf: btf, funcInfo: funcInfo);
+            firewall.btf = BpfSyscall.BtfLoad(obj.KernelBtf() ?? throw new InvalidOperationException("firewall.o has no BTF"));
+            firewall.funcInfo = [.. program.FuncInfo.Select(f => new bpf_func_info { insn_off = (uint)f.InstructionIndex, type_id = f.TypeId })];
+            firewall.instructions = bpf_insn.ToBytes(KernelRelocation.BindMapFds([.. program.Instructions], [.. firewall.maps.Select(m => m.Fd)]));
+            firewall.Program = firewall.LoadProgram();
             return firewall;
         }
         catch
@@ -66,9 +69,17 @@ public sealed class KernelFirewall : IDisposable
         }
     }
 
+    /// <summary>
+    /// Loads the program once more over the same maps: the kernel verifies it again. With a
+    /// <paramref name="logLevel"/> (BPF_LOG_STATS = 4 for the totals) the verifier's log is the result's VerifierLog.
+    /// </summary>
+    public BpfProgFd LoadProgram(uint logLevel = 0) =>
+        BpfSyscall.ProgLoad((uint)bpf_prog_type.BPF_PROG_TYPE_XDP, instructions, "GPL", FirewallMaps.Program, logLevel: logLevel, btf: btf, funcInfo: funcInfo);
+
     public void Dispose()
     {
         Program?.Dispose();
+        btf?.Dispose();
         foreach (var map in maps)
             map.Dispose();
         maps.Clear();

@@ -61,6 +61,20 @@ public sealed partial class FirewallObjectTests
         Assert.Equal(FirewallLayout.FW_MAX_RULES / FirewallLayout.FW_BLOCK_RULES, FirewallLayout.FW_MAX_BLOCKS);
     }
 
+    /// <summary>The struct sizes FirewallLayout states are those of the maps firewall.o declares (from its BTF).</summary>
+    [Theory]
+    [InlineData(FirewallMaps.Config, FirewallLayout.ConfigSize)]
+    [InlineData(FirewallMaps.Summaries, FirewallLayout.SummarySize)]
+    [InlineData(FirewallMaps.RuleCounts, FirewallLayout.CounterSize)]
+    [InlineData(FirewallMaps.Stats, FirewallLayout.CounterSize)]
+    [InlineData(FirewallMaps.Bitmaps, FirewallLayout.FW_BLOCK_WORDS * 8)]
+    public void The_layout_sizes_are_the_value_sizes_of_the_object_s_maps(string map, int size)
+    {
+        var definition = BuiltinFirewall.Open().Maps.Single(m => m.Name == map).Definition;
+
+        Assert.Equal(size, (int)definition.ValueSize);
+    }
+
     [GeneratedRegex(@"^#define (FW_\w+) ([^/\n]+)", RegexOptions.Multiline)]
     private static partial Regex DefineLine();
 }
