@@ -17,12 +17,18 @@ internal sealed class RandomFirewall(int seed)
 
     private readonly Random random = new(seed);
 
-    public FirewallPolicy Policy(int rules) => new(
-        [.. Enumerable.Range(0, rules).Select(_ => Rule())],
+    /// <param name="countShare">
+    /// The share of rules that count and continue (one in five by default): high, a packet walks many rules before one
+    /// decides, so many rules' counters are exercised.
+    /// </param>
+    public FirewallPolicy Policy(int rules, double? countShare = null) => new(
+        [.. Enumerable.Range(0, rules).Select(_ => Rule(countShare))],
         Pick(FirewallAction.Pass, FirewallAction.Drop), Pick(FirewallAction.Pass, FirewallAction.Drop), Pick(FirewallAction.Pass, FirewallAction.Drop));
 
-    private FirewallRule Rule() => new(
-        Pick(FirewallAction.Pass, FirewallAction.Drop, FirewallAction.Drop, FirewallAction.Pass, FirewallAction.Count),
+    private FirewallRule Rule(double? countShare) => new(
+        countShare is { } share
+            ? random.NextDouble() < share ? FirewallAction.Count : Pick(FirewallAction.Pass, FirewallAction.Drop)
+            : Pick(FirewallAction.Pass, FirewallAction.Drop, FirewallAction.Drop, FirewallAction.Pass, FirewallAction.Count),
         Source: Maybe(0.4, Prefixes),
         Destination: Maybe(0.3, Prefixes),
         Protocols: Maybe(0.3, () => List(1, 2, () => { var p = Pick(Protocols); return new KeyRange(p, p); })),
