@@ -196,6 +196,6 @@ public static class KernelOracle
             var (e, a) => $"  {expectedName}: {e}\n  {actualName}: {a}",
         });
         var more = differences.Count > Quoted ? $"\n  ... {differences.Count - Quoted} more" : "";
-        return $"{differences.Count} differences\n{string.Join('\n', lines)}{more}";
+        return $"{differences.Count} difference{(differences.Count == 1 ? "" : "s")}\n{string.Join('\n', lines)}{more}";
     }
 }
