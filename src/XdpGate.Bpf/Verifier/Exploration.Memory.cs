@@ -168,7 +168,9 @@ internal sealed partial class Exploration
         var high = fixedOff + (long)v.UMax;
         if (high < 0 || high + size > regionSize)
             throw Fail(rule, $"invalid access to {what}, {sizeName}={regionSize} off={high} size={size}", b);
-        if (write && ptr.Kind == RegKind.MapValue && (ptr.Map!.Definition.Flags & MapFlags.BPF_F_RDONLY_PROG) != 0)
+        // BPF_F_RDONLY_PROG, and devmaps, whose values the kernel makes read-only to programs (dev_map_alloc): the regions
+        // the run-time check refuses to write, which a proven access does without.
+        if (write && ptr.Kind == RegKind.MapValue && !ptr.Map!.ValueRegion.Writable)
             throw Fail(rule, $"write into map forbidden, value_size={regionSize} off={fixedOff} size={size}", b);
     }
 }
