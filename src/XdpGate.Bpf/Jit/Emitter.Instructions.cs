@@ -485,12 +485,26 @@ internal sealed unsafe partial class Emitter
     /// </summary>
     private void EmitAtomic(int pc, DecodedInsn* i, int size)
     {
-        Address(i->Dst, i->Off);
-        Check(AtomicTarget, size, pc);
+        if (IsProven(pc))
+        {
+            // Straight from the register, not through the address local: RyuJIT may spill that local (it does in the
+            // xor and cmpxchg loops), and a reload after the previous locked instruction waits for that instruction.
+            Ld(i->Dst);
+            if (i->Off != 0)
+            {
+                Ld64(i->Off);
+                il.Emit(OpCodes.Add);
+            }
+        }
+        else
+        {
+            Address(i->Dst, i->Off);
+            Check(AtomicTarget, size, pc);
+            il.Emit(OpCodes.Ldloc, address);
+        }
+        il.Emit(OpCodes.Conv_U);
         var op = (int)i->Imm;
         var wide = size == 8;
-        il.Emit(OpCodes.Ldloc, address);
-        il.Emit(OpCodes.Conv_U);
         AtomicOperand(i->Src, wide);
         if (op == BPF_CMPXCHG)
         {
