@@ -75,60 +75,73 @@ internal static unsafe partial class Interpreter
             r[i->Src] = old;
     }
 
-    // Shared with the JIT. The caller has checked the address (writable, aligned); op is the atomic's imm.
+    // The caller has checked the address (writable, aligned); op is the atomic's imm.
 
     /// <summary>add/or/and/xor/xchg on a 32-bit word; returns the old value, zero-extended.</summary>
-    internal static ulong Fetch32(ulong address, ulong operandRegister, int op)
+    private static ulong Fetch32(ulong address, ulong operandRegister, int op)
     {
         var operand = (uint)operandRegister;
-        var location = (int*)address;
+        ref var location = ref *(int*)address;
         return (op & ~BPF_FETCH) switch
         {
-            BPF_ADD => (uint)Interlocked.Add(ref *location, (int)operand) - operand,
-            BPF_OR => (uint)Interlocked.Or(ref *location, (int)operand),
-            BPF_AND => (uint)Interlocked.And(ref *location, (int)operand),
-            BPF_XOR => XorInterlocked(location, (int)operand),
-            _ => (uint)Interlocked.Exchange(ref *location, (int)operand), // BPF_XCHG
+            BPF_ADD => (uint)Interlocked.Add(ref location, (int)operand) - operand,
+            BPF_OR => (uint)Interlocked.Or(ref location, (int)operand),
+            BPF_AND => (uint)Interlocked.And(ref location, (int)operand),
+            BPF_XOR => (uint)Xor(ref location, (int)operand),
+            _ => (uint)Interlocked.Exchange(ref location, (int)operand), // BPF_XCHG
         };
     }
 
     /// <summary>add/or/and/xor/xchg on a 64-bit word; returns the old value.</summary>
-    internal static ulong Fetch64(ulong address, ulong operand, int op)
+    private static ulong Fetch64(ulong address, ulong operand, int op)
     {
-        var location = (long*)address;
+        ref var location = ref *(long*)address;
         return (op & ~BPF_FETCH) switch
         {
-            BPF_ADD => (ulong)Interlocked.Add(ref *location, (long)operand) - operand,
-            BPF_OR => (ulong)Interlocked.Or(ref *location, (long)operand),
-            BPF_AND => (ulong)Interlocked.And(ref *location, (long)operand),
-            BPF_XOR => XorInterlocked(location, (long)operand),
-            _ => (ulong)Interlocked.Exchange(ref *location, (long)operand), // BPF_XCHG
+            BPF_ADD => (ulong)Interlocked.Add(ref location, (long)operand) - operand,
+            BPF_OR => (ulong)Interlocked.Or(ref location, (long)operand),
+            BPF_AND => (ulong)Interlocked.And(ref location, (long)operand),
+            BPF_XOR => (ulong)Xor(ref location, (long)operand),
+            _ => (ulong)Interlocked.Exchange(ref location, (long)operand), // BPF_XCHG
         };
     }
 
     /// <summary>BPF_CMPXCHG on a 32-bit word: compares with w0; returns the new r0 (the old value, zero-extended).</summary>
-    internal static ulong CompareExchange32(ulong address, ulong operand, ulong r0) =>
+    private static ulong CompareExchange32(ulong address, ulong operand, ulong r0) =>
         (uint)Interlocked.CompareExchange(ref *(int*)address, (int)(uint)operand, (int)(uint)r0);
 
     /// <summary>BPF_CMPXCHG on a 64-bit word: compares with r0; returns the new r0 (the old value).</summary>
-    internal static ulong CompareExchange64(ulong address, ulong operand, ulong r0) =>
+    private static ulong CompareExchange64(ulong address, ulong operand, ulong r0) =>
         (ulong)Interlocked.CompareExchange(ref *(long*)address, (long)operand, (long)r0);
 
-    private static uint XorInterlocked(int* location, int operand)
+    // Interlocked has no Xor: a compare-exchange loop that retries with the value the failed exchange saw, the shape
+    // of Interlocked.Or's and of the kernel's x86 JIT for the fetch forms. Also called by the JIT's code.
+
+    /// <summary>Atomic xor of a 32-bit word; returns the old value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Xor(ref int location, int operand)
     {
-        int old;
-        do
-            old = Volatile.Read(ref *location);
-        while (Interlocked.CompareExchange(ref *location, old ^ operand, old) != old);
-        return (uint)old;
+        var current = location;
+        while (true)
+        {
+            var seen = Interlocked.CompareExchange(ref location, current ^ operand, current);
+            if (seen == current)
+                return current;
+            current = seen;
+        }
     }
 
-    private static ulong XorInterlocked(long* location, long operand)
+    /// <summary>Atomic xor of a 64-bit word; returns the old value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static long Xor(ref long location, long operand)
     {
-        long old;
-        do
-            old = Volatile.Read(ref *location);
-        while (Interlocked.CompareExchange(ref *location, old ^ operand, old) != old);
-        return (ulong)old;
+        var current = location;
+        while (true)
+        {
+            var seen = Interlocked.CompareExchange(ref location, current ^ operand, current);
+            if (seen == current)
+                return current;
+            current = seen;
+        }
     }
 }

@@ -478,25 +478,82 @@ internal sealed unsafe partial class Emitter
         return true;
     }
 
+    /// <summary>
+    /// The atomic inline, as the Interlocked intrinsics RyuJIT turns into single locked instructions: lock add/or/and
+    /// when the result is unused (the no-fetch forms pop it), lock xadd, xchg and lock cmpxchg; fetch-or/and/xor and
+    /// xor are a compare-exchange loop, as in the kernel's x86 JIT.
+    /// </summary>
     private void EmitAtomic(int pc, DecodedInsn* i, int size)
     {
-        Address(i->Dst, i->Off);
-        Check(AtomicTarget, size, pc);
+        if (IsProven(pc))
+        {
+            // Straight from the register, not through the address local: RyuJIT may spill that local (it does in the
+            // xor and cmpxchg loops), and a reload after the previous locked instruction waits for that instruction.
+            Ld(i->Dst);
+            if (i->Off != 0)
+            {
+                Ld64(i->Off);
+                il.Emit(OpCodes.Add);
+            }
+        }
+        else
+        {
+            Address(i->Dst, i->Off);
+            Check(AtomicTarget, size, pc);
+            il.Emit(OpCodes.Ldloc, address);
+        }
+        il.Emit(OpCodes.Conv_U);
         var op = (int)i->Imm;
-        il.Emit(OpCodes.Ldloc, address);
-        Ld(i->Src);
+        var wide = size == 8;
+        AtomicOperand(i->Src, wide);
         if (op == BPF_CMPXCHG)
         {
-            Ld(0);
-            il.Emit(OpCodes.Call, size == 4 ? CompareExchange32 : CompareExchange64);
+            AtomicOperand(0, wide);
+            il.Emit(OpCodes.Call, wide ? CompareExchange64 : CompareExchange32);
+            ZeroExtend(wide);
             St(0);
             return;
         }
-        Ld32(op);
-        il.Emit(OpCodes.Call, size == 4 ? Fetch32 : Fetch64);
-        if ((op & BPF_FETCH) != 0)
+        var fetch = (op & BPF_FETCH) != 0;
+        switch (op & ~BPF_FETCH)
+        {
+            case BPF_ADD:
+                il.Emit(OpCodes.Call, wide ? Add64 : Add32);
+                if (fetch)
+                {
+                    // Interlocked.Add returns the new value; the old one is that less the operand.
+                    AtomicOperand(i->Src, wide);
+                    il.Emit(OpCodes.Sub);
+                }
+                break;
+            case BPF_OR: il.Emit(OpCodes.Call, wide ? Or64 : Or32); break;
+            case BPF_AND: il.Emit(OpCodes.Call, wide ? And64 : And32); break;
+            case BPF_XOR: il.Emit(OpCodes.Call, wide ? Xor64 : Xor32); break;
+            default: il.Emit(OpCodes.Call, wide ? Exchange64 : Exchange32); break; // BPF_XCHG
+        }
+        if (fetch)
+        {
+            ZeroExtend(wide);
             St(i->Src);
+        }
         else
+        {
             il.Emit(OpCodes.Pop);
+        }
+    }
+
+    /// <summary>A 32-bit atomic's result (an int) zero-extended into a register.</summary>
+    private void ZeroExtend(bool wide)
+    {
+        if (!wide)
+            il.Emit(OpCodes.Conv_U8);
+    }
+
+    /// <summary>A register as the operand of a 64-bit (long) or 32-bit (int, its low half) atomic.</summary>
+    private void AtomicOperand(int register, bool wide)
+    {
+        Ld(register);
+        if (!wide)
+            il.Emit(OpCodes.Conv_I4);
     }
 }

@@ -37,10 +37,18 @@ internal sealed unsafe partial class Emitter
     private static readonly MethodInfo Mod64 = Method(typeof(Interpreter), nameof(Interpreter.Mod64));
     private static readonly MethodInfo Div32 = Method(typeof(Interpreter), nameof(Interpreter.Div32));
     private static readonly MethodInfo Mod32 = Method(typeof(Interpreter), nameof(Interpreter.Mod32));
-    private static readonly MethodInfo Fetch32 = Method(typeof(Interpreter), nameof(Interpreter.Fetch32));
-    private static readonly MethodInfo Fetch64 = Method(typeof(Interpreter), nameof(Interpreter.Fetch64));
-    private static readonly MethodInfo CompareExchange32 = Method(typeof(Interpreter), nameof(Interpreter.CompareExchange32));
-    private static readonly MethodInfo CompareExchange64 = Method(typeof(Interpreter), nameof(Interpreter.CompareExchange64));
+    private static readonly MethodInfo Add32 = Atomic(nameof(Interlocked.Add), typeof(int));
+    private static readonly MethodInfo Add64 = Atomic(nameof(Interlocked.Add), typeof(long));
+    private static readonly MethodInfo Or32 = Atomic(nameof(Interlocked.Or), typeof(int));
+    private static readonly MethodInfo Or64 = Atomic(nameof(Interlocked.Or), typeof(long));
+    private static readonly MethodInfo And32 = Atomic(nameof(Interlocked.And), typeof(int));
+    private static readonly MethodInfo And64 = Atomic(nameof(Interlocked.And), typeof(long));
+    private static readonly MethodInfo Exchange32 = Atomic(nameof(Interlocked.Exchange), typeof(int));
+    private static readonly MethodInfo Exchange64 = Atomic(nameof(Interlocked.Exchange), typeof(long));
+    private static readonly MethodInfo CompareExchange32 = Atomic(nameof(Interlocked.CompareExchange), typeof(int), 2);
+    private static readonly MethodInfo CompareExchange64 = Atomic(nameof(Interlocked.CompareExchange), typeof(long), 2);
+    private static readonly MethodInfo Xor32 = typeof(Interpreter).GetMethod(nameof(Interpreter.Xor), Any, [typeof(int).MakeByRefType(), typeof(int)])!;
+    private static readonly MethodInfo Xor64 = typeof(Interpreter).GetMethod(nameof(Interpreter.Xor), Any, [typeof(long).MakeByRefType(), typeof(long)])!;
     private static readonly MethodInfo Loop = Method(typeof(JitRuntime), nameof(JitRuntime.Loop));
     private static readonly MethodInfo BackwardJump = Method(typeof(JitRuntime), nameof(JitRuntime.BackwardJump));
     private static readonly MethodInfo Swap16 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ushort)])!;
@@ -360,4 +368,9 @@ internal sealed unsafe partial class Emitter
 
     private static MethodInfo Method(Type type, string name) =>
         type.GetMethod(name, Any) ?? throw new MissingMethodException(type.Name, name);
+
+    /// <summary>The overload of Interlocked.<paramref name="name"/> on a <c>ref</c> <paramref name="type"/> and <paramref name="operands"/> values.</summary>
+    private static MethodInfo Atomic(string name, Type type, int operands = 1) =>
+        typeof(Interlocked).GetMethod(name, [type.MakeByRefType(), .. Enumerable.Repeat(type, operands)])
+        ?? throw new MissingMethodException(nameof(Interlocked), name);
 }

@@ -46,9 +46,9 @@ internal sealed partial class Exploration
         if (((bits.Value + (ulong)(long)target.Off + (ulong)(long)insn.off) & (ulong)(size - 1)) != 0 || (bits.Mask & (ulong)(size - 1)) != 0)
             throw Fail(target.Kind == RegKind.Stack ? VerifierRule.InvalidStackAccess : VerifierRule.InvalidMapValueAccess,
                 $"misaligned access off {target.Off}+{insn.off} size {size}", d);
-        // Read-modify-write: the memory must be readable and writable; what is left there is unknown. Atomics keep their
-        // run-time check, which also proves alignment.
-        accessProof[pc] = 2;
+        // Read-modify-write: the memory must be readable and writable; what is left there is unknown. Proven as loads
+        // and stores are (map values, the stack at a constant offset), the check above then also proves the alignment:
+        // every map value and stack frame starts 8-byte aligned.
         var old = Access(d, insn.off, size, write: false, default, signed: false);
         Access(d, insn.off, size, write: true, Reg.Unknown, signed: false);
         if ((insn.imm & BPF_FETCH) != 0)
@@ -170,7 +170,9 @@ internal sealed partial class Exploration
         var high = fixedOff + (long)v.UMax;
         if (high < 0 || high + size > regionSize)
             throw Fail(rule, $"invalid access to {what}, {sizeName}={regionSize} off={high} size={size}", b);
-        if (write && ptr.Kind == RegKind.MapValue && (ptr.Map!.Definition.Flags & MapFlags.BPF_F_RDONLY_PROG) != 0)
+        // BPF_F_RDONLY_PROG, and devmaps, whose values the kernel makes read-only to programs (dev_map_alloc): the regions
+        // the run-time check refuses to write, which a proven access does without.
+        if (write && ptr.Kind == RegKind.MapValue && !ptr.Map!.ValueRegion.Writable)
             throw Fail(rule, $"write into map forbidden, value_size={regionSize} off={fixedOff} size={size}", b);
     }
 }

@@ -10,8 +10,9 @@ public sealed record VerificationResult(
     string Log)
 {
     /// <summary>
-    /// Per instruction: true when it is a load or store that every path reaching it accessed packet bytes within the
-    /// proven range, stack bytes at a constant offset, or map value bytes in bounds, so the JIT may leave out its run-time check.
+    /// Per instruction: true when it is a load, store or atomic that every path reaching it accessed packet bytes within
+    /// the proven range, stack bytes at a constant offset, or map value bytes in bounds (an atomic also aligned), so the
+    /// JIT may leave out its run-time check.
     /// </summary>
     internal bool[] ProvenAccess { get; init; } = [];
 
