@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Verifier.Checks;
 using XdpGate.Bpf.Verifier.Scalars;
 using static XdpGate.Bpf.Isa.Opcodes;
 
@@ -56,6 +57,9 @@ internal sealed partial class Exploration
     }
 
     private bool Strict => level == VerificationLevel.Strict;
+
+    /// <summary>The instruction at pc and the state as it is now, for the checks.</summary>
+    private CheckSite At => new(log, pc, cur, Strict);
 
     public static VerificationResult Verify(BpfProgram program, VerificationLevel level, bool verbose)
     {
@@ -173,8 +177,7 @@ internal sealed partial class Exploration
             learning.MarkPrecise(cur, mask);
     }
 
-    private VerifierException Fail(VerifierRule rule, string what, params int[] regs) =>
-        new(rule, pc, log.Refusal(pc, what, cur.Regs, regs));
+    private VerifierException Fail(VerifierRule rule, string what, params int[] regs) => At.Refuse(rule, what, regs);
 
     /// <summary>Keeps the current state as the other side of a branch, to explore from <paramref name="target"/> later.</summary>
     private void Push(VerifierState state, int target)
