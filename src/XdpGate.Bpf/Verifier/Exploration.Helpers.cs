@@ -36,7 +36,7 @@ internal sealed partial class Exploration
                     map = reg.Map!;
                     if (!HelperPrototypes.MapFits(map.Type, id))
                         throw Fail(VerifierRule.WrongMapType, $"cannot pass map_type {(int)map.Type} into func {proto.Name}#{id}", r);
-                    RecordKnownMap(map);
+                    findings.Map(pc, map);
                     break;
                 case ArgKind.MapKey:
                     HelperMemory(r, reg, map!.KeySize, write: false);

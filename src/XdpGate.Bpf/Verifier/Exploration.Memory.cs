@@ -48,7 +48,7 @@ internal sealed partial class Exploration
                 $"misaligned access off {target.Off}+{insn.off} size {size}", d);
         // Read-modify-write: the memory must be readable and writable; what is left there is unknown. Atomics keep their
         // run-time check, which also proves alignment.
-        accessProof[pc] = 2;
+        findings.KeepRunTimeCheck(pc);
         var old = Access(d, insn.off, size, write: false, default, signed: false);
         Access(d, insn.off, size, write: true, Reg.Unknown, signed: false);
         if ((insn.imm & BPF_FETCH) != 0)
@@ -63,10 +63,7 @@ internal sealed partial class Exploration
     private Reg Access(int b, int off, int size, bool write, Reg value, bool signed, int from = -1)
     {
         var ptr = Read(b);
-        // Context fields are rewritten loads, ring buffer records and variable stack offsets keep their run-time checks.
-        var proven = ptr.Kind is RegKind.Packet or RegKind.PacketMeta or RegKind.MapValue || (ptr.Kind == RegKind.Stack && ptr.Var.IsConst);
-        if (accessProof[pc] != 2)
-            accessProof[pc] = proven ? (byte)1 : (byte)2;
+        findings.Access(pc, ptr);
         if (write && value.IsPointer && Strict && ptr.Kind is not RegKind.Stack)
         {
             throw Fail(VerifierRule.PointerLeak, ptr.Kind switch

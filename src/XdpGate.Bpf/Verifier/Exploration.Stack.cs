@@ -46,8 +46,7 @@ internal sealed partial class Exploration
         return ReadStack(b, frame, index, size, signed);
     }
 
-    private void NoteDepth(FrameState frame, int lowest) =>
-        stackDepth[frame.Subprogram] = Math.Max(stackDepth[frame.Subprogram], -lowest);
+    private void NoteDepth(FrameState frame, int lowest) => findings.StackUse(frame.Subprogram, lowest);
 
     /// <summary>
     /// Records which slots of which frame the instruction loads or stores, for backtracking; a load is learned as a

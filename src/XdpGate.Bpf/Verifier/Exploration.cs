@@ -25,9 +25,7 @@ internal sealed partial class Exploration
     private readonly VerifierLog log;
     private readonly Stack<(VerifierState State, int Pc)> pending = new();
     private readonly PcStates?[] visited;
-    private readonly int[] stackDepth;
-    /// <summary>Per instruction: 0 no access seen yet, 1 every access proven in bounds, 2 some access left to a run-time check.</summary>
-    private readonly byte[] accessProof;
+    private readonly Findings findings;
     /// <summary>Per subprogram: global functions some path called, and those already proven on their own.</summary>
     private readonly bool[] globalCalled, globalVerified;
     /// <summary>The global function being proven on its own, or null while the program itself is.</summary>
@@ -45,8 +43,7 @@ internal sealed partial class Exploration
         flow = ControlFlow.Analyze(insns, (at, what, rule) => new VerifierException(rule, at, log.Refusal(at, what, null)));
         learning = new Learning(insns);
         visited = new PcStates?[insns.Length];
-        stackDepth = new int[flow.SubprogramStarts.Length];
-        accessProof = new byte[insns.Length];
+        findings = new Findings(program, insns.Length, flow.SubprogramStarts.Length);
         globalCalled = new bool[flow.SubprogramStarts.Length];
         globalVerified = new bool[flow.SubprogramStarts.Length];
         cur = new VerifierState();
@@ -75,8 +72,8 @@ internal sealed partial class Exploration
         }
         return new VerificationResult(level, exploration.processed, exploration.peakStates, exploration.totalStates, clock.Elapsed, exploration.log.Text)
         {
-            ProvenAccess = Array.ConvertAll(exploration.accessProof, proof => proof == 1),
-            KnownMaps = exploration.KnownMaps(),
+            ProvenAccess = exploration.findings.ProvenAccess(),
+            KnownMaps = exploration.findings.KnownMaps(),
         };
     }
 
@@ -285,7 +282,7 @@ internal sealed partial class Exploration
         int Depth(int subprogram, int frames, int total)
         {
             // The kernel rounds each frame up to 16 bytes when the program is JIT-compiled, as it is on x86-64.
-            total += (stackDepth[subprogram] + 15) & ~15;
+            total += (findings.StackDepth(subprogram) + 15) & ~15;
             if (total > MAX_BPF_STACK)
             {
                 pc = starts[subprogram];
