@@ -24,12 +24,12 @@ internal sealed partial class Exploration
                 Call(insn);
                 return true;
             case BPF_JA:
-                jumps++;
+                counts.Jumps++;
                 pc = InstructionValidator.JumpTarget(insn, pc)!.Value;
                 return true;
         }
 
-        jumps++;
+        counts.Jumps++;
         var is32 = Class(insn.code) == BPF_JMP32;
         var isX = Source(insn.code) == BPF_X;
         int d = insn.dst_reg, s = insn.src_reg;

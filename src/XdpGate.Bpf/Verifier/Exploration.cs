@@ -32,7 +32,8 @@ internal sealed partial class Exploration
     private GlobalFunction? rootFunction;
     private VerifierState cur;
     private int pc;
-    private int processed, jumps, ids, peakStates, totalStates;
+    private Counts counts;
+    private int ids;
 
     private Exploration(BpfProgram program, VerificationLevel level, bool verbose)
     {
@@ -70,7 +71,7 @@ internal sealed partial class Exploration
         {
             throw new VerifierException(e.Rule, e.Pc, e.Message) { Log = exploration.log.Text };
         }
-        return new VerificationResult(level, exploration.processed, exploration.peakStates, exploration.totalStates, clock.Elapsed, exploration.log.Text)
+        return new VerificationResult(level, exploration.counts.Processed, exploration.counts.PeakStates, exploration.counts.TotalStates, clock.Elapsed, exploration.log.Text)
         {
             ProvenAccess = exploration.findings.ProvenAccess(),
             KnownMaps = exploration.findings.KnownMaps(),
@@ -103,8 +104,8 @@ internal sealed partial class Exploration
     /// <summary>Runs the instruction at pc; false when the path ended (exit from the main program, or pruned).</summary>
     private bool Step()
     {
-        if (++processed > BPF_COMPLEXITY_LIMIT_INSNS)
-            throw Fail(VerifierRule.ComplexityLimit, $"BPF program is too large. Processed {processed} insn");
+        if (++counts.Processed > BPF_COMPLEXITY_LIMIT_INSNS)
+            throw Fail(VerifierRule.ComplexityLimit, $"BPF program is too large. Processed {counts.Processed} insn");
         if (flow.PrunePoints[pc] && Visit())
             return false;
         cur.History = new HistoryEntry(cur.History, pc, cur.Frames.Count - 1);
@@ -182,7 +183,7 @@ internal sealed partial class Exploration
         if (state.Parent is { } parent)
             parent.Branches++;
         pending.Push((state, target));
-        peakStates = Math.Max(peakStates, totalStates + pending.Count);
+        counts.KeepPeak(pending.Count);
     }
 
     /// <summary>A path ended: every checkpoint whose last open path it was is now fully explored.</summary>
@@ -243,8 +244,8 @@ internal sealed partial class Exploration
         }
         var looping = states.OpenCount > 0;
 
-        var jumpsSince = jumps - cur.JumpsAtCheckpoint;
-        var insnsSince = processed - cur.InsnsAtCheckpoint;
+        var jumpsSince = counts.Jumps - cur.JumpsAtCheckpoint;
+        var insnsSince = counts.Processed - cur.InsnsAtCheckpoint;
         var add = callbackCall || (jumpsSince >= 2 && insnsSince >= 8) || (states.Done.Count == 0 && states.OpenCount == 0);
         if (looping && !callbackCall && jumpsSince < 20 && insnsSince < 100)
             add = false;
@@ -256,10 +257,10 @@ internal sealed partial class Exploration
             cur.History = null;
             foreach (var frame in cur.Frames)
                 frame.Writes = default;
-            cur.JumpsAtCheckpoint = jumps;
-            cur.InsnsAtCheckpoint = processed;
-            totalStates++;
-            peakStates = Math.Max(peakStates, totalStates + pending.Count);
+            cur.JumpsAtCheckpoint = counts.Jumps;
+            cur.InsnsAtCheckpoint = counts.Processed;
+            counts.TotalStates++;
+            counts.KeepPeak(pending.Count);
         }
         return false;
     }
@@ -310,4 +311,16 @@ internal sealed partial class Exploration
     private static Reg Immediate(int imm, bool is64) => Reg.Const(is64 ? (ulong)(long)imm : (uint)imm);
 
     private static Scalar LoadedValue(int size, bool signed) => signed ? ScalarAlu.LoadSigned(size) : ScalarAlu.Load(size);
+
+    /// <summary>
+    /// What the walk counts: instructions processed (against the complexity limit) and jumps (with them, the kernel's
+    /// heuristic for when to keep a checkpoint), and states kept.
+    /// </summary>
+    private struct Counts
+    {
+        public int Processed, Jumps, TotalStates, PeakStates;
+
+        /// <summary>Checkpoints kept and branches waiting: the most there were at once.</summary>
+        public void KeepPeak(int pending) => PeakStates = Math.Max(PeakStates, TotalStates + pending);
+    }
 }
