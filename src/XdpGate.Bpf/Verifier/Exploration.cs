@@ -135,21 +135,18 @@ internal sealed partial class Exploration
         }
     }
 
-    /// <summary>Whether the register is readable; refuses a read of one never written. The read is learned (liveness).</summary>
+    /// <summary>A register the instruction reads: it must have been written, and the read is learned (liveness).</summary>
     private Reg Read(int r)
     {
-        var reg = cur.Regs[r];
-        if (reg.Kind == RegKind.NotInit)
-            throw Fail(VerifierRule.UninitializedRegister, $"R{r} !read_ok", -1);
+        RegisterChecks.Readable(At, r);
         Learning.MarkRead(cur, cur.Frames.Count - 1, (ushort)(1 << r), 0);
-        return reg;
+        return cur.Regs[r];
     }
 
     /// <summary>An instruction's destination register.</summary>
     private void Set(int r, Reg value)
     {
-        if (r == BPF_REG_FP)
-            throw Fail(VerifierRule.FramePointerWrite, "frame pointer is read only");
+        RegisterChecks.Writable(At, r);
         Write(r, value);
     }
 
