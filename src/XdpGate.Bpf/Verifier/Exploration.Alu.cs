@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Isa;
+using XdpGate.Bpf.Verifier.Checks;
 using XdpGate.Bpf.Verifier.Scalars;
 using static XdpGate.Bpf.Isa.Opcodes;
 
@@ -130,10 +131,10 @@ internal sealed partial class Exploration
         if (v.IsConst)
         {
             var value = (long)v.ConstValue;
-            if (value >= MaxVarOff || value <= -MaxVarOff)
+            if (value >= AccessChecks.MaxVarOff || value <= -AccessChecks.MaxVarOff)
                 throw Fail(VerifierRule.PointerArithmetic, $"math between {kind} pointer and {value} is not allowed", d, s);
             var off = ptr.Off + (op == BPF_ADD ? value : -value);
-            if (off >= MaxVarOff || off <= -MaxVarOff)
+            if (off >= AccessChecks.MaxVarOff || off <= -AccessChecks.MaxVarOff)
                 throw Fail(VerifierRule.PointerArithmetic, $"{kind} pointer offset {off} is not allowed", d, s);
             ptr.Off = (int)off;
             Set(d, ptr);
@@ -141,10 +142,10 @@ internal sealed partial class Exploration
         }
         if (v.SMin == long.MinValue)
             throw Fail(VerifierRule.PointerArithmetic, $"math between {kind} pointer and register with unbounded min value is not allowed", d, s);
-        if (v.SMin >= MaxVarOff || v.SMin <= -MaxVarOff)
+        if (v.SMin >= AccessChecks.MaxVarOff || v.SMin <= -AccessChecks.MaxVarOff)
             throw Fail(VerifierRule.PointerArithmetic, $"value {v.SMin} makes {kind} pointer be out of bounds", d, s);
         ptr.Var = ScalarAlu.Apply(op, ptr.Var, v, true);
-        if (ptr.Var.SMin == long.MinValue || ptr.Var.SMin <= -MaxVarOff || ptr.Var.SMin >= MaxVarOff)
+        if (ptr.Var.SMin == long.MinValue || ptr.Var.SMin <= -AccessChecks.MaxVarOff || ptr.Var.SMin >= AccessChecks.MaxVarOff)
             throw Fail(VerifierRule.PointerArithmetic, $"math between {kind} pointer and register with unbounded min value is not allowed", d, s);
         if (ptr.IsPacket)
         {

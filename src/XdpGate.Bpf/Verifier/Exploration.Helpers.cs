@@ -1,5 +1,6 @@
 using XdpGate.Bpf.Helpers;
 using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Verifier.Checks;
 using static XdpGate.Bpf.Isa.Opcodes;
 using static XdpGate.Bpf.Helpers.bpf_func_id;
 
@@ -130,7 +131,7 @@ internal sealed partial class Exploration
                 var frame = cur.Frames[reg.Frame];
                 var low = reg.Off + reg.Var.SMin;
                 var high = reg.Off + (long)reg.Var.UMax + size;
-                if (reg.Var.SMin < -MaxVarOff || reg.Var.UMax > MaxVarOff || low < -MAX_BPF_STACK || high > 0)
+                if (reg.Var.SMin < -AccessChecks.MaxVarOff || reg.Var.UMax > AccessChecks.MaxVarOff || low < -MAX_BPF_STACK || high > 0)
                     throw Fail(VerifierRule.HelperArgument, $"invalid {(write ? "write to" : "read from")} stack R{r} off={reg.Off} size={size}", r);
                 NoteDepth(frame, (int)low);
                 if (!write)
@@ -143,13 +144,10 @@ internal sealed partial class Exploration
             }
             case RegKind.Packet:
             case RegKind.PacketMeta:
-                CheckPacket(r, reg, 0, (int)size);
-                break;
-            case RegKind.MapValue:
-                CheckRegion(r, reg, 0, (int)size, reg.Map!.ValueSize, write, VerifierRule.InvalidMapValueAccess, "map value", "value_size");
+                AccessChecks.Packet(At, r, reg, 0, (int)size);
                 break;
             default:
-                CheckRegion(r, reg, 0, (int)size, reg.MemSize, write, VerifierRule.InvalidMapValueAccess, "memory", "mem_size");
+                AccessChecks.Region(At, r, reg, 0, (int)size, write);
                 break;
         }
     }
@@ -164,7 +162,7 @@ internal sealed partial class Exploration
             throw Fail(VerifierRule.HelperArgument, $"R{r} min value is negative, either use unsigned or 'var &= const'", r);
         if (v.UMin == 0 && !zeroAllowed)
             throw Fail(VerifierRule.HelperArgument, $"R{r} invalid zero-sized read: u64=[{v.UMin},{v.UMax}]", r);
-        if (v.UMax >= MaxVarOff)
+        if (v.UMax >= AccessChecks.MaxVarOff)
             throw Fail(VerifierRule.HelperArgument, $"R{r} unbounded memory access, use 'var &= const' or 'if (var < const)'", r);
         // The size bounds the access: its value matters (the kernel marks it precise).
         NeedPrecise(r);

@@ -14,9 +14,6 @@ namespace XdpGate.Bpf.Verifier;
 /// </summary>
 internal sealed partial class Exploration
 {
-    /// <summary>The kernel's BPF_MAX_VAR_OFF: pointer offsets beyond it are refused outright.</summary>
-    private const long MaxVarOff = 1 << 29;
-
     private readonly BpfProgram program;
     private readonly bpf_insn[] insns;
     private readonly VerificationLevel level;
