@@ -1,5 +1,6 @@
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Verifier.Scalars;
 using static XdpGate.Bpf.Isa.Opcodes;
 using static XdpGate.Bpf.Helpers.bpf_func_id;
 
@@ -23,7 +24,7 @@ internal sealed partial class Exploration
         var value = insn.src_reg switch
         {
             0 => Reg.Const(((ulong)(uint)next.imm << 32) | (uint)insn.imm),
-            BPF_PSEUDO_FUNC => new Reg { Kind = RegKind.Func, Off = pc + 1 + insn.imm, Var = Scalars.Scalar.Const(0) },
+            BPF_PSEUDO_FUNC => new Reg { Kind = RegKind.Func, Off = pc + 1 + insn.imm, Var = Scalar.Const(0) },
             BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_IDX => Reg.Pointer(RegKind.MapPtr) with { Map = program.MapAt(pc) },
             _ => Reg.Pointer(RegKind.MapValue, next.imm) with { Map = program.MapAt(pc) },
         };
@@ -41,7 +42,7 @@ internal sealed partial class Exploration
         if (cur.References.Count > 0)
             throw Fail(VerifierRule.UnreleasedReference, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
         ClobberCallerSaved();
-        Write(0, Reg.Of(LoadedValue(SizeInBytes(Size(insn.code)), false)));
+        Write(0, Reg.Of(ScalarAlu.Load(SizeInBytes(Size(insn.code)))));
     }
 
     private void ClobberCallerSaved()

@@ -1,6 +1,7 @@
 using XdpGate.Bpf.Helpers;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Verifier.Checks;
+using XdpGate.Bpf.Verifier.Transfer;
 using static XdpGate.Bpf.Isa.Opcodes;
 using static XdpGate.Bpf.Helpers.bpf_func_id;
 
@@ -137,9 +138,9 @@ internal sealed partial class Exploration
                 if (!write)
                     MarkStackRead(reg.Frame, low, high);
                 if (write)
-                    HelperStackWrite(frame, (int)low, (int)high);
+                    StackMemory.HelperWrite(frame, (int)low, (int)high);
                 else
-                    HelperStackRead(r, frame, (int)low, (int)high);
+                    StackChecks.Readable(At, r, frame, MAX_BPF_STACK + (int)low, MAX_BPF_STACK + (int)high);
                 break;
             }
             case RegKind.Packet:
@@ -191,7 +192,7 @@ internal sealed partial class Exploration
         var frame = cur.Frames[key.Frame];
         ulong value;
         // A spilled constant gives the key only where the spill covers all of it: narrower, the rest is other bytes.
-        if (frame.Bytes[index] == SlotKind.Spill && index % 8 == 0 && SpillSize(frame, index / 8) >= keySize
+        if (frame.Bytes[index] == SlotKind.Spill && index % 8 == 0 && StackMemory.SpillSize(frame, index / 8) >= keySize
             && frame.Spills[index / 8] is { Kind: RegKind.Scalar, Var.IsConst: true } spilled)
         {
             value = keySize == 8 ? spilled.Var.ConstValue : spilled.Var.ConstValue & ((1UL << (keySize * 8)) - 1);
@@ -207,7 +208,7 @@ internal sealed partial class Exploration
         }
         if (value >= (ulong)maxEntries)
             return false;
-        learning.MarkPrecise(cur, 0, SlotMask(index - MAX_BPF_STACK, index - MAX_BPF_STACK + keySize), key.Frame);
+        learning.MarkPrecise(cur, 0, StackMemory.SlotMask(index - MAX_BPF_STACK, index - MAX_BPF_STACK + keySize), key.Frame);
         return true;
     }
 

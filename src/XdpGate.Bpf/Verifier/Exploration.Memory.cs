@@ -1,5 +1,6 @@
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Verifier.Checks;
+using XdpGate.Bpf.Verifier.Scalars;
 using XdpGate.Bpf.Verifier.Transfer;
 using static XdpGate.Bpf.Isa.Opcodes;
 
@@ -43,7 +44,7 @@ internal sealed partial class Exploration
         var old = Access(d, insn.off, size, write: false, default, signed: false);
         Access(d, insn.off, size, write: true, Reg.Unknown, signed: false);
         if ((insn.imm & BPF_FETCH) != 0)
-            Set(insn.imm == BPF_CMPXCHG ? 0 : s, old.IsPointer ? Reg.Unknown : Reg.Of(LoadedValue(size, false)));
+            Set(insn.imm == BPF_CMPXCHG ? 0 : s, old.IsPointer ? Reg.Unknown : Reg.Of(ScalarAlu.Load(size)));
     }
 
     /// <summary>
@@ -54,7 +55,7 @@ internal sealed partial class Exploration
     private Reg Access(int b, int off, int size, bool write, Reg value, bool signed, int from = -1)
     {
         var ptr = Read(b);
-        AccessChecks.Access(At, program.Type, b, ptr, off, size, write, value);
+        AccessChecks.Access(At, program.Type, b, ptr, off, size, write, value, signed);
         findings.Access(pc, ptr);
         if (ptr.Kind == RegKind.Stack)
             return StackAccess(b, ptr, off, size, write, value, signed, from);
@@ -64,7 +65,7 @@ internal sealed partial class Exploration
         {
             RegKind.Ctx => ContextLoad(off, size),
             RegKind.MapValue when FrozenMapRead.Reads(ptr) => FrozenMapRead.Load(ptr, off, size, signed),
-            _ => Reg.Of(LoadedValue(size, signed)),
+            _ => Reg.Of(ScalarAlu.Load(size, signed)),
         };
     }
 
@@ -72,6 +73,6 @@ internal sealed partial class Exploration
     {
         var field = ContextAccess.Check(program.Type, off, size, write: false, devmapAttach: false)!.Value;
         // Packet pointers loaded from the context all start with id 0, so a check through one proves the others.
-        return field == RegKind.Scalar ? Reg.Of(LoadedValue(size, false)) : Reg.Pointer(field);
+        return field == RegKind.Scalar ? Reg.Of(ScalarAlu.Load(size)) : Reg.Pointer(field);
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier.Checks;
-using XdpGate.Bpf.Verifier.Scalars;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Verifier;
@@ -303,8 +302,6 @@ internal sealed partial class Exploration
 
     /// <summary>A scalar for an lddw of a plain 64-bit value, or an ALU immediate: sign-extended to 64 bits, or zero-extended from 32.</summary>
     private static Reg Immediate(int imm, bool is64) => Reg.Const(is64 ? (ulong)(long)imm : (uint)imm);
-
-    private static Scalar LoadedValue(int size, bool signed) => signed ? ScalarAlu.LoadSigned(size) : ScalarAlu.Load(size);
 
     /// <summary>
     /// What the walk counts: instructions processed (against the complexity limit) and jumps (with them, the kernel's

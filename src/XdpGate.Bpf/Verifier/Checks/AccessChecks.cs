@@ -8,8 +8,8 @@ namespace XdpGate.Bpf.Verifier.Checks;
 
 /// <summary>
 /// The kernel's check_mem_access and check_atomic, the refusals: what a load, store or atomic may reach through each
-/// kind of pointer (context fields, packet bytes proven against data_end, map values and helper memory in bounds), and
-/// what it may store there.
+/// kind of pointer (context fields, packet bytes proven against data_end, map values and helper memory in bounds, the
+/// stack), and what it may store there.
 /// </summary>
 internal static class AccessChecks
 {
@@ -18,9 +18,9 @@ internal static class AccessChecks
 
     /// <summary>
     /// An access of <paramref name="size"/> bytes at <paramref name="off"/> from register <paramref name="b"/>, which
-    /// holds <paramref name="ptr"/>; a store writes <paramref name="value"/>.
+    /// holds <paramref name="ptr"/>; a store writes <paramref name="value"/>. Stack accesses are <see cref="StackChecks"/>'.
     /// </summary>
-    public static void Access(in CheckSite at, bpf_prog_type type, int b, in Reg ptr, int off, int size, bool write, in Reg value)
+    public static void Access(in CheckSite at, bpf_prog_type type, int b, in Reg ptr, int off, int size, bool write, in Reg value, bool signed)
     {
         if (write && value.IsPointer && at.Strict && ptr.Kind is not RegKind.Stack)
         {
@@ -52,6 +52,7 @@ internal static class AccessChecks
                 Region(at, b, ptr, off, size, write);
                 break;
             case RegKind.Stack:
+                StackChecks.Access(at, b, ptr, off, size, write, value, signed);
                 break;
             case RegKind.MapValueOrNull:
             case RegKind.MemOrNull:
