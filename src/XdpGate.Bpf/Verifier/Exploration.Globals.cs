@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Verifier.Checks;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Verifier;
@@ -60,11 +61,13 @@ internal sealed partial class Exploration
             return;
         if (reg.MaybeNull)
             reg.Kind = reg.Kind == RegKind.MapValueOrNull ? RegKind.MapValue : RegKind.Mem;
-        if (!IsMemory(reg.Kind))
+        if (!HelperChecks.IsMemory(reg.Kind))
             throw Fail(reg.Kind == RegKind.NotInit ? VerifierRule.UninitializedRegister : VerifierRule.HelperArgument,
-                $"R{r} type={Reg.KindName(reg.Kind)} expected={MemoryKinds}; Caller passes invalid args into {name}", r);
-        HelperMemory(r, reg, size, write: false);
-        HelperMemory(r, reg, size, write: true);
+                $"R{r} type={Reg.KindName(reg.Kind)} expected={HelperChecks.MemoryKinds}; Caller passes invalid args into {name}", r);
+        HelperChecks.Memory(At, r, reg, size, write: false);
+        StackArgument(reg, size, write: false);
+        HelperChecks.Memory(At, r, reg, size, write: true);
+        StackArgument(reg, size, write: true);
     }
 
     /// <summary>The kernel's do_check_subprogs: each global function called on some path, once, until no new one is called.</summary>

@@ -57,6 +57,19 @@ internal static class StackChecks
     }
 
     /// <summary>
+    /// Stack memory given to a helper or a global function in register <paramref name="r"/>: every offset the pointer
+    /// may have, with <paramref name="size"/> bytes from it, inside the frame; and what is read, readable.
+    /// </summary>
+    public static void HelperMemory(in CheckSite at, int r, in Reg reg, long size, bool write)
+    {
+        var (low, high) = StackMemory.HelperRange(reg, size);
+        if (reg.Var.SMin < -AccessChecks.MaxVarOff || reg.Var.UMax > AccessChecks.MaxVarOff || low < -MAX_BPF_STACK || high > 0)
+            throw at.Refuse(VerifierRule.HelperArgument, $"invalid {(write ? "write to" : "read from")} stack R{r} off={reg.Off} size={size}", r);
+        if (!write)
+            Readable(at, r, at.State.Frames[reg.Frame], MAX_BPF_STACK + (int)low, MAX_BPF_STACK + (int)high);
+    }
+
+    /// <summary>
     /// Bytes [<paramref name="from"/>, <paramref name="to"/>) of a frame's stack (indexed from MAX_BPF_STACK below the
     /// frame pointer) that a load or a helper reads through register <paramref name="r"/>: unprivileged, every one
     /// written, and none part of a spilled pointer.

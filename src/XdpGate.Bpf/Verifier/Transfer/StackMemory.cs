@@ -90,6 +90,9 @@ internal static class StackMemory
             bytes[i] = value.IsConstScalar(0) && bytes[i] == SlotKind.Zero ? SlotKind.Zero : SlotKind.Misc;
     }
 
+    /// <summary>The bytes [Low, High) below the frame pointer a helper may touch through <paramref name="reg"/>, given <paramref name="size"/>.</summary>
+    public static (long Low, long High) HelperRange(in Reg reg, long size) => (reg.Off + reg.Var.SMin, reg.Off + (long)reg.Var.UMax + size);
+
     /// <summary>Stack memory a helper fills, bytes [<paramref name="low"/>, <paramref name="high"/>) below the frame pointer: whatever was there becomes unknown bytes.</summary>
     public static void HelperWrite(FrameState frame, int low, int high)
     {
