@@ -11,63 +11,28 @@ namespace XdpGate.Bpf.Verifier;
 /// </summary>
 internal sealed partial class Exploration
 {
-    /// <summary>The kernel's check_func_call for a global callee: the arguments must fit the prototype.</summary>
+    /// <summary>The kernel's check_func_call for a global callee: the arguments checked against the prototype, the callee not entered.</summary>
     private void GlobalCall(GlobalFunction function, int target)
     {
         var index = flow.SubprogramOf(target);
-        var name = $"func#{index} ('{function.Name}')";
-        if (function.Unsupported is { } why)
-            throw Fail(VerifierRule.GlobalFunction, $"{why}; Caller passes invalid args into {name}");
+        CallChecks.GlobalArguments(At, function, index);
+        log.Note($"Func#{index} ('{function.Name}') is global and assumed valid.");
+        LearnRead((ushort)(((1 << function.Args.Count) - 1) << 1));
         for (var i = 0; i < function.Args.Count; i++)
         {
-            var r = i + 1;
-            var reg = cur.Regs[r];
-            var arg = function.Args[i];
-            switch (arg.Kind)
-            {
-                case GlobalFunctionArgKind.Scalar:
-                    if (reg.Kind != RegKind.Scalar)
-                        throw Fail(reg.Kind == RegKind.NotInit ? VerifierRule.UninitializedRegister : VerifierRule.HelperArgument,
-                            $"R{r} is not a scalar; Caller passes invalid args into {name}", r);
-                    break;
-                case GlobalFunctionArgKind.Context:
-                    if (reg.Kind != RegKind.Ctx)
-                        throw Fail(VerifierRule.HelperArgument, $"arg#{i} expects pointer to ctx; Caller passes invalid args into {name}", r);
-                    if (reg.Off != 0 || !reg.Var.IsConst || reg.Var.ConstValue != 0)
-                        throw Fail(VerifierRule.InvalidContextAccess, $"dereference of modified ctx ptr R{r} off={reg.Off} disallowed", r);
-                    break;
-                default:
-                    GlobalMemoryArg(r, reg, arg.MemorySize, name);
-                    break;
-            }
+            if (function.Args[i].Kind is GlobalFunctionArgKind.Scalar or GlobalFunctionArgKind.Context)
+                continue;
+            // Stack memory the callee may read and write.
+            var memory = cur.Regs[i + 1];
+            StackArgument(memory, function.Args[i].MemorySize, write: false);
+            StackArgument(memory, function.Args[i].MemorySize, write: true);
         }
-        log.Note($"Func#{index} ('{function.Name}') is global and assumed valid.");
-        Learning.MarkRead(cur, cur.Frames.Count - 1, (ushort)(((1 << function.Args.Count) - 1) << 1), 0);
         globalCalled[index] = true;
         if (flow.ChangesPacket[index])
             InvalidatePacketPointers();
         ClobberCallerSaved();
         Write(0, Reg.Unknown);
         pc++;
-    }
-
-    /// <summary>
-    /// The kernel's check_mem_reg: NULL, or memory the callee may read and write for the pointed-to type's size. A pointer
-    /// that may be NULL is checked as if it were not: the callee must check it anyway.
-    /// </summary>
-    private void GlobalMemoryArg(int r, Reg reg, int size, string name)
-    {
-        if (reg.IsConstScalar(0))
-            return;
-        if (reg.MaybeNull)
-            reg.Kind = reg.Kind == RegKind.MapValueOrNull ? RegKind.MapValue : RegKind.Mem;
-        if (!HelperChecks.IsMemory(reg.Kind))
-            throw Fail(reg.Kind == RegKind.NotInit ? VerifierRule.UninitializedRegister : VerifierRule.HelperArgument,
-                $"R{r} type={Reg.KindName(reg.Kind)} expected={HelperChecks.MemoryKinds}; Caller passes invalid args into {name}", r);
-        HelperChecks.Memory(At, r, reg, size, write: false);
-        StackArgument(reg, size, write: false);
-        HelperChecks.Memory(At, r, reg, size, write: true);
-        StackArgument(reg, size, write: true);
     }
 
     /// <summary>The kernel's do_check_subprogs: each global function called on some path, once, until no new one is called.</summary>

@@ -18,7 +18,7 @@ internal sealed partial class Exploration
         var call = HelperChecks.Call(At, id, program.Type);
         var proto = call.Prototype;
         var map = call.Map;
-        Learning.MarkRead(cur, cur.Frames.Count - 1, (ushort)(((1 << proto.Args.Length) - 1) << 1), 0);
+        LearnRead((ushort)(((1 << proto.Args.Length) - 1) << 1));
         for (var i = 0; i < proto.Args.Length; i++)
         {
             var r = i + 1;

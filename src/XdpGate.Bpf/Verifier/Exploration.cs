@@ -135,9 +135,12 @@ internal sealed partial class Exploration
     private Reg Read(int r)
     {
         RegisterChecks.Readable(At, r);
-        Learning.MarkRead(cur, cur.Frames.Count - 1, (ushort)(1 << r), 0);
+        LearnRead((ushort)(1 << r));
         return cur.Regs[r];
     }
+
+    /// <summary>Registers <paramref name="regs"/> of the current frame are read on this path (liveness).</summary>
+    private void LearnRead(ushort regs) => Learning.MarkRead(cur, cur.Frames.Count - 1, regs, 0);
 
     /// <summary>An instruction's destination register.</summary>
     private void Set(int r, Reg value)
