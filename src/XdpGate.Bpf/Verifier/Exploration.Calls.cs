@@ -1,13 +1,14 @@
 using XdpGate.Bpf.Isa;
-using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Verifier.Checks;
 using XdpGate.Bpf.Verifier.Scalars;
 using static XdpGate.Bpf.Isa.Opcodes;
-using static XdpGate.Bpf.Helpers.bpf_func_id;
 
 namespace XdpGate.Bpf.Verifier;
 
-/// <summary>Calls and returns: BPF-to-BPF calls, bpf_loop callbacks, exits, lddw forms and legacy packet loads.</summary>
+/// <summary>
+/// Calls and returns (BPF-to-BPF calls, bpf_loop callbacks, exits), lddw forms and legacy packet loads, once checked
+/// (<see cref="CallChecks"/>, <see cref="ReturnChecks"/>): frames entered and left, registers passed and clobbered.
+/// </summary>
 internal sealed partial class Exploration
 {
     private void LoadImmediate(bpf_insn insn)

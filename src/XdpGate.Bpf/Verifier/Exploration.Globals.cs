@@ -5,9 +5,10 @@ using static XdpGate.Bpf.Isa.Opcodes;
 namespace XdpGate.Bpf.Verifier;
 
 /// <summary>
-/// Global functions, as the kernel verifies them: a call checks the arguments against the prototype and goes on with r0
-/// an unknown scalar, without entering the callee (check_func_call); every global function some path called is then
-/// proven once on its own, from the states its prototype allows (do_check_subprogs), until no new one is called.
+/// Global functions, as the kernel verifies them: a call checks the arguments against the prototype
+/// (<see cref="CallChecks.GlobalArguments"/>) and goes on with r0 an unknown scalar, without entering the callee
+/// (check_func_call); every global function some path called is then proven once on its own, from the states its
+/// prototype allows (do_check_subprogs), until no new one is called.
 /// </summary>
 internal sealed partial class Exploration
 {

@@ -6,7 +6,7 @@ using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Verifier;
 
-/// <summary>Loads, stores and atomics through each kind of pointer: the access checked, then what it reads or leaves.</summary>
+/// <summary>Loads, stores and atomics through each kind of pointer: the access checked (<see cref="AccessChecks"/>), then what it reads or leaves.</summary>
 internal sealed partial class Exploration
 {
     private void Load(bpf_insn insn)
@@ -58,7 +58,7 @@ internal sealed partial class Exploration
         AccessChecks.Access(At, program.Type, b, ptr, off, size, write, value, signed);
         findings.Access(pc, ptr);
         if (ptr.Kind == RegKind.Stack)
-            return StackAccess(b, ptr, off, size, write, value, signed, from);
+            return StackAccess(ptr, off, size, write, value, signed, from);
         if (write)
             return default;
         return ptr.Kind switch

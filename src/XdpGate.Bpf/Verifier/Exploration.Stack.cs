@@ -9,7 +9,7 @@ namespace XdpGate.Bpf.Verifier;
 /// </summary>
 internal sealed partial class Exploration
 {
-    private Reg StackAccess(int b, in Reg ptr, int off, int size, bool write, Reg value, bool signed, int from)
+    private Reg StackAccess(in Reg ptr, int off, int size, bool write, Reg value, bool signed, int from)
     {
         var frame = cur.Frames[ptr.Frame];
         var start = (long)ptr.Off + off;

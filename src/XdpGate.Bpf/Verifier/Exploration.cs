@@ -9,7 +9,10 @@ namespace XdpGate.Bpf.Verifier;
 /// <summary>
 /// The kernel's do_check: a depth-first walk of every path through the program over abstract register and stack
 /// state, one instruction at a time, with the other side of each undecided branch kept for later, and with state
-/// pruning at prune points. One refusal ends it with a <see cref="VerifierException"/>.
+/// pruning at prune points. Each kind of instruction has its step in a partial file: the checks of the kernel's rules
+/// on the state before it (Checks/, where every refusal is made, none of them changing anything), then what the checks
+/// and the instruction depended on learned (<see cref="Learning"/>), then its effect on the state (with Transfer/).
+/// One refusal ends the walk with a <see cref="VerifierException"/>.
 /// </summary>
 internal sealed partial class Exploration
 {
@@ -37,23 +40,25 @@ internal sealed partial class Exploration
         insns = [.. program.Instructions];
         this.level = level;
         log = new VerifierLog(insns, program.LineAt, verbose);
-        flow = ControlFlow.Analyze(insns, (at, what, rule) => new VerifierException(rule, at, log.Refusal(at, what, null)));
-        learning = new Learning(insns);
-        visited = new PcStates?[insns.Length];
-        findings = new Findings(program, insns.Length, flow.SubprogramStarts.Length);
-        globalCalled = new bool[flow.SubprogramStarts.Length];
-        globalVerified = new bool[flow.SubprogramStarts.Length];
         cur = new VerifierState();
         var main = new FrameState();
         main.Regs[1] = Reg.Pointer(RegKind.Ctx);
         main.Regs[BPF_REG_FP] = Reg.Pointer(RegKind.Stack);
         cur.Frames.Add(main);
+        flow = ControlFlow.Analyze(insns, (at, what, rule) => Site(at).Refuse(rule, what));
+        learning = new Learning(insns);
+        visited = new PcStates?[insns.Length];
+        findings = new Findings(program, insns.Length, flow.SubprogramStarts.Length);
+        globalCalled = new bool[flow.SubprogramStarts.Length];
+        globalVerified = new bool[flow.SubprogramStarts.Length];
     }
 
     private bool Strict => level == VerificationLevel.Strict;
 
     /// <summary>The instruction at pc and the state as it is now, for the checks.</summary>
-    private CheckSite At => new(log, pc, cur, Strict);
+    private CheckSite At => Site(pc);
+
+    private CheckSite Site(int at) => new(log, at, cur, Strict);
 
     public static VerificationResult Verify(BpfProgram program, VerificationLevel level, bool verbose)
     {
@@ -101,7 +106,7 @@ internal sealed partial class Exploration
     private bool Step()
     {
         if (++counts.Processed > BPF_COMPLEXITY_LIMIT_INSNS)
-            throw Fail(VerifierRule.ComplexityLimit, $"BPF program is too large. Processed {counts.Processed} insn");
+            throw At.Refuse(VerifierRule.ComplexityLimit, $"BPF program is too large. Processed {counts.Processed} insn");
         if (flow.PrunePoints[pc] && Visit())
             return false;
         cur.History = new HistoryEntry(cur.History, pc, cur.Frames.Count - 1);
@@ -171,8 +176,6 @@ internal sealed partial class Exploration
             learning.MarkPrecise(cur, mask);
     }
 
-    private VerifierException Fail(VerifierRule rule, string what, params int[] regs) => At.Refuse(rule, what, regs);
-
     /// <summary>Keeps the current state as the other side of a branch, to explore from <paramref name="target"/> later.</summary>
     private void Push(VerifierState state, int target)
     {
@@ -235,7 +238,7 @@ internal sealed partial class Exploration
             foreach (var open in candidates)
             {
                 if (StatePruning.Same(open.State, cur))
-                    throw Fail(VerifierRule.InfiniteLoop, $"infinite loop detected at insn {pc}");
+                    throw At.Refuse(VerifierRule.InfiniteLoop, $"infinite loop detected at insn {pc}");
             }
         }
         var looping = states.OpenCount > 0;
@@ -281,10 +284,7 @@ internal sealed partial class Exploration
             // The kernel rounds each frame up to 16 bytes when the program is JIT-compiled, as it is on x86-64.
             total += (findings.StackDepth(subprogram) + 15) & ~15;
             if (total > MAX_BPF_STACK)
-            {
-                pc = starts[subprogram];
-                throw Fail(VerifierRule.StackTooLarge, $"combined stack size of {frames} calls is {total}. Too large");
-            }
+                throw Site(starts[subprogram]).Refuse(VerifierRule.StackTooLarge, $"combined stack size of {frames} calls is {total}. Too large");
             var max = total;
             var end = flow.SubprogramEnd(subprogram, insns.Length);
             for (var at = starts[subprogram]; at < end; at++)
@@ -292,10 +292,7 @@ internal sealed partial class Exploration
                 if (!InstructionValidator.IsPseudoCall(insns[at]) && !InstructionValidator.IsPseudoFunc(insns[at]))
                     continue;
                 if (frames >= MAX_CALL_FRAMES)
-                {
-                    pc = at;
-                    throw Fail(VerifierRule.CallDepth, $"the call stack of {frames + 1} frames is too deep");
-                }
+                    throw Site(at).Refuse(VerifierRule.CallDepth, $"the call stack of {frames + 1} frames is too deep");
                 max = Math.Max(max, Depth(flow.SubprogramOf(at + 1 + insns[at].imm), frames + 1, total));
             }
             return max;

@@ -2,7 +2,6 @@ using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier.Transfer;
-using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Verifier.Checks;
 
