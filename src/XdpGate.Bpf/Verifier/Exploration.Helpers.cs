@@ -18,6 +18,7 @@ internal sealed partial class Exploration
         var call = HelperChecks.Call(At, id, program.Type);
         var proto = call.Prototype;
         var map = call.Map;
+        // The arguments were read; the values the checks depended on are precise; stack memory given is read or filled.
         LearnRead((ushort)(((1 << proto.Args.Length) - 1) << 1));
         for (var i = 0; i < proto.Args.Length; i++)
         {
@@ -33,7 +34,7 @@ internal sealed partial class Exploration
                     break;
                 case ArgKind.MapValue:
                 case ArgKind.WriteMapValue:
-                    StackArgument(reg, map!.ValueSize, write: proto.Args[i] == ArgKind.WriteMapValue);
+                    StackArgument(reg, map!.ValueSize, proto.Writes(i));
                     break;
                 case ArgKind.ConstSize:
                 case ArgKind.ConstSizeOrZero:
@@ -44,7 +45,7 @@ internal sealed partial class Exploration
                     if (memory.IsConstScalar(0))
                         NeedPrecise(r - 1);
                     else
-                        StackArgument(memory, (long)reg.Var.UMax, write: proto.Args[i - 1] == ArgKind.WriteMem);
+                        StackArgument(memory, (long)reg.Var.UMax, proto.Writes(i));
                     break;
                 case ArgKind.ConstAllocSize:
                     NeedPrecise(r);

@@ -53,7 +53,7 @@ internal static class HelperChecks
                     break;
                 case ArgKind.MapValue:
                 case ArgKind.WriteMapValue:
-                    Memory(at, r, reg, map!.ValueSize, write: proto.Args[i] == ArgKind.WriteMapValue);
+                    Memory(at, r, reg, map!.ValueSize, proto.Writes(i));
                     break;
                 case ArgKind.ReadMem:
                 case ArgKind.WriteMem:
@@ -63,7 +63,7 @@ internal static class HelperChecks
                     break;
                 case ArgKind.ConstSize:
                 case ArgKind.ConstSizeOrZero:
-                    Size(at, r, reg, zeroAllowed: proto.Args[i] == ArgKind.ConstSizeOrZero, proto.Args[i - 1] == ArgKind.WriteMem);
+                    Size(at, r, reg, zeroAllowed: proto.Args[i] == ArgKind.ConstSizeOrZero, proto.Writes(i));
                     break;
                 case ArgKind.ConstAllocSize:
                     if (reg.Kind != RegKind.Scalar || !reg.Var.IsConst)
