@@ -11,9 +11,10 @@ namespace XdpGate.Bpf.Verifier;
 /// </summary>
 internal sealed class Findings(BpfProgram program, int insns, int subprograms)
 {
-    private const byte NotSeen = 0, Proven = 1, RunTimeCheck = 2;
+    private const byte Proven = 1, RunTimeCheck = 2;
     private const int UnknownMap = -1, MixedMaps = -2;
 
+    /// <summary>Per instruction: 0 while no access was seen there, then <see cref="Proven"/> or <see cref="RunTimeCheck"/>.</summary>
     private readonly byte[] accessProof = new byte[insns];
     private readonly int[] stackDepth = new int[subprograms];
     private int[]? knownMaps;
