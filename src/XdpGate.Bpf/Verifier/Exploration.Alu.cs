@@ -1,10 +1,14 @@
 using XdpGate.Bpf.Isa;
+using XdpGate.Bpf.Verifier.Checks;
 using XdpGate.Bpf.Verifier.Scalars;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Verifier;
 
-/// <summary>The kernel's check_alu_op and adjust_ptr_min_max_vals: arithmetic on scalars and what is allowed on pointers.</summary>
+/// <summary>
+/// The kernel's check_alu_op and adjust_ptr_min_max_vals: arithmetic on scalars, and on pointers what the checks allow
+/// (<see cref="AluChecks"/>).
+/// </summary>
 internal sealed partial class Exploration
 {
     private void Alu(bpf_insn insn)
@@ -17,10 +21,9 @@ internal sealed partial class Exploration
         if (op is BPF_END or BPF_NEG)
         {
             var value = Read(d);
+            AluChecks.Unary(At, d, value);
             if (value.IsPointer)
             {
-                if (Strict)
-                    throw Fail(VerifierRule.PointerArithmetic, $"R{d} pointer arithmetic prohibited", d);
                 Set(d, Reg.Unknown);
                 return;
             }
@@ -36,10 +39,8 @@ internal sealed partial class Exploration
             return;
         }
 
-        if (!isX && op is BPF_DIV or BPF_MOD && insn.imm == 0)
-            throw Fail(VerifierRule.InvalidInstruction, "div by zero");
-        if (!isX && op is BPF_LSH or BPF_RSH or BPF_ARSH && (uint)insn.imm >= (is64 ? 64u : 32u))
-            throw Fail(VerifierRule.InvalidInstruction, $"invalid shift {insn.imm}");
+        if (!isX)
+            AluChecks.Immediate(At, op, insn.imm, is64);
 
         // The kernel checks the source operand before the destination, so a refusal names the same register.
         var src = isX ? Read(s) : Immediate(insn.imm, true);
@@ -67,9 +68,7 @@ internal sealed partial class Exploration
                 Set(d, src);
                 return;
             }
-            // A partial or sign-extended copy of a pointer is a meaningless number; unprivileged it would leak the address.
-            if (Strict)
-                throw Fail(VerifierRule.PointerLeak, $"R{s} partial copy of pointer", s);
+            AluChecks.PartialPointerCopy(At, s);
             Set(d, Reg.Unknown);
             return;
         }
@@ -86,66 +85,31 @@ internal sealed partial class Exploration
 
     private void PointerAlu(bpf_insn insn, byte op, bool is64, int d, int s, Reg dst, Reg src)
     {
-        var name = Syntax.AluOperator(op, 0) ?? "?";
-        if (dst.IsPointer && src.IsPointer)
+        if ((dst.IsPointer && src.IsPointer) || !is64)
         {
-            // Two pointers: only subtraction, giving an unknown number, and only where addresses may be seen.
-            if (op == BPF_SUB && !Strict)
-            {
-                Set(d, Reg.Unknown);
-                return;
-            }
-            throw Fail(VerifierRule.PointerArithmetic, $"R{d} pointer {name} pointer prohibited", d, s);
-        }
-        if (!is64)
-        {
-            if (op == BPF_SUB && !Strict)
-            {
-                Set(d, Reg.Unknown);
-                return;
-            }
-            throw Fail(VerifierRule.PointerArithmetic, $"R{d} 32-bit pointer arithmetic prohibited", d, s);
+            // Two pointers, or 32 bits of one: a subtraction gives an unknown number.
+            AluChecks.PointerDifference(At, op, twoPointers: dst.IsPointer && src.IsPointer, d, s);
+            Set(d, Reg.Unknown);
+            return;
         }
 
         var ptr = dst.IsPointer ? dst : src;
-        var offset = dst.IsPointer ? src : dst;
+        var offset = (dst.IsPointer ? src : dst).Var;
         // The scalar becomes part of the pointer's offset: its value matters (the kernel marks it precise).
         if (Source(insn.code) == BPF_X)
             NeedPrecise(dst.IsPointer ? s : d);
-        var kind = Reg.KindName(ptr.Kind);
-        if (ptr.MaybeNull)
-            throw Fail(VerifierRule.PointerArithmetic, $"R{d} pointer arithmetic on {kind} prohibited, null-check it first", d, s);
-        if (ptr.Kind is RegKind.PacketEnd or RegKind.MapPtr or RegKind.Func)
-            throw Fail(VerifierRule.PointerArithmetic, $"R{d} pointer arithmetic on {kind} prohibited", d, s);
-        if (op == BPF_SUB && !dst.IsPointer)
-            throw Fail(VerifierRule.PointerArithmetic, $"R{d} tried to subtract pointer from scalar", d, s);
-        if (op is not (BPF_ADD or BPF_SUB))
+        AluChecks.PointerOffset(At, op, d, s, dst, src);
+        if (offset.IsConst)
         {
-            throw Fail(VerifierRule.PointerArithmetic, op is BPF_AND or BPF_OR or BPF_XOR
-                ? $"R{d} bitwise operator {name} on pointer prohibited"
-                : $"R{d} pointer arithmetic with {name} operator prohibited", d, s);
-        }
-
-        var v = offset.Var;
-        if (v.IsConst)
-        {
-            var value = (long)v.ConstValue;
-            if (value >= MaxVarOff || value <= -MaxVarOff)
-                throw Fail(VerifierRule.PointerArithmetic, $"math between {kind} pointer and {value} is not allowed", d, s);
+            var value = (long)offset.ConstValue;
             var off = ptr.Off + (op == BPF_ADD ? value : -value);
-            if (off >= MaxVarOff || off <= -MaxVarOff)
-                throw Fail(VerifierRule.PointerArithmetic, $"{kind} pointer offset {off} is not allowed", d, s);
+            AluChecks.FixedOffset(At, d, s, ptr.Kind, off);
             ptr.Off = (int)off;
             Set(d, ptr);
             return;
         }
-        if (v.SMin == long.MinValue)
-            throw Fail(VerifierRule.PointerArithmetic, $"math between {kind} pointer and register with unbounded min value is not allowed", d, s);
-        if (v.SMin >= MaxVarOff || v.SMin <= -MaxVarOff)
-            throw Fail(VerifierRule.PointerArithmetic, $"value {v.SMin} makes {kind} pointer be out of bounds", d, s);
-        ptr.Var = ScalarAlu.Apply(op, ptr.Var, v, true);
-        if (ptr.Var.SMin == long.MinValue || ptr.Var.SMin <= -MaxVarOff || ptr.Var.SMin >= MaxVarOff)
-            throw Fail(VerifierRule.PointerArithmetic, $"math between {kind} pointer and register with unbounded min value is not allowed", d, s);
+        ptr.Var = ScalarAlu.Apply(op, ptr.Var, offset, true);
+        AluChecks.VariableOffset(At, d, s, ptr);
         if (ptr.IsPacket)
         {
             // Something unknown was added: the proven range no longer applies to this pointer.

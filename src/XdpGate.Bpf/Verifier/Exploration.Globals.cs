@@ -1,70 +1,39 @@
 using XdpGate.Bpf.Program;
+using XdpGate.Bpf.Verifier.Checks;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Verifier;
 
 /// <summary>
-/// Global functions, as the kernel verifies them: a call checks the arguments against the prototype and goes on with r0
-/// an unknown scalar, without entering the callee (check_func_call); every global function some path called is then
-/// proven once on its own, from the states its prototype allows (do_check_subprogs), until no new one is called.
+/// Global functions, as the kernel verifies them: a call checks the arguments against the prototype
+/// (<see cref="CallChecks.GlobalArguments"/>) and goes on with r0 an unknown scalar, without entering the callee
+/// (check_func_call); every global function some path called is then proven once on its own, from the states its
+/// prototype allows (do_check_subprogs), until no new one is called.
 /// </summary>
 internal sealed partial class Exploration
 {
-    /// <summary>The kernel's check_func_call for a global callee: the arguments must fit the prototype.</summary>
+    /// <summary>The kernel's check_func_call for a global callee: the arguments checked against the prototype, the callee not entered.</summary>
     private void GlobalCall(GlobalFunction function, int target)
     {
         var index = flow.SubprogramOf(target);
-        var name = $"func#{index} ('{function.Name}')";
-        if (function.Unsupported is { } why)
-            throw Fail(VerifierRule.GlobalFunction, $"{why}; Caller passes invalid args into {name}");
+        CallChecks.GlobalArguments(At, function, index);
+        log.Note($"Func#{index} ('{function.Name}') is global and assumed valid.");
+        LearnRead((ushort)(((1 << function.Args.Count) - 1) << 1));
         for (var i = 0; i < function.Args.Count; i++)
         {
-            var r = i + 1;
-            var reg = cur.Regs[r];
-            var arg = function.Args[i];
-            switch (arg.Kind)
-            {
-                case GlobalFunctionArgKind.Scalar:
-                    if (reg.Kind != RegKind.Scalar)
-                        throw Fail(reg.Kind == RegKind.NotInit ? VerifierRule.UninitializedRegister : VerifierRule.HelperArgument,
-                            $"R{r} is not a scalar; Caller passes invalid args into {name}", r);
-                    break;
-                case GlobalFunctionArgKind.Context:
-                    if (reg.Kind != RegKind.Ctx)
-                        throw Fail(VerifierRule.HelperArgument, $"arg#{i} expects pointer to ctx; Caller passes invalid args into {name}", r);
-                    if (reg.Off != 0 || !reg.Var.IsConst || reg.Var.ConstValue != 0)
-                        throw Fail(VerifierRule.InvalidContextAccess, $"dereference of modified ctx ptr R{r} off={reg.Off} disallowed", r);
-                    break;
-                default:
-                    GlobalMemoryArg(r, reg, arg.MemorySize, name);
-                    break;
-            }
+            if (function.Args[i].Kind is GlobalFunctionArgKind.Scalar or GlobalFunctionArgKind.Context)
+                continue;
+            // Stack memory the callee may read and write.
+            var memory = cur.Regs[i + 1];
+            StackArgument(memory, function.Args[i].MemorySize, write: false);
+            StackArgument(memory, function.Args[i].MemorySize, write: true);
         }
-        log.Note($"Func#{index} ('{function.Name}') is global and assumed valid.");
-        Learning.MarkRead(cur, cur.Frames.Count - 1, (ushort)(((1 << function.Args.Count) - 1) << 1), 0);
         globalCalled[index] = true;
         if (flow.ChangesPacket[index])
             InvalidatePacketPointers();
         ClobberCallerSaved();
         Write(0, Reg.Unknown);
         pc++;
-    }
-
-    /// <summary>
-    /// The kernel's check_mem_reg: NULL, or memory the callee may read and write for the pointed-to type's size. A pointer
-    /// that may be NULL is checked as if it were not: the callee must check it anyway.
-    /// </summary>
-    private void GlobalMemoryArg(int r, Reg reg, int size, string name)
-    {
-        if (reg.IsConstScalar(0))
-            return;
-        if (reg.MaybeNull)
-            reg.Kind = reg.Kind == RegKind.MapValueOrNull ? RegKind.MapValue : RegKind.Mem;
-        if (!IsMemory(reg.Kind))
-            throw Fail(reg.Kind == RegKind.NotInit ? VerifierRule.UninitializedRegister : VerifierRule.HelperArgument,
-                $"R{r} type={Reg.KindName(reg.Kind)} expected={MemoryKinds}; Caller passes invalid args into {name}", r);
-        HelperMemory(r, reg, size, write: false);
-        HelperMemory(r, reg, size, write: true);
     }
 
     /// <summary>The kernel's do_check_subprogs: each global function called on some path, once, until no new one is called.</summary>

@@ -1,100 +1,66 @@
 using XdpGate.Bpf.Helpers;
 using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Verifier.Checks;
+using XdpGate.Bpf.Verifier.Transfer;
 using static XdpGate.Bpf.Isa.Opcodes;
 using static XdpGate.Bpf.Helpers.bpf_func_id;
 
 namespace XdpGate.Bpf.Verifier;
 
-/// <summary>The kernel's check_helper_call: each argument against the helper's prototype, then the call's effects on the state.</summary>
+/// <summary>
+/// The kernel's check_helper_call: the call checked against the helper's prototype (<see cref="HelperChecks"/>), then
+/// what the checks depended on learned, and the call's effects on the state.
+/// </summary>
 internal sealed partial class Exploration
 {
-    private const string MemoryKinds = "fp, pkt, pkt_meta, map_key, map_value, mem";
-
     private void HelperCall(int id)
     {
-        var proto = HelperPrototypes.Get(id);
-        if (proto is null)
-            throw Fail(VerifierRule.UnknownHelper, $"invalid func {HelperTable.Describe(id) ?? "unknown#" + id.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        if (proto.Provided && !HelperTable.IsAvailable(id, program.Type))
-            throw Fail(VerifierRule.UnknownHelper, $"program of this type cannot use helper {proto.Name}#{id}");
-        BpfMap? map = null;
-        var allocSize = 0;
-        var releaseRef = 0;
+        var call = HelperChecks.Call(At, id, program.Type);
+        var proto = call.Prototype;
+        var map = call.Map;
+        // The arguments were read; the values the checks depended on are precise; stack memory given is read or filled.
+        LearnRead((ushort)(((1 << proto.Args.Length) - 1) << 1));
         for (var i = 0; i < proto.Args.Length; i++)
         {
             var r = i + 1;
-            var reg = Read(r);
+            var reg = cur.Regs[r];
             switch (proto.Args[i])
             {
-                case ArgKind.Anything:
-                    if (reg.IsPointer && Strict)
-                        throw Fail(VerifierRule.PointerLeak, $"R{r} leaks addr into helper function", r);
-                    break;
                 case ArgKind.ConstMapPtr:
-                    if (reg.Kind != RegKind.MapPtr)
-                        throw Fail(VerifierRule.HelperArgument, $"R{r} type={Reg.KindName(reg.Kind)} expected=map_ptr", r);
-                    map = reg.Map!;
-                    if (!HelperPrototypes.MapFits(map.Type, id))
-                        throw Fail(VerifierRule.WrongMapType, $"cannot pass map_type {(int)map.Type} into func {proto.Name}#{id}", r);
-                    RecordKnownMap(map);
+                    findings.Map(pc, map!);
                     break;
                 case ArgKind.MapKey:
-                    HelperMemory(r, reg, map!.KeySize, write: false);
+                    StackArgument(reg, map!.KeySize, write: false);
                     break;
                 case ArgKind.MapValue:
                 case ArgKind.WriteMapValue:
-                    HelperMemory(r, reg, map!.ValueSize, write: proto.Args[i] == ArgKind.WriteMapValue);
-                    break;
-                case ArgKind.ReadMem:
-                case ArgKind.WriteMem:
-                case ArgKind.ReadMemOrNull:
-                    if (!(proto.Args[i] == ArgKind.ReadMemOrNull && reg.IsConstScalar(0)) && !IsMemory(reg.Kind))
-                        throw Fail(VerifierRule.HelperArgument, $"R{r} type={Reg.KindName(reg.Kind)} expected={MemoryKinds}", r);
+                    StackArgument(reg, map!.ValueSize, proto.Writes(i));
                     break;
                 case ArgKind.ConstSize:
                 case ArgKind.ConstSizeOrZero:
-                    HelperSize(r, reg, zeroAllowed: proto.Args[i] == ArgKind.ConstSizeOrZero, proto.Args[i - 1] == ArgKind.WriteMem);
+                    // The size bounds the access: its value matters (the kernel marks it precise).
+                    NeedPrecise(r);
+                    var memory = cur.Regs[r - 1];
+                    // That a memory argument is NULL, allowed for a size of 0, depends on its value too.
+                    if (memory.IsConstScalar(0))
+                        NeedPrecise(r - 1);
+                    else
+                        StackArgument(memory, (long)reg.Var.UMax, proto.Writes(i));
                     break;
                 case ArgKind.ConstAllocSize:
-                    if (reg.Kind != RegKind.Scalar || !reg.Var.IsConst)
-                        throw Fail(VerifierRule.HelperArgument, $"R{r} is not a known constant'", r);
                     NeedPrecise(r);
-                    allocSize = (int)Math.Min(reg.Var.ConstValue, int.MaxValue);
-                    break;
-                case ArgKind.Ctx:
-                    if (reg.Kind != RegKind.Ctx)
-                        throw Fail(VerifierRule.HelperArgument, $"R{r} type={Reg.KindName(reg.Kind)} expected=ctx", r);
-                    if (reg.Off != 0 || !reg.Var.IsConst)
-                        throw Fail(VerifierRule.InvalidContextAccess, $"dereference of modified ctx ptr R{r} off={reg.Off} disallowed", r);
-                    break;
-                case ArgKind.ReleaseMem:
-                    if (reg.Kind != RegKind.Mem || reg.RefId == 0)
-                        throw Fail(VerifierRule.HelperArgument, $"R{r} type={Reg.KindName(reg.Kind)} expected=ringbuf_mem", r);
-                    if (reg.Off != 0 || !reg.Var.IsConst)
-                        throw Fail(VerifierRule.HelperArgument, $"R{r} must have zero offset when passed to release func", r);
-                    releaseRef = reg.RefId;
-                    break;
-                case ArgKind.Func:
-                    if (reg.Kind != RegKind.Func)
-                        throw Fail(VerifierRule.HelperArgument, $"R{r} type={Reg.KindName(reg.Kind)} expected=func", r);
-                    break;
-                case ArgKind.StackOrNull:
-                    if (reg.Kind != RegKind.Stack && !reg.IsConstScalar(0))
-                        throw Fail(VerifierRule.HelperArgument, $"R{r} type={Reg.KindName(reg.Kind)} expected=fp", r);
                     break;
             }
         }
 
         var fn = (bpf_func_id)id;
-        if (fn == BPF_FUNC_tail_call && cur.References.Count > 0)
-            throw Fail(VerifierRule.UnreleasedReference, "tail_call would lead to reference leak");
         if (fn == BPF_FUNC_loop)
         {
             LoopCall();
             return;
         }
-        if (releaseRef != 0)
-            Release(releaseRef);
+        if (call.ReleaseRef != 0)
+            Release(call.ReleaseRef);
         if (proto.ChangesPacket)
             InvalidatePacketPointers();
         // A lookup in an array at a constant key in range cannot fail (the kernel's get_constant_map_key).
@@ -107,78 +73,26 @@ internal sealed partial class Exploration
             RetKind.Void => Reg.NotInit,
             RetKind.MapValueOrNull when inArray => Reg.Pointer(RegKind.MapValue) with { Map = map },
             RetKind.MapValueOrNull => Reg.Pointer(RegKind.MapValueOrNull) with { Map = map, Id = NewId() },
-            RetKind.AllocMemOrNull => Acquire(allocSize),
+            RetKind.AllocMemOrNull => Acquire(call.AllocSize),
             _ => Reg.Unknown,
         });
     }
 
-    private static bool IsMemory(RegKind kind) =>
-        kind is RegKind.Stack or RegKind.Packet or RegKind.PacketMeta or RegKind.MapValue or RegKind.Mem;
-
-    /// <summary>A helper's memory argument: its kind, and <paramref name="size"/> bytes from it accessible.</summary>
-    private void HelperMemory(int r, Reg reg, long size, bool write)
+    /// <summary>
+    /// Stack memory a helper or a global function was given, <paramref name="size"/> bytes from <paramref name="reg"/>:
+    /// the frame's depth noted, and the bytes read learned, or those written made unknown.
+    /// </summary>
+    private void StackArgument(in Reg reg, long size, bool write)
     {
-        if (!IsMemory(reg.Kind))
-            throw Fail(reg.MaybeNull ? VerifierRule.PossiblyNullPointer : VerifierRule.HelperArgument,
-                $"R{r} type={Reg.KindName(reg.Kind)} expected={MemoryKinds}", r);
-        if (size == 0)
+        if (reg.Kind != RegKind.Stack || size == 0)
             return;
-        switch (reg.Kind)
-        {
-            case RegKind.Stack:
-            {
-                var frame = cur.Frames[reg.Frame];
-                var low = reg.Off + reg.Var.SMin;
-                var high = reg.Off + (long)reg.Var.UMax + size;
-                if (reg.Var.SMin < -MaxVarOff || reg.Var.UMax > MaxVarOff || low < -MAX_BPF_STACK || high > 0)
-                    throw Fail(VerifierRule.HelperArgument, $"invalid {(write ? "write to" : "read from")} stack R{r} off={reg.Off} size={size}", r);
-                NoteDepth(frame, (int)low);
-                if (!write)
-                    MarkStackRead(reg.Frame, low, high);
-                if (write)
-                    HelperStackWrite(frame, (int)low, (int)high);
-                else
-                    HelperStackRead(r, frame, (int)low, (int)high);
-                break;
-            }
-            case RegKind.Packet:
-            case RegKind.PacketMeta:
-                CheckPacket(r, reg, 0, (int)size);
-                break;
-            case RegKind.MapValue:
-                CheckRegion(r, reg, 0, (int)size, reg.Map!.ValueSize, write, VerifierRule.InvalidMapValueAccess, "map value", "value_size");
-                break;
-            default:
-                CheckRegion(r, reg, 0, (int)size, reg.MemSize, write, VerifierRule.InvalidMapValueAccess, "memory", "mem_size");
-                break;
-        }
-    }
-
-    /// <summary>The kernel's check_mem_size_reg: a size argument with known bounds, then the memory before it checked for that many bytes.</summary>
-    private void HelperSize(int r, Reg size, bool zeroAllowed, bool write)
-    {
-        if (size.Kind != RegKind.Scalar)
-            throw Fail(VerifierRule.HelperArgument, $"R{r} type={Reg.KindName(size.Kind)} expected=scalar", r);
-        var v = size.Var;
-        if (v.SMin < 0)
-            throw Fail(VerifierRule.HelperArgument, $"R{r} min value is negative, either use unsigned or 'var &= const'", r);
-        if (v.UMin == 0 && !zeroAllowed)
-            throw Fail(VerifierRule.HelperArgument, $"R{r} invalid zero-sized read: u64=[{v.UMin},{v.UMax}]", r);
-        if (v.UMax >= MaxVarOff)
-            throw Fail(VerifierRule.HelperArgument, $"R{r} unbounded memory access, use 'var &= const' or 'if (var < const)'", r);
-        // The size bounds the access: its value matters (the kernel marks it precise).
-        NeedPrecise(r);
-        var memory = cur.Regs[r - 1];
-        if (memory.IsConstScalar(0))
-        {
-            // NULL is memory only for a size of 0 (check_helper_mem_access: a zero-byte read from NULL); that the
-            // pointer is NULL depends on its value too.
-            NeedPrecise(r - 1);
-            if (v.UMax != 0)
-                throw Fail(VerifierRule.HelperArgument, $"R{r - 1} type=scalar expected={MemoryKinds}", r - 1, r);
-            return;
-        }
-        HelperMemory(r - 1, memory, (long)v.UMax, write);
+        var frame = cur.Frames[reg.Frame];
+        var (low, high) = StackMemory.HelperRange(reg, size);
+        NoteDepth(frame, (int)low);
+        if (write)
+            StackMemory.HelperWrite(frame, (int)low, (int)high);
+        else
+            MarkStackRead(reg.Frame, low, high);
     }
 
     /// <summary>
@@ -193,8 +107,7 @@ internal sealed partial class Exploration
         var frame = cur.Frames[key.Frame];
         ulong value;
         // A spilled constant gives the key only where the spill covers all of it: narrower, the rest is other bytes.
-        if (frame.Bytes[index] == SlotKind.Spill && index % 8 == 0 && SpillSize(frame, index / 8) >= keySize
-            && frame.Spills[index / 8] is { Kind: RegKind.Scalar, Var.IsConst: true } spilled)
+        if (StackMemory.ReadsSpill(frame, index, keySize) && frame.Spills[index / 8] is { Kind: RegKind.Scalar, Var.IsConst: true } spilled)
         {
             value = keySize == 8 ? spilled.Var.ConstValue : spilled.Var.ConstValue & ((1UL << (keySize * 8)) - 1);
         }
@@ -209,7 +122,7 @@ internal sealed partial class Exploration
         }
         if (value >= (ulong)maxEntries)
             return false;
-        learning.MarkPrecise(cur, 0, SlotMask(index - MAX_BPF_STACK, index - MAX_BPF_STACK + keySize), key.Frame);
+        learning.MarkPrecise(cur, 0, StackMemory.SlotMask(index - MAX_BPF_STACK, index - MAX_BPF_STACK + keySize), key.Frame);
         return true;
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Program;
-using XdpGate.Bpf.Verifier.Scalars;
+using XdpGate.Bpf.Verifier.Checks;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Verifier;
@@ -9,13 +9,13 @@ namespace XdpGate.Bpf.Verifier;
 /// <summary>
 /// The kernel's do_check: a depth-first walk of every path through the program over abstract register and stack
 /// state, one instruction at a time, with the other side of each undecided branch kept for later, and with state
-/// pruning at prune points. One refusal ends it with a <see cref="VerifierException"/>.
+/// pruning at prune points. Each kind of instruction has its step in a partial file: the checks of the kernel's rules
+/// on the state before it (Checks/, where every refusal is made, none of them changing anything), then what the checks
+/// and the instruction depended on learned (<see cref="Learning"/>), then its effect on the state (with Transfer/).
+/// One refusal ends the walk with a <see cref="VerifierException"/>.
 /// </summary>
 internal sealed partial class Exploration
 {
-    /// <summary>The kernel's BPF_MAX_VAR_OFF: pointer offsets beyond it are refused outright.</summary>
-    private const long MaxVarOff = 1 << 29;
-
     private readonly BpfProgram program;
     private readonly bpf_insn[] insns;
     private readonly VerificationLevel level;
@@ -24,16 +24,15 @@ internal sealed partial class Exploration
     private readonly VerifierLog log;
     private readonly Stack<(VerifierState State, int Pc)> pending = new();
     private readonly PcStates?[] visited;
-    private readonly int[] stackDepth;
-    /// <summary>Per instruction: 0 no access seen yet, 1 every access proven in bounds, 2 some access left to a run-time check.</summary>
-    private readonly byte[] accessProof;
+    private readonly Findings findings;
     /// <summary>Per subprogram: global functions some path called, and those already proven on their own.</summary>
     private readonly bool[] globalCalled, globalVerified;
     /// <summary>The global function being proven on its own, or null while the program itself is.</summary>
     private GlobalFunction? rootFunction;
     private VerifierState cur;
     private int pc;
-    private int processed, jumps, ids, peakStates, totalStates;
+    private Counts counts;
+    private int ids;
 
     private Exploration(BpfProgram program, VerificationLevel level, bool verbose)
     {
@@ -41,21 +40,25 @@ internal sealed partial class Exploration
         insns = [.. program.Instructions];
         this.level = level;
         log = new VerifierLog(insns, program.LineAt, verbose);
-        flow = ControlFlow.Analyze(insns, (at, what, rule) => new VerifierException(rule, at, log.Refusal(at, what, null)));
-        learning = new Learning(insns);
-        visited = new PcStates?[insns.Length];
-        stackDepth = new int[flow.SubprogramStarts.Length];
-        accessProof = new byte[insns.Length];
-        globalCalled = new bool[flow.SubprogramStarts.Length];
-        globalVerified = new bool[flow.SubprogramStarts.Length];
         cur = new VerifierState();
         var main = new FrameState();
         main.Regs[1] = Reg.Pointer(RegKind.Ctx);
         main.Regs[BPF_REG_FP] = Reg.Pointer(RegKind.Stack);
         cur.Frames.Add(main);
+        flow = ControlFlow.Analyze(insns, (at, what, rule) => Site(at).Refuse(rule, what));
+        learning = new Learning(insns);
+        visited = new PcStates?[insns.Length];
+        findings = new Findings(program, insns.Length, flow.SubprogramStarts.Length);
+        globalCalled = new bool[flow.SubprogramStarts.Length];
+        globalVerified = new bool[flow.SubprogramStarts.Length];
     }
 
     private bool Strict => level == VerificationLevel.Strict;
+
+    /// <summary>The instruction at pc and the state as it is now, for the checks.</summary>
+    private CheckSite At => Site(pc);
+
+    private CheckSite Site(int at) => new(log, at, cur, Strict);
 
     public static VerificationResult Verify(BpfProgram program, VerificationLevel level, bool verbose)
     {
@@ -69,10 +72,10 @@ internal sealed partial class Exploration
         {
             throw new VerifierException(e.Rule, e.Pc, e.Message) { Log = exploration.log.Text };
         }
-        return new VerificationResult(level, exploration.processed, exploration.peakStates, exploration.totalStates, clock.Elapsed, exploration.log.Text)
+        return new VerificationResult(level, exploration.counts.Processed, exploration.counts.PeakStates, exploration.counts.TotalStates, clock.Elapsed, exploration.log.Text)
         {
-            ProvenAccess = Array.ConvertAll(exploration.accessProof, proof => proof == 1),
-            KnownMaps = exploration.KnownMaps(),
+            ProvenAccess = exploration.findings.ProvenAccess(),
+            KnownMaps = exploration.findings.KnownMaps(),
         };
     }
 
@@ -102,8 +105,8 @@ internal sealed partial class Exploration
     /// <summary>Runs the instruction at pc; false when the path ended (exit from the main program, or pruned).</summary>
     private bool Step()
     {
-        if (++processed > BPF_COMPLEXITY_LIMIT_INSNS)
-            throw Fail(VerifierRule.ComplexityLimit, $"BPF program is too large. Processed {processed} insn");
+        if (++counts.Processed > BPF_COMPLEXITY_LIMIT_INSNS)
+            throw At.Refuse(VerifierRule.ComplexityLimit, $"BPF program is too large. Processed {counts.Processed} insn");
         if (flow.PrunePoints[pc] && Visit())
             return false;
         cur.History = new HistoryEntry(cur.History, pc, cur.Frames.Count - 1);
@@ -133,21 +136,21 @@ internal sealed partial class Exploration
         }
     }
 
-    /// <summary>Whether the register is readable; refuses a read of one never written. The read is learned (liveness).</summary>
+    /// <summary>A register the instruction reads: it must have been written, and the read is learned (liveness).</summary>
     private Reg Read(int r)
     {
-        var reg = cur.Regs[r];
-        if (reg.Kind == RegKind.NotInit)
-            throw Fail(VerifierRule.UninitializedRegister, $"R{r} !read_ok", -1);
-        Learning.MarkRead(cur, cur.Frames.Count - 1, (ushort)(1 << r), 0);
-        return reg;
+        RegisterChecks.Readable(At, r);
+        LearnRead((ushort)(1 << r));
+        return cur.Regs[r];
     }
+
+    /// <summary>Registers <paramref name="regs"/> of the current frame are read on this path (liveness).</summary>
+    private void LearnRead(ushort regs) => Learning.MarkRead(cur, cur.Frames.Count - 1, regs, 0);
 
     /// <summary>An instruction's destination register.</summary>
     private void Set(int r, Reg value)
     {
-        if (r == BPF_REG_FP)
-            throw Fail(VerifierRule.FramePointerWrite, "frame pointer is read only");
+        RegisterChecks.Writable(At, r);
         Write(r, value);
     }
 
@@ -173,16 +176,13 @@ internal sealed partial class Exploration
             learning.MarkPrecise(cur, mask);
     }
 
-    private VerifierException Fail(VerifierRule rule, string what, params int[] regs) =>
-        new(rule, pc, log.Refusal(pc, what, cur.Regs, regs));
-
     /// <summary>Keeps the current state as the other side of a branch, to explore from <paramref name="target"/> later.</summary>
     private void Push(VerifierState state, int target)
     {
         if (state.Parent is { } parent)
             parent.Branches++;
         pending.Push((state, target));
-        peakStates = Math.Max(peakStates, totalStates + pending.Count);
+        counts.KeepPeak(pending.Count);
     }
 
     /// <summary>A path ended: every checkpoint whose last open path it was is now fully explored.</summary>
@@ -238,13 +238,13 @@ internal sealed partial class Exploration
             foreach (var open in candidates)
             {
                 if (StatePruning.Same(open.State, cur))
-                    throw Fail(VerifierRule.InfiniteLoop, $"infinite loop detected at insn {pc}");
+                    throw At.Refuse(VerifierRule.InfiniteLoop, $"infinite loop detected at insn {pc}");
             }
         }
         var looping = states.OpenCount > 0;
 
-        var jumpsSince = jumps - cur.JumpsAtCheckpoint;
-        var insnsSince = processed - cur.InsnsAtCheckpoint;
+        var jumpsSince = counts.Jumps - cur.JumpsAtCheckpoint;
+        var insnsSince = counts.Processed - cur.InsnsAtCheckpoint;
         var add = callbackCall || (jumpsSince >= 2 && insnsSince >= 8) || (states.Done.Count == 0 && states.OpenCount == 0);
         if (looping && !callbackCall && jumpsSince < 20 && insnsSince < 100)
             add = false;
@@ -256,10 +256,10 @@ internal sealed partial class Exploration
             cur.History = null;
             foreach (var frame in cur.Frames)
                 frame.Writes = default;
-            cur.JumpsAtCheckpoint = jumps;
-            cur.InsnsAtCheckpoint = processed;
-            totalStates++;
-            peakStates = Math.Max(peakStates, totalStates + pending.Count);
+            cur.JumpsAtCheckpoint = counts.Jumps;
+            cur.InsnsAtCheckpoint = counts.Processed;
+            counts.TotalStates++;
+            counts.KeepPeak(pending.Count);
         }
         return false;
     }
@@ -282,12 +282,9 @@ internal sealed partial class Exploration
         int Depth(int subprogram, int frames, int total)
         {
             // The kernel rounds each frame up to 16 bytes when the program is JIT-compiled, as it is on x86-64.
-            total += (stackDepth[subprogram] + 15) & ~15;
+            total += (findings.StackDepth(subprogram) + 15) & ~15;
             if (total > MAX_BPF_STACK)
-            {
-                pc = starts[subprogram];
-                throw Fail(VerifierRule.StackTooLarge, $"combined stack size of {frames} calls is {total}. Too large");
-            }
+                throw Site(starts[subprogram]).Refuse(VerifierRule.StackTooLarge, $"combined stack size of {frames} calls is {total}. Too large");
             var max = total;
             var end = flow.SubprogramEnd(subprogram, insns.Length);
             for (var at = starts[subprogram]; at < end; at++)
@@ -295,10 +292,7 @@ internal sealed partial class Exploration
                 if (!InstructionValidator.IsPseudoCall(insns[at]) && !InstructionValidator.IsPseudoFunc(insns[at]))
                     continue;
                 if (frames >= MAX_CALL_FRAMES)
-                {
-                    pc = at;
-                    throw Fail(VerifierRule.CallDepth, $"the call stack of {frames + 1} frames is too deep");
-                }
+                    throw Site(at).Refuse(VerifierRule.CallDepth, $"the call stack of {frames + 1} frames is too deep");
                 max = Math.Max(max, Depth(flow.SubprogramOf(at + 1 + insns[at].imm), frames + 1, total));
             }
             return max;
@@ -309,5 +303,15 @@ internal sealed partial class Exploration
     /// <summary>A scalar for an lddw of a plain 64-bit value, or an ALU immediate: sign-extended to 64 bits, or zero-extended from 32.</summary>
     private static Reg Immediate(int imm, bool is64) => Reg.Const(is64 ? (ulong)(long)imm : (uint)imm);
 
-    private static Scalar LoadedValue(int size, bool signed) => signed ? ScalarAlu.LoadSigned(size) : ScalarAlu.Load(size);
+    /// <summary>
+    /// What the walk counts: instructions processed (against the complexity limit) and jumps (with them, the kernel's
+    /// heuristic for when to keep a checkpoint), and states kept.
+    /// </summary>
+    private struct Counts
+    {
+        public int Processed, Jumps, TotalStates, PeakStates;
+
+        /// <summary>Checkpoints kept and branches waiting: the most there were at once.</summary>
+        public void KeepPeak(int pending) => PeakStates = Math.Max(PeakStates, TotalStates + pending);
+    }
 }

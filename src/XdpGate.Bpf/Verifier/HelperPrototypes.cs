@@ -44,6 +44,10 @@ internal sealed record HelperPrototype(string Name, RetKind Ret, ArgKind[] Args,
 {
     /// <summary>False for kernel helpers this engine does not provide (their calls are refused after verification).</summary>
     public bool Provided { get; init; } = true;
+
+    /// <summary>Whether the helper writes the memory argument <paramref name="i"/> points at (for a size, the memory before it).</summary>
+    public bool Writes(int i) =>
+        Args[i] == ArgKind.WriteMapValue || (Args[i] is ArgKind.ConstSize or ArgKind.ConstSizeOrZero && Args[i - 1] == ArgKind.WriteMem);
 }
 
 /// <summary>The prototypes of the helpers in <see cref="Helpers.HelperTable"/>, as the kernel declares them.</summary>

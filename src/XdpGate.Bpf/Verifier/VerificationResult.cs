@@ -18,7 +18,7 @@ public sealed record VerificationResult(
 
     /// <summary>
     /// Per instruction: for a helper call, the index in the program's maps of the map every path passes it in r1,
-    /// else -1 (Exploration.KnownMaps). Empty when no call takes a map.
+    /// else -1 (<see cref="Findings.Map"/>). Empty when no call takes a map.
     /// </summary>
     internal int[] KnownMaps { get; init; } = [];
 

@@ -49,6 +49,9 @@ public static partial class ScalarAlu
         return r;
     }
 
+    /// <summary>The value of a load of <paramref name="bytes"/> bytes of unknown memory, sign-extending or not.</summary>
+    public static Scalar Load(int bytes, bool signed) => signed ? LoadSigned(bytes) : Load(bytes);
+
     private static void CheckSize(int bytes, bool allowEight)
     {
         if (bytes is not (1 or 2 or 4) && !(allowEight && bytes == 8))
