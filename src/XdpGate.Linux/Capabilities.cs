@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using XdpGate.Uapi;
 
 namespace XdpGate.Linux;
 

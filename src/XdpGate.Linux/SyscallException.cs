@@ -1,3 +1,6 @@
+using XdpGate.Uapi;
+
+
 namespace XdpGate.Linux;
 
 /// <summary>A system call refused: names the call, what it was asked to do, and the errno.</summary>

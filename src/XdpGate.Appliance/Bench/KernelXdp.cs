@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using XdpGate.Bpf.Isa;
 using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Bench;
 

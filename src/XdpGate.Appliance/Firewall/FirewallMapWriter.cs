@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 using static XdpGate.Appliance.Firewall.FirewallLayout;
 
 namespace XdpGate.Appliance.Firewall;

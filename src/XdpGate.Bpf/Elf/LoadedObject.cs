@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Elf;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Execution;

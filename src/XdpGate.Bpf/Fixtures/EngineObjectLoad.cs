@@ -2,7 +2,7 @@ using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Fixtures;
 

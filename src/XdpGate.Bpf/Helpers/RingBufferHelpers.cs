@@ -1,6 +1,6 @@
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Helpers;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using XdpGate.Bpf.Execution;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Helpers;
 

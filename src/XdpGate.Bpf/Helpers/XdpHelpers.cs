@@ -1,7 +1,7 @@
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Xdp;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Helpers;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Maps;
 

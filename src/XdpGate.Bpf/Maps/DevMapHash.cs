@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Maps;
 

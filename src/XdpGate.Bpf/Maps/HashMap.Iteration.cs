@@ -1,4 +1,5 @@
-using XdpGate.Linux;
+using XdpGate.Uapi;
+
 namespace XdpGate.Bpf.Maps;
 
 public sealed unsafe partial class HashMap

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using XdpGate.Bpf.Maps.Lpm;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Maps;
 

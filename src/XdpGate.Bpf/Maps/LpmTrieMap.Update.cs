@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using XdpGate.Bpf.Maps.Lpm;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Maps;
 

@@ -1,4 +1,5 @@
-using XdpGate.Linux;
+using XdpGate.Uapi;
+
 namespace XdpGate.Bpf.Maps;
 
 /// <summary>The creation checks every map type shares with the kernel's map_alloc_check; failures name the map and errno.</summary>

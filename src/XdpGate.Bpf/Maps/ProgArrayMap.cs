@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using XdpGate.Bpf.Program;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Maps;
 

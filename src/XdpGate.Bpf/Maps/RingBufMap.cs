@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Maps;
 

@@ -1,4 +1,5 @@
-using XdpGate.Linux.Bpf;
+using XdpGate.Uapi;
+
 
 namespace XdpGate.Bpf.Maps;
 

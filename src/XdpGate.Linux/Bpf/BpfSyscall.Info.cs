@@ -1,4 +1,5 @@
 using System.Text;
+using XdpGate.Uapi;
 using static XdpGate.Linux.Bpf.bpf_cmd;
 
 namespace XdpGate.Linux.Bpf;

@@ -1,3 +1,4 @@
+using XdpGate.Uapi;
 using static XdpGate.Linux.Bpf.bpf_cmd;
 
 namespace XdpGate.Linux.Bpf;

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Tmds.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Linux.Bpf;
 

@@ -1,3 +1,6 @@
+using XdpGate.Uapi;
+
+
 namespace XdpGate.Linux.Bpf;
 
 /// <summary>bpf() failed: names the command, the errno and, for BPF_PROG_LOAD, ends with the verifier log's tail.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using XdpGate.Uapi;
 using static XdpGate.Linux.Netlink.netlink;
 using static XdpGate.Linux.Netlink.rtnetlink;
 

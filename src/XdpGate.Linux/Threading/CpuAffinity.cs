@@ -1,4 +1,5 @@
 using Tmds.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Linux.Threading;
 

@@ -6,6 +6,7 @@ using XdpGate.Bpf.Xdp;
 using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
 using XdpGate.Linux.Tests.Net;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Tests.Ports;
 

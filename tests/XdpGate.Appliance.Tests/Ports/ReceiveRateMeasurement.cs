@@ -13,6 +13,7 @@ using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
 using XdpGate.Linux.Tests.Net;
 using XdpGate.Linux.Threading;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Tests.Ports;
 

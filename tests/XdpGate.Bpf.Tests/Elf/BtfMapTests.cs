@@ -3,7 +3,7 @@ using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Elf;

@@ -4,6 +4,7 @@ using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Xdp;
 using Xunit;
 using XdpGate.Bpf.Verifier;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Tests.Elf;
 
@@ -48,8 +49,8 @@ public sealed class GlobalDataTests
         var rodata = loaded.Maps[".rodata"];
         Assert.True(rodata.IsFrozen);
         Assert.True(loaded.Maps[".rodata.str1.1"].IsFrozen);
-        Assert.Equal(-XdpGate.Linux.Errno.EPERM, rodata.Update(new byte[4], new byte[rodata.ValueSize]));
-        Assert.Contains("frozen", rodata.ErrorText(-XdpGate.Linux.Errno.EPERM), StringComparison.Ordinal);
+        Assert.Equal(-Errno.EPERM, rodata.Update(new byte[4], new byte[rodata.ValueSize]));
+        Assert.Contains("frozen", rodata.ErrorText(-Errno.EPERM), StringComparison.Ordinal);
 
         foreach (var name in new[] { ".data", ".bss", ".data.stats" })
         {

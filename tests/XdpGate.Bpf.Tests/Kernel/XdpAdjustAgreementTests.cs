@@ -1,5 +1,6 @@
 using XdpGate.Bpf.Xdp;
 using XdpGate.Linux.Bpf;
+using XdpGate.Uapi;
 using Xunit.Abstractions;
 using Xunit;
 
@@ -237,5 +238,5 @@ public sealed class XdpAdjustAgreementTests(ITestOutputHelper output)
         });
     }
 
-    private static string ErrnoName(int errno) => XdpGate.Linux.ErrnoText.Name(errno);
+    private static string ErrnoName(int errno) => ErrnoText.Name(errno);
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using XdpGate.Bpf.Maps;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Maps;

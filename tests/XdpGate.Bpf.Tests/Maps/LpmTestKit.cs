@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using XdpGate.Bpf.Maps.Lpm;
 using XdpGate.Bpf.Maps;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Maps;

@@ -1,6 +1,6 @@
 using XdpGate.Bpf.Maps.Lpm;
 using XdpGate.Bpf.Maps;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 using Xunit;
 using static XdpGate.Bpf.Tests.Maps.LpmTestKit;
 

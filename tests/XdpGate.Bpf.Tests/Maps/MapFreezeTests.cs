@@ -1,8 +1,8 @@
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Tests.Kernel;
-using XdpGate.Linux;
 using XdpGate.Linux.Bpf;
 using XdpGate.Testing.Kernel;
+using XdpGate.Uapi;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Maps;

@@ -1,6 +1,6 @@
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Maps;

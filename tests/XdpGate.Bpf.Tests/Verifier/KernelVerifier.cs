@@ -4,6 +4,7 @@ using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Tests.Kernel;
 using XdpGate.Linux;
 using XdpGate.Linux.Bpf;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Tests.Verifier;
 

@@ -3,6 +3,7 @@ using Xunit;
 using Xunit.Abstractions;
 using XdpGate.Linux.AfXdp;
 using XdpGate.Linux.Tests.Net;
+using XdpGate.Uapi;
 
 namespace XdpGate.Linux.Tests.AfXdp;
 

@@ -6,6 +6,7 @@ using System.Text;
 using Xunit;
 using Xunit.Abstractions;
 using XdpGate.Linux.Bpf;
+using XdpGate.Uapi;
 
 namespace XdpGate.Linux.Tests.Bpf;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Xunit;
 using XdpGate.Linux.Bpf;
+using XdpGate.Uapi;
 
 namespace XdpGate.Linux.Tests.Bpf;
 

@@ -2,6 +2,7 @@ using Xunit;
 using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
 using XdpGate.Linux.Tests.Net;
+using XdpGate.Uapi;
 
 namespace XdpGate.Linux.Tests.Netlink;
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using XdpGate.Bpf.Isa;
-using XdpGate.Linux;
 using XdpGate.Linux.Bpf;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Ports.AfPacket;
 

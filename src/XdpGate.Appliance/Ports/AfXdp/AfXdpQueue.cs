@@ -1,6 +1,6 @@
 using XdpGate.Bpf.Xdp;
-using XdpGate.Linux;
 using XdpGate.Linux.AfXdp;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Ports.AfXdp;
 

@@ -5,6 +5,7 @@ using XdpGate.Bpf.Xdp;
 using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
 using XdpGate.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Ports.AfXdp;
 
@@ -109,7 +110,7 @@ public sealed class XskRedirectProgram : IDisposable
                 if (Links.Get(route, Ifindex).XdpProgId == ProgId)
                     Links.DetachXdp(route, Ifindex, Mode);
             }
-            catch (Linux.SyscallException e) when (e.Errno == Linux.Errno.ENODEV)
+            catch (Linux.SyscallException e) when (e.Errno == Errno.ENODEV)
             {
                 // The interface is gone, and its program with it.
             }

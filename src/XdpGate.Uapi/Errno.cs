@@ -1,8 +1,8 @@
-namespace XdpGate.Linux;
+namespace XdpGate.Uapi;
 
 /// <summary>
-/// The errno values code decides on: syscall failures here, and the engine's map and helper results, which the
-/// kernel returns negated (asm-generic numbers, shared by x86_64 and arm64; <see cref="ErrnoText"/> names them).
+/// The errno values code decides on: syscall failures in the Linux layer, and the engine's map and helper results,
+/// which the kernel returns negated (asm-generic numbers, shared by x86_64 and arm64; <see cref="ErrnoText"/> names them).
 /// </summary>
 #pragma warning disable CA1707 // kernel names kept exactly
 public static class Errno

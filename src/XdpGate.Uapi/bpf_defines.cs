@@ -1,13 +1,16 @@
-namespace XdpGate.Linux.Bpf;
+namespace XdpGate.Uapi;
 
-/// <summary>The #defines of uapi/linux/bpf.h that the bpf() commands here take (names and values as in the header).</summary>
+/// <summary>
+/// The #defines of uapi/linux/bpf.h that the engine's maps and the Linux layer's bpf() commands take (names and values
+/// as in the header).
+/// </summary>
 #pragma warning disable CA1707, IDE1006 // kernel names kept exactly
 public static class bpf_defines
 {
     /// <summary>Size of map_name and prog_name, including the terminating NUL.</summary>
     public const int BPF_OBJ_NAME_LEN = 16;
 
-    // enum bpf_map_type and enum bpf_prog_type values used by name here.
+    // enum bpf_map_type and enum bpf_prog_type values the Linux layer uses by name (the engine has the whole enums).
     public const uint BPF_MAP_TYPE_ARRAY = 2;
     public const uint BPF_MAP_TYPE_XSKMAP = 17;
     public const uint BPF_PROG_TYPE_SCHED_CLS = 3;

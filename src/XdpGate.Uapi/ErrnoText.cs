@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace XdpGate.Linux;
+namespace XdpGate.Uapi;
 
 /// <summary>Errno values as people read them: the asm-generic name (shared by x86_64 and arm64) and libc's text.</summary>
 public static class ErrnoText
