@@ -1,10 +1,11 @@
 using BenchmarkDotNet.Attributes;
 using XdpGate.Bpf.Execution;
-using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
 using XdpGate.Linux;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Fixtures;
+using XdpGate.Testing.Kernel;
 
 namespace XdpGate.Benchmarks;
 

@@ -1,5 +1,5 @@
-using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Maps;
+using XdpGate.Testing.Fixtures;
 using XdpGate.Testing.Kernel;
 using Xunit;
 

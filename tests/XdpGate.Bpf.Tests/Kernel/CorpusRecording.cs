@@ -1,6 +1,6 @@
-using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Maps;
 using XdpGate.Linux.Threading;
+using XdpGate.Testing.Fixtures;
 using XdpGate.Testing;
 using XdpGate.Testing.Kernel;
 

@@ -1,10 +1,10 @@
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Execution;
-using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Testing.Fixtures;
 
 namespace XdpGate.Bpf.Tests.Kernel;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using XdpGate.Bpf.Elf;
-using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;

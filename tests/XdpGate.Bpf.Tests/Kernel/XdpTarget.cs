@@ -1,7 +1,7 @@
-using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Testing.Fixtures;
 
 namespace XdpGate.Bpf.Tests.Kernel;
 

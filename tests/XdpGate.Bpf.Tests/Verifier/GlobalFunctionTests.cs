@@ -1,10 +1,10 @@
 using XdpGate.Bpf.Elf;
-using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Tests.Elf;
 using XdpGate.Bpf.Tests.Kernel;
 using XdpGate.Bpf.Verifier;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Fixtures;
 using XdpGate.Testing.Kernel;
 using Xunit;
 

@@ -1,8 +1,8 @@
 using XdpGate.Bpf.Elf;
-using XdpGate.Bpf.Fixtures;
 using XdpGate.Bpf.Tests.Elf;
 using XdpGate.Bpf.Tests.Kernel;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Fixtures;
 using XdpGate.Testing.Kernel;
 using Xunit;
 

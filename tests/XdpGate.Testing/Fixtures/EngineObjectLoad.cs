@@ -4,7 +4,7 @@ using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Uapi;
 
-namespace XdpGate.Bpf.Fixtures;
+namespace XdpGate.Testing.Fixtures;
 
 /// <summary>
 /// An object's maps and programs in our engine, set up like <see cref="KernelObjectLoad"/> sets them up in the

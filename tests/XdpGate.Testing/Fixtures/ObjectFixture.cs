@@ -2,7 +2,7 @@ using System.Text.Json;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Maps;
 
-namespace XdpGate.Bpf.Fixtures;
+namespace XdpGate.Testing.Fixtures;
 
 /// <summary>
 /// A program fixture as tests/data/programs lays it out (see its README): NAME.o, the frames in NAME.packets (hex,

@@ -5,9 +5,10 @@ using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Fixtures;
 using XdpGate.Uapi;
 
-namespace XdpGate.Bpf.Fixtures;
+namespace XdpGate.Testing.Kernel;
 
 /// <summary>
 /// An object's maps and programs in the running kernel (needs CAP_BPF): maps made by BPF_MAP_CREATE, programs bound

@@ -1,6 +1,6 @@
 using XdpGate.Bpf.Elf;
 
-namespace XdpGate.Bpf.Fixtures;
+namespace XdpGate.Testing.Fixtures;
 
 /// <summary>
 /// What it takes to set an object up in one place (the running kernel or our engine): maps filled, programs loaded,
