@@ -55,24 +55,28 @@ public static class ClangCompiler
         _ => "x86_64-linux-gnu",
     };
 
-    /// <summary>Compiles <paramref name="cFile"/> and returns the object's bytes; throws <see cref="CompilerException"/> on any failure.</summary>
-    public static byte[] Compile(string cFile, IEnumerable<string>? extraArguments = null)
+    /// <summary>
+    /// Compiles <paramref name="cFile"/> with <paramref name="clang"/> (by default <see cref="Find"/>'s) and returns the
+    /// object's bytes with every file clang read for it; throws <see cref="CompilerException"/> on any failure.
+    /// </summary>
+    public static ClangOutput Compile(string cFile, string? clang = null)
     {
         ArgumentNullException.ThrowIfNull(cFile);
         if (!File.Exists(cFile))
             throw new CompilerException($"{cFile}: no such file");
-        var clang = Find() ?? throw new CompilerException($"clang not found: {InstallHint}");
+        clang ??= Find() ?? throw new CompilerException($"clang not found: {InstallHint}");
         var output = Directory.CreateTempSubdirectory("xdpgate-clang-");
         try
         {
             var objectFile = Path.Combine(output.FullName, Path.GetFileNameWithoutExtension(cFile) + ".o");
+            var dependencyFile = Path.Combine(output.FullName, "dependencies");
             var start = new ProcessStartInfo(clang)
             {
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
                 UseShellExecute = false,
             };
-            foreach (var argument in Arguments(cFile, objectFile, extraArguments))
+            foreach (var argument in Arguments(cFile, objectFile, dependencyFile))
                 start.ArgumentList.Add(argument);
 
             using var process = Process.Start(start) ?? throw new CompilerException($"{clang} could not be started");
@@ -86,7 +90,7 @@ public static class ClangCompiler
             var messages = (stderr.Result + stdout.Result).TrimEnd();
             if (process.ExitCode != 0 || !File.Exists(objectFile))
                 throw new CompilerException($"clang failed on {cFile} (exit status {process.ExitCode}):\n{messages}");
-            return File.ReadAllBytes(objectFile);
+            return new ClangOutput(File.ReadAllBytes(objectFile), ParseDependencies(File.ReadAllText(dependencyFile)));
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
         {
@@ -98,15 +102,73 @@ public static class ClangCompiler
         }
     }
 
-    /// <summary>The command line, without the program name.</summary>
-    public static IReadOnlyList<string> Arguments(string cFile, string objectFile, IEnumerable<string>? extraArguments = null)
+    /// <summary>The flags that decide what clang makes of a source: the command line without its files.</summary>
+    public static IReadOnlyList<string> Flags()
     {
-        var arguments = new List<string> { "-O2", "-g", "-target", "bpf" };
+        var flags = new List<string> { "-O2", "-g", "-target", "bpf" };
         var multiarch = Path.Combine("/usr/include", Multiarch);
         if (Directory.Exists(multiarch))
-            arguments.Add("-I" + multiarch);
-        arguments.AddRange(extraArguments ?? []);
-        arguments.AddRange(["-c", cFile, "-o", objectFile]);
-        return arguments;
+            flags.Add("-I" + multiarch);
+        return flags;
+    }
+
+    /// <summary>
+    /// The command line, without the program name: <see cref="Flags"/>, then <c>-MD -MF</c>, which has clang write the
+    /// files it read (system headers included) to <paramref name="dependencyFile"/> as a make rule for target
+    /// "object".
+    /// </summary>
+    public static IReadOnlyList<string> Arguments(string cFile, string objectFile, string dependencyFile) =>
+        [.. Flags(), "-MD", "-MF", dependencyFile, "-MT", DependencyTarget, "-c", cFile, "-o", objectFile];
+
+    private const string DependencyTarget = "object";
+
+    /// <summary>
+    /// The prerequisites of the make rule clang writes for <c>-MD</c>: "object: a.c b.h \" lines, where a backslash
+    /// before a newline continues the line, one before a space or '#' keeps it in the name, and "$$" is '$'.
+    /// </summary>
+    public static IReadOnlyList<string> ParseDependencies(string rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        var prefix = DependencyTarget + ":";
+        if (!rule.StartsWith(prefix, StringComparison.Ordinal))
+            throw new CompilerException($"clang's dependency file does not start with '{prefix}': {rule[..Math.Min(rule.Length, 80)]}");
+        var files = new List<string>();
+        var name = new System.Text.StringBuilder();
+        for (var i = prefix.Length; i < rule.Length; i++)
+        {
+            var c = rule[i];
+            if (c == '\\' && i + 1 < rule.Length && rule[i + 1] is ' ' or '#' or '\n')
+            {
+                if (rule[++i] != '\n')
+                    name.Append(rule[i]);
+                else
+                    Flush();
+            }
+            else if (c == '$' && i + 1 < rule.Length && rule[i + 1] == '$')
+            {
+                name.Append('$');
+                i++;
+            }
+            else if (char.IsWhiteSpace(c))
+            {
+                Flush();
+            }
+            else
+            {
+                name.Append(c);
+            }
+        }
+        Flush();
+        return files;
+
+        void Flush()
+        {
+            if (name.Length > 0)
+                files.Add(name.ToString());
+            name.Clear();
+        }
     }
 }
+
+/// <summary>What clang made of a C file: the object and every file it read (the source first, then its headers).</summary>
+public sealed record ClangOutput(byte[] Object, IReadOnlyList<string> Dependencies);

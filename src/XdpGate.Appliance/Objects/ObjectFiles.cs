@@ -4,7 +4,10 @@ using XdpGate.Bpf.Program;
 
 namespace XdpGate.Appliance.Objects;
 
-/// <summary>Opens what users name as a program: a clang-compiled object, or C source that is compiled first.</summary>
+/// <summary>
+/// Opens what users name as a program: a clang-compiled object, or C source that is compiled first (once: see
+/// <see cref="CompileCache"/>).
+/// </summary>
 public static class ObjectFiles
 {
     public static BpfObject Open(string path)
@@ -12,7 +15,7 @@ public static class ObjectFiles
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
             throw new BpfLoadException($"{path}: no such file");
-        return path.EndsWith(".c", StringComparison.Ordinal) ? BpfObject.Open(BpfObject.Compile(path)) : BpfObject.Open(path);
+        return path.EndsWith(".c", StringComparison.Ordinal) ? BpfObject.Open(CompileCache.Default.Compile(path)) : BpfObject.Open(path);
     }
 
     /// <summary>The program called <paramref name="name"/>, or the object's first program when no name is given.</summary>

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using XdpGate.Bpf.Maps;
-using XdpGate.Linux;
 using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Bpf.Elf;
@@ -87,22 +86,6 @@ public sealed class BpfObject
         }
         var kernelBtf = btf is null ? null : Elf.KernelBtf.Fix(btfSection!.Data.Span, btf, file);
         return new BpfObject(ReadLicense(file), programs, [.. maps.Maps], [.. GlobalData.Variables(file, btf, maps)], kernelBtf);
-    }
-
-    /// <summary>
-    /// Compiles a C file with clang (<c>-O2 -g -target bpf</c>) and returns the object's bytes, for <see cref="Open(ReadOnlySpan{byte})"/>.
-    /// Throws <see cref="BpfLoadException"/> when clang is missing (saying how to install it) or refuses the source (with its messages).
-    /// </summary>
-    public static byte[] Compile(string cFile, IEnumerable<string>? extraArguments = null)
-    {
-        try
-        {
-            return ClangCompiler.Compile(cFile, extraArguments);
-        }
-        catch (CompilerException e)
-        {
-            throw new BpfLoadException(e.Message, e);
-        }
     }
 
     /// <summary>
