@@ -2,8 +2,8 @@ using BenchmarkDotNet.Attributes;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Program;
-using XdpGate.Bpf.Tests.Verifier;
 using XdpGate.Bpf.Verifier;
+using XdpGate.Testing.Programs;
 
 namespace XdpGate.Benchmarks;
 

@@ -5,7 +5,7 @@ using XdpGate.Appliance.Ports.AfPacket;
 using XdpGate.Appliance.Ports.AfXdp;
 using XdpGate.Bpf.Program;
 using XdpGate.Linux.Bpf;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 
 namespace XdpGate.EndToEnd.Tests;
 

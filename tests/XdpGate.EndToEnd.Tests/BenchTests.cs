@@ -1,5 +1,5 @@
 using XdpGate.Appliance.Bench;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 using Xunit;
 
 namespace XdpGate.EndToEnd.Tests;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using XdpGate.Appliance.Service;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 using Xunit;
 
 namespace XdpGate.EndToEnd.Tests;

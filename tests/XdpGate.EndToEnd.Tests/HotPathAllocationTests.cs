@@ -4,9 +4,9 @@ using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Ports.AfPacket;
 using XdpGate.Appliance.Ports.AfXdp;
 using XdpGate.Bpf.Execution;
-using XdpGate.Bpf.Tests;
 using XdpGate.Bpf.Xdp;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.HotPath;
+using XdpGate.Testing.Net;
 using Xunit;
 
 namespace XdpGate.EndToEnd.Tests;

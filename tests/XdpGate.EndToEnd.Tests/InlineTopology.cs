@@ -1,4 +1,5 @@
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
+
 
 namespace XdpGate.EndToEnd.Tests;
 

@@ -1,6 +1,6 @@
 using XdpGate.Appliance.Bench;
 using XdpGate.Appliance.Ports.AfPacket;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 using Xunit;
 
 namespace XdpGate.EndToEnd.Tests;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using XdpGate.Bpf.Xdp;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 using Xunit;
 
 namespace XdpGate.EndToEnd.Tests;

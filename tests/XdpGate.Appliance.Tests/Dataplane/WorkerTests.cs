@@ -5,8 +5,8 @@ using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Program;
-using XdpGate.Bpf.Tests;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Testing.HotPath;
 using Xunit;
 
 namespace XdpGate.Appliance.Tests.Dataplane;

@@ -3,9 +3,8 @@ using System.Net.Sockets;
 using Xunit;
 using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Ports.AfPacket;
-using XdpGate.Bpf.Tests;
 using XdpGate.Bpf.Xdp;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 
 namespace XdpGate.Appliance.Tests.Ports;
 

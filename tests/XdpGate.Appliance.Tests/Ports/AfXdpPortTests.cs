@@ -1,11 +1,10 @@
 using Xunit;
 using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Ports.AfXdp;
-using XdpGate.Bpf.Tests;
 using XdpGate.Bpf.Xdp;
 using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Tests.Ports;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using XdpGate.Appliance.Ports;
-using XdpGate.Bpf.Tests;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.HotPath;
+using XdpGate.Testing.Net;
 
 namespace XdpGate.Appliance.Tests.Ports;
 

@@ -11,8 +11,8 @@ using XdpGate.Bpf.Xdp;
 using XdpGate.Linux.AfPacket;
 using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
-using XdpGate.Linux.Tests.Net;
 using XdpGate.Linux.Threading;
+using XdpGate.Testing.Net;
 using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Tests.Ports;

@@ -1,6 +1,7 @@
 using Xunit;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Testing.HotPath;
 
 namespace XdpGate.Bpf.Tests.Execution;
 

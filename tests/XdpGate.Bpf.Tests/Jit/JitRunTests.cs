@@ -3,6 +3,7 @@ using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Jit;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Testing.HotPath;
 
 namespace XdpGate.Bpf.Tests.Jit;
 

@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Maps.Lpm;
+using XdpGate.Testing.HotPath;
 using Xunit;
 using static XdpGate.Bpf.Tests.Maps.LpmTestKit;
 

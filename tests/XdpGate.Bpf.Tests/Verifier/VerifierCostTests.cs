@@ -2,6 +2,7 @@ using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier;
+using XdpGate.Testing.Programs;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Xunit;
 using XdpGate.Linux.AfPacket;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 
 namespace XdpGate.Linux.Tests.AfPacket;
 

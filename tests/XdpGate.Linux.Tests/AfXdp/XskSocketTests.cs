@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Xunit;
 using Xunit.Abstractions;
 using XdpGate.Linux.AfXdp;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 using XdpGate.Uapi;
 
 namespace XdpGate.Linux.Tests.AfXdp;

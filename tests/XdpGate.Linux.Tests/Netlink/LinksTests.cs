@@ -1,7 +1,7 @@
 using Xunit;
 using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 using XdpGate.Uapi;
 
 namespace XdpGate.Linux.Tests.Netlink;

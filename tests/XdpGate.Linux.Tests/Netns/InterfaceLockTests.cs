@@ -1,6 +1,6 @@
 using Xunit;
 using XdpGate.Linux.Netns;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 
 namespace XdpGate.Linux.Tests.Netns;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using XdpGate.Linux.Tap;
-using XdpGate.Linux.Tests.Net;
+using XdpGate.Testing.Net;
 using Xunit;
 
 namespace XdpGate.Linux.Tests.Tap;

@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using XdpGate.Linux;
 using XdpGate.Linux.AfPacket;
 using LibC = Tmds.Linux.LibC;
 
-namespace XdpGate.Linux.Tests.Net;
+namespace XdpGate.Testing.Net;
 
 /// <summary>
 /// A plain AF_PACKET socket (send and recv, no rings) bound to one interface: the independent witness that tests use

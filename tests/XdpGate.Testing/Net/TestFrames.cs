@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace XdpGate.Linux.Tests.Net;
+namespace XdpGate.Testing.Net;
 
 /// <summary>
 /// Ethernet + IPv4 + UDP frames for tests, with a tag in the payload so a test can pick its own frames out of

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace XdpGate.Bpf.Tests;
+namespace XdpGate.Testing.HotPath;
 
 /// <summary>Measures what hot paths allocate once they run the code they will keep running.</summary>
-internal static class Allocations
+public static class Allocations
 {
     /// <summary>
     /// Bytes the calling thread allocates in one call of <paramref name="work"/>, measured after a second of

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using XdpGate.Linux.Netns;
 
-namespace XdpGate.Linux.Tests.Net;
+namespace XdpGate.Testing.Net;
 
 /// <summary>
 /// Two network namespaces this test made, joined by a veth pair, with addresses in 198.18.0.0/15: side A

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace XdpGate.Bpf.Tests.Verifier;
+namespace XdpGate.Testing.Programs;
 
 /// <summary>
 /// A generated XDP program of straight-line branchy code, for the verifier's cost: after one bounds check of 64
