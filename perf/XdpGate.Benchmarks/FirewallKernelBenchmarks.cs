@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using XdpGate.Appliance.Firewall;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Firewall;
 
 namespace XdpGate.Benchmarks;
 

@@ -10,6 +10,7 @@ using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Firewall;
 
 namespace XdpGate.Benchmarks;
 

@@ -54,9 +54,9 @@ public static class FirewallMapWriter
         var policy = compiled.Policy;
         var config = value[..ConfigSize];
         BinaryPrimitives.WriteUInt32LittleEndian(config, compiled.ActiveDims);
-        BinaryPrimitives.WriteUInt32LittleEndian(config[4..], ReferenceFirewall.Verdict(policy.DefaultAction));
-        BinaryPrimitives.WriteUInt32LittleEndian(config[8..], ReferenceFirewall.Verdict(policy.UnparseableAction));
-        BinaryPrimitives.WriteUInt32LittleEndian(config[12..], ReferenceFirewall.Verdict(policy.NonIpAction));
+        BinaryPrimitives.WriteUInt32LittleEndian(config[4..], FirewallActions.Stored(policy.DefaultAction));
+        BinaryPrimitives.WriteUInt32LittleEndian(config[8..], FirewallActions.Stored(policy.UnparseableAction));
+        BinaryPrimitives.WriteUInt32LittleEndian(config[12..], FirewallActions.Stored(policy.NonIpAction));
         BinaryPrimitives.WriteUInt32LittleEndian(config[16..], compiled.IngressOtherClass);
         var configMap = Map(maps, FirewallMaps.Config);
         Check(configMap, configMap.Update(stackalloc byte[4], config));

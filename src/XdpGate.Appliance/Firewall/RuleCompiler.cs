@@ -56,11 +56,7 @@ public static class RuleCompiler
         compiled.SetBitmaps(classes.Bitmaps);
         if (compiled.Bitmaps.Count > FW_MAX_BITMAP_BLOCKS || compiled.StoredBlocks > FW_MAX_BITMAP_BLOCKS)
             throw new FirewallCompileException($"the rules need {compiled.Bitmaps.Count} distinct bitmaps with {compiled.StoredBlocks} non-empty blocks of {FW_BLOCK_RULES} rules; the built-in firewall holds {FW_MAX_BITMAP_BLOCKS} of each (fewer distinct prefixes or port ranges would fit)");
-        compiled.Actions = [.. rules.Select(r => r.Action switch
-        {
-            FirewallAction.Count => FW_ACTION_COUNT,
-            var terminal => ReferenceFirewall.Verdict(terminal),
-        })];
+        compiled.Actions = [.. rules.Select(r => FirewallActions.Stored(r.Action))];
         return compiled;
     }
 

@@ -3,6 +3,7 @@ using Xunit;
 using XdpGate.Appliance.Firewall;
 using XdpGate.Linux;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Firewall;
 using XdpGate.Testing.Kernel;
 
 namespace XdpGate.Appliance.Tests.Firewall;

@@ -1,10 +1,11 @@
+using XdpGate.Appliance.Firewall;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier;
 using XdpGate.Linux.Bpf;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Testing.Firewall;
 
 /// <summary>
 /// The built-in firewall loaded into the running kernel (needs CAP_BPF): kernel maps holding the compiled policy and
