@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Program;

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 
 namespace XdpGate.Benchmarks;
 

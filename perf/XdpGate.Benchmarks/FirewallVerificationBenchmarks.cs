@@ -5,7 +5,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier;

@@ -1,12 +1,12 @@
 using System.Text.Json;
-using Xunit;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Control;
-using XdpGate.Appliance.Firewall;
 using XdpGate.Appliance.Pcap;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Xdp;
+using Xunit;
 
 namespace XdpGate.Cli.Tests;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Objects;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Maps;

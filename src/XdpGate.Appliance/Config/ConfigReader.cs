@@ -1,4 +1,4 @@
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.MapData;
 using XdpGate.Appliance.Objects;
 using XdpGate.Bpf;

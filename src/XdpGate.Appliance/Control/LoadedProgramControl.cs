@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Config;
-using XdpGate.Appliance.Firewall;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Maps;
 

@@ -1,5 +1,5 @@
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Config;
-using XdpGate.Appliance.Firewall;
 using XdpGate.Appliance.MapData;
 using XdpGate.Appliance.Objects;
 using XdpGate.Bpf;

@@ -1,3 +1,4 @@
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Control;
 using XdpGate.Appliance.Dataplane;
 using XdpGate.Bpf.Maps;

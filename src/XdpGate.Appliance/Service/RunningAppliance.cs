@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Config;
-using XdpGate.Appliance.Firewall;
 
 namespace XdpGate.Cli.Commands;
 

@@ -1,6 +1,6 @@
-using Xunit;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Config;
-using XdpGate.Appliance.Firewall;
+using Xunit;
 
 namespace XdpGate.Appliance.Tests.Config;
 

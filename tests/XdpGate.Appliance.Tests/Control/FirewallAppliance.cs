@@ -1,6 +1,6 @@
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Control;
-using XdpGate.Appliance.Firewall;
 using XdpGate.Appliance.Tests.Firewall;
 using XdpGate.Bpf.Maps;
 

@@ -1,11 +1,11 @@
-using Xunit;
 using System.Runtime.InteropServices;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
+using Xunit;
 
 namespace XdpGate.Appliance.Tests.Firewall;
 

@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
-using Xunit;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Linux;
 using XdpGate.Linux.Bpf;
 using XdpGate.Testing.Firewall;
 using XdpGate.Testing.Kernel;
+using Xunit;
 
 namespace XdpGate.Appliance.Tests.Firewall;
 

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Xunit;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Linux;
+using Xunit;
 
 namespace XdpGate.Appliance.Tests.Firewall;
 
@@ -15,7 +15,7 @@ public sealed partial class FirewallObjectTests
     [Fact]
     public void The_embedded_object_is_the_committed_firewall_o()
     {
-        using var stream = typeof(BuiltinFirewall).Assembly.GetManifestResourceStream("XdpGate.Appliance.Builtin.firewall.o")!;
+        using var stream = typeof(BuiltinFirewall).Assembly.GetManifestResourceStream("XdpGate.Appliance.Builtins.Firewall.firewall.o")!;
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
 

@@ -1,7 +1,7 @@
+using XdpGate.Appliance.Builtins.Firewall;
+using XdpGate.Bpf.Verifier;
 using Xunit;
 using Xunit.Abstractions;
-using XdpGate.Appliance.Firewall;
-using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Appliance.Tests.Firewall;
 

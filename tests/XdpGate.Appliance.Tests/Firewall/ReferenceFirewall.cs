@@ -1,4 +1,4 @@
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 
 namespace XdpGate.Appliance.Tests.Firewall;
 

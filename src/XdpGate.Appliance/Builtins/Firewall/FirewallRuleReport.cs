@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using XdpGate.Appliance.Control;
 using XdpGate.Bpf.Maps;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>The rules of a loaded firewall with their counters (fw_rule_counts and fw_stats summed over CPUs), for `xdpgate rules` and stats.</summary>
 public static class FirewallRuleReport

@@ -1,6 +1,6 @@
-using static XdpGate.Appliance.Firewall.FirewallLayout;
+using static XdpGate.Appliance.Builtins.Firewall.FirewallLayout;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>A policy the firewall program cannot hold (too many rules, prefixes or bitmap blocks); the message says which limit.</summary>
 public sealed class FirewallCompileException(string message) : Exception(message);

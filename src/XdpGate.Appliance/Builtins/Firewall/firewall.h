@@ -1,6 +1,6 @@
 /*
  * firewall.h: the layout shared by the built-in firewall (firewall.c) and its
- * rule compiler (src/XdpGate.Appliance/Firewall/FirewallLayout.cs mirrors it;
+ * rule compiler (FirewallLayout.cs, next to it, mirrors it;
  * FirewallObjectTests checks that every #define has the same value there).
  *
  * Classification (bpf-iptables style): every packet field ("dimension") is

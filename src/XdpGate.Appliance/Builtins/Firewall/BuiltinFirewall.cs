@@ -1,11 +1,11 @@
 using XdpGate.Bpf.Elf;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
-/// <summary>The built-in firewall object (Builtin/firewall.o, embedded): open it, and load it with a compiled policy in its maps.</summary>
+/// <summary>The built-in firewall object (firewall.o next to it, embedded): open it, and load it with a compiled policy in its maps.</summary>
 public static class BuiltinFirewall
 {
-    private const string ResourceName = "XdpGate.Appliance.Builtin.firewall.o";
+    private const string ResourceName = "XdpGate.Appliance.Builtins.Firewall.firewall.o";
 
     public static BpfObject Open()
     {

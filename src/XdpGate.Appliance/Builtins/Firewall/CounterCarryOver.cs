@@ -1,6 +1,6 @@
 using XdpGate.Bpf.Maps;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>
 /// On reload, the counters of rules that did not change move to the new firewall: a rule is the same when its name,

@@ -1,6 +1,6 @@
 using XdpGate.Bpf.Xdp;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>What a matching rule does: end with an XDP verdict, or count the packet and go on to the next rule.</summary>
 public enum FirewallAction

@@ -1,6 +1,6 @@
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
-/// <summary>The constants of Builtin/firewall.h, with its names; the program and the rule compiler must agree on them.</summary>
+/// <summary>The constants of firewall.h, with its names; the program and the rule compiler must agree on them.</summary>
 public static class FirewallLayout
 {
     public const int FW_MAX_RULES = 65536;

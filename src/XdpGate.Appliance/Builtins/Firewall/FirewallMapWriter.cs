@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using XdpGate.Bpf.Maps;
 using XdpGate.Bpf;
+using XdpGate.Bpf.Maps;
 using XdpGate.Linux;
-using static XdpGate.Appliance.Firewall.FirewallLayout;
+using static XdpGate.Appliance.Builtins.Firewall.FirewallLayout;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>Writes a compiled policy into a freshly loaded firewall's maps (a reload loads new maps; nothing is cleared here).</summary>
 public static class FirewallMapWriter

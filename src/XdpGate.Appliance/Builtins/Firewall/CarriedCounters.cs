@@ -1,7 +1,7 @@
 using XdpGate.Appliance.Control;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Service;
 
-namespace XdpGate.Appliance.Service;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>
 /// Firewall counters that earlier configs counted and the running one's maps do not hold: a reload loads fresh maps,
