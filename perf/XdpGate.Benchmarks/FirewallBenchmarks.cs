@@ -23,7 +23,7 @@ public class FirewallBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        loaded = BuiltinFirewall.Load(RuleCompiler.Compile(FirewallFixture.Policy(Rules)), possibleCpus: 1);
+        loaded = FirewallBuiltin.Load(RuleCompiler.Compile(FirewallFixture.Policy(Rules)), possibleCpus: 1);
         program = loaded.Programs[FirewallMaps.Program];
         ExecutionEngine.Jit.Prepare(program);
         vm = new BpfVm();

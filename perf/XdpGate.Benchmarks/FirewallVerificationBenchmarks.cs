@@ -60,7 +60,7 @@ public partial class FirewallVerificationBenchmarks
 
     private static (LoadedObject, BpfProgram) Ours(int rules)
     {
-        var loaded = BuiltinFirewall.Load(RuleCompiler.Compile(FirewallFixture.Policy(rules)), possibleCpus: 1);
+        var loaded = FirewallBuiltin.Load(RuleCompiler.Compile(FirewallFixture.Policy(rules)), possibleCpus: 1);
         return (loaded, loaded.Programs[FirewallMaps.Program]);
     }
 

@@ -21,7 +21,7 @@ internal sealed class FirewallHarness : IDisposable
     public FirewallHarness(FirewallPolicy policy, ExecutionEngine engine = ExecutionEngine.Jit)
     {
         Policy = policy;
-        loaded = BuiltinFirewall.Load(RuleCompiler.Compile(policy), possibleCpus: 1);
+        loaded = FirewallBuiltin.Load(RuleCompiler.Compile(policy), possibleCpus: 1);
         program = loaded.Programs[FirewallMaps.Program];
         this.engine = engine;
         engine.Prepare(program);

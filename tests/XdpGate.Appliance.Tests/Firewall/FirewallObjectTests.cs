@@ -15,7 +15,7 @@ public sealed partial class FirewallObjectTests
     [Fact]
     public void The_embedded_object_is_the_committed_firewall_o()
     {
-        using var stream = typeof(BuiltinFirewall).Assembly.GetManifestResourceStream("XdpGate.Appliance.Builtins.Firewall.firewall.o")!;
+        using var stream = typeof(FirewallBuiltin).Assembly.GetManifestResourceStream("XdpGate.Appliance.Builtins.Firewall.firewall.o")!;
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
 
@@ -70,7 +70,7 @@ public sealed partial class FirewallObjectTests
     [InlineData(FirewallMaps.Bitmaps, FirewallLayout.FW_BLOCK_WORDS * 8)]
     public void The_layout_sizes_are_the_value_sizes_of_the_object_s_maps(string map, int size)
     {
-        var definition = BuiltinFirewall.Open().Maps.Single(m => m.Name == map).Definition;
+        var definition = FirewallBuiltin.Open().Maps.Single(m => m.Name == map).Definition;
 
         Assert.Equal(size, (int)definition.ValueSize);
     }

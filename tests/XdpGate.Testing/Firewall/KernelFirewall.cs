@@ -30,7 +30,7 @@ public sealed class KernelFirewall : IDisposable
     public static KernelFirewall Load(CompiledFirewall compiled)
     {
         ArgumentNullException.ThrowIfNull(compiled);
-        var obj = BuiltinFirewall.Open();
+        var obj = FirewallBuiltin.Open();
         // The compiler writes into our maps; their contents are then copied into the kernel's, so both hold the same bytes.
         // Our copy of the program never runs (the kernel's verifier checks the one that does), so it is not verified here.
         using var engine = obj.Load(verification: VerificationLevel.None);

@@ -3,7 +3,7 @@ using static XdpGate.Appliance.Builtins.Firewall.FirewallLayout;
 namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>A policy the firewall program cannot hold (too many rules, prefixes or bitmap blocks); the message says which limit.</summary>
-public sealed class FirewallCompileException(string message) : Exception(message);
+public sealed class FirewallCompileException(string message) : BuiltinConfigException(message);
 
 /// <summary>
 /// Compiles ordered rules into the firewall's classification maps. For every field, the values are split into the
