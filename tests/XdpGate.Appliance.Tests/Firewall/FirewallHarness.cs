@@ -47,10 +47,9 @@ internal sealed class FirewallHarness : IDisposable
 
     private (ulong, ulong) Counter(string map, int index)
     {
-        var value = new byte[FirewallLayout.CounterSize];
-        Assert.Equal(0, loaded.Maps[map].Lookup(BitConverter.GetBytes(index), value));
-        var words = MemoryMarshal.Cast<byte, ulong>(value);
-        return (words[0], words[1]);
+        var counter = new fw_counter();
+        Assert.Equal(0, loaded.Maps[map].Lookup(BitConverter.GetBytes(index), MemoryMarshal.AsBytes(new Span<fw_counter>(ref counter))));
+        return (counter.packets, counter.bytes);
     }
 
     public void Dispose()

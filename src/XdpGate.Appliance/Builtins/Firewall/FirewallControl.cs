@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using XdpGate.Appliance.Control;
@@ -114,17 +115,19 @@ public sealed class FirewallControl : IBuiltinControl
 
     private static string Identity(FirewallRule rule) => $"{rule.Name}\n{rule.Action}\n{Describe(rule)}";
 
+    /// <summary>A per-CPU fw_counter summed over the CPUs (each CPU's slot rounded up to 8 bytes, as the kernel lays them out).</summary>
     private static (ulong Packets, ulong Bytes) Sum(BpfMap counters, int index)
     {
         var value = new byte[counters.UserValueSize];
         if (counters.Lookup(BitConverter.GetBytes(index), value) != 0)
             return (0, 0);
-        var words = MemoryMarshal.Cast<byte, ulong>(value);
+        var stride = BpfMap.RoundUp8(Unsafe.SizeOf<fw_counter>());
         ulong packets = 0, bytes = 0;
-        for (var i = 0; i + 1 < words.Length; i += BpfMap.RoundUp8(FirewallLayout.CounterSize) / 8)
+        for (var slot = 0; slot + stride <= value.Length; slot += stride)
         {
-            packets += words[i];
-            bytes += words[i + 1];
+            var counter = MemoryMarshal.Read<fw_counter>(value.AsSpan(slot));
+            packets += counter.packets;
+            bytes += counter.bytes;
         }
         return (packets, bytes);
     }

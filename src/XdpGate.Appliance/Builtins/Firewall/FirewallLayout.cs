@@ -1,6 +1,12 @@
+using System.Runtime.InteropServices;
+
 namespace XdpGate.Appliance.Builtins.Firewall;
 
-/// <summary>The constants of firewall.h, with its names; the program and the rule compiler must agree on them.</summary>
+/// <summary>
+/// firewall.h in C#, with its names: its #defines here, its structs and enums below. One definition each: the tests
+/// check every #define against the header and every struct (size, members, offsets) and enum (names, values) against
+/// the BTF of firewall.o, and the map writer and the control read and write the maps through these types only.
+/// </summary>
 public static class FirewallLayout
 {
     public const int FW_MAX_RULES = 65536;
@@ -16,15 +22,70 @@ public static class FirewallLayout
     public const int FW_FLAGS_NONE = 256;
     public const int FW_VLAN_NONE = 4096;
     public const uint FW_ACTION_COUNT = 0xff;
+}
 
-    /// <summary>sizeof(struct fw_config): five __u32.</summary>
-    public const int ConfigSize = 20;
+/// <summary><c>struct fw_config</c>: the firewall's settings, the one element of fw_config.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct fw_config
+{
+    /// <summary>A bit per <see cref="fw_dim"/> that some rule constrains; FW_DIM_PROTO always set.</summary>
+    public uint active_dims;
 
-    /// <summary>sizeof(struct fw_summary): the summary words, base and pad.</summary>
-    public const int SummarySize = FW_SUMMARY_WORDS * 8 + 8;
+    /// <summary>The XDP verdict when no terminal rule matches.</summary>
+    public uint default_action;
 
-    /// <summary>sizeof(struct fw_counter): packets and bytes.</summary>
-    public const int CounterSize = 16;
+    /// <summary>The XDP verdict for truncated, malformed and fragmented IP packets.</summary>
+    public uint unparseable_action;
+
+    /// <summary>The XDP verdict for frames that are neither IPv4 nor IPv6.</summary>
+    public uint non_ip_action;
+
+    /// <summary>The class of an ingress ifindex absent from fw_ingress.</summary>
+    public uint ingress_other_class;
+}
+
+/// <summary><c>struct fw_counter</c>: a rule's or a fw_stats slot's count, per CPU.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct fw_counter
+{
+    public ulong packets;
+    public ulong bytes;
+}
+
+/// <summary><c>struct fw_block</c>: FW_BLOCK_RULES bits of a class's bitmap, an element of fw_bitmaps.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct fw_block
+{
+    public fixed ulong w[FirewallLayout.FW_BLOCK_WORDS];
+}
+
+/// <summary><c>struct fw_summary</c>: a class's blocks that hold any rule, and where in fw_bitmaps they are stored.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct fw_summary
+{
+    /// <summary>Bit b: block b holds a rule of this class.</summary>
+    public fixed ulong w[FirewallLayout.FW_SUMMARY_WORDS];
+
+    /// <summary>The fw_bitmaps key of the class's first non-empty block.</summary>
+    public uint @base;
+
+    public uint pad;
+}
+
+/// <summary><c>struct fw_lpm4_key</c>: the key of fw_src4 and fw_dst4.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct fw_lpm4_key
+{
+    public uint prefixlen;
+    public fixed byte addr[4];
+}
+
+/// <summary><c>struct fw_lpm6_key</c>: the key of fw_src6 and fw_dst6.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct fw_lpm6_key
+{
+    public uint prefixlen;
+    public fixed byte addr[16];
 }
 
 /// <summary><c>enum fw_dim</c>: the packet fields classified, in the order of their bits in fw_config.active_dims.</summary>
