@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Program;
@@ -23,7 +23,7 @@ public class FirewallBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        loaded = BuiltinFirewall.Load(RuleCompiler.Compile(FirewallFixture.Policy(Rules)), possibleCpus: 1);
+        loaded = FirewallBuiltin.Load(RuleCompiler.Compile(FirewallFixture.Policy(Rules)), possibleCpus: 1);
         program = loaded.Programs[FirewallMaps.Program];
         ExecutionEngine.Jit.Prepare(program);
         vm = new BpfVm();

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 
 namespace XdpGate.Benchmarks;
 
@@ -24,7 +24,7 @@ public class FirewallCompileBenchmarks
     [Benchmark(Description = "compile, load firewall.o and write its maps (ms)")]
     public int CompileAndLoad()
     {
-        using var loaded = BuiltinFirewall.Load(RuleCompiler.Compile(policy), possibleCpus: 2);
+        using var loaded = FirewallBuiltin.Load(RuleCompiler.Compile(policy), possibleCpus: 2);
         return loaded.Maps.Count;
     }
 }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 
 namespace XdpGate.Benchmarks;
 

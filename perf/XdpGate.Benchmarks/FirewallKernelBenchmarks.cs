@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Firewall;
 
 namespace XdpGate.Benchmarks;
 

@@ -5,11 +5,12 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Firewall;
 
 namespace XdpGate.Benchmarks;
 
@@ -59,7 +60,7 @@ public partial class FirewallVerificationBenchmarks
 
     private static (LoadedObject, BpfProgram) Ours(int rules)
     {
-        var loaded = BuiltinFirewall.Load(RuleCompiler.Compile(FirewallFixture.Policy(rules)), possibleCpus: 1);
+        var loaded = FirewallBuiltin.Load(RuleCompiler.Compile(FirewallFixture.Policy(rules)), possibleCpus: 1);
         return (loaded, loaded.Programs[FirewallMaps.Program]);
     }
 

@@ -4,7 +4,7 @@ using Xunit;
 namespace XdpGate.Cli.Tests;
 
 /// <summary>
-/// `xdpgate run --config FILE | --demo` as a user runs it: a separate process (signals are process-wide), stopped by
+/// `xdpgate run` (a config file, the demo, or flags) as a user runs it: a separate process (signals are process-wide), stopped by
 /// SIGTERM or its duration, reloaded by SIGHUP and by a change of its file, queried over its control socket.
 /// </summary>
 public sealed class ConfigRunCommandTests : IDisposable
@@ -66,7 +66,7 @@ public sealed class ConfigRunCommandTests : IDisposable
         Assert.True(process.WaitForExit(30_000), "the demo did not stop after its duration");
 
         Assert.True(process.ExitCode == 0, error);
-        Assert.Contains("info: config built-in demo: built-in firewall, 5 rule(s), default pass, 1 worker(s)", error, StringComparison.Ordinal);
+        Assert.Contains("info: config built-in demo: built-in firewall: rules 5, default pass, unparseable drop, non_ip pass, 1 worker(s), jit", error, StringComparison.Ordinal);
         Assert.Contains("Summary: 7 frames", output, StringComparison.Ordinal);
         Assert.Contains("rule 1 ssh-admin pass [src 198.18.0.0/24,2001:2:0:1::/64 protocol 6 dport 22]: 1 packets, 54 bytes", output, StringComparison.Ordinal);
         Assert.Contains("info: stopped; ports closed", error, StringComparison.Ordinal);
@@ -117,6 +117,43 @@ public sealed class ConfigRunCommandTests : IDisposable
             Assert.True(process.WaitForExit(20_000), "SIGTERM did not stop it");
             Assert.Equal(0, process.ExitCode);
             Assert.Contains(lines, l => l.Contains("info: stopped; ports closed", StringComparison.Ordinal));
+            Assert.False(File.Exists(socket), "the control socket was left behind");
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill();
+        }
+    }
+
+    /// <summary>A run from flags is the same appliance: it serves a control socket when given one, and has no file to reload.</summary>
+    [Fact]
+    public void A_run_from_flags_serves_the_control_socket_it_is_given_and_refuses_to_reload_having_no_file()
+    {
+        var socket = Path.Combine(temp.FullName, "control.sock");
+        var guard = Path.Combine(AppContext.BaseDirectory, "configs", "programs", "xdp_ttl_guard.o");
+        using var process = Start(temp.FullName, false, "run", "-d", "synthetic", "-i", "gen", "--prog", guard, "--rate", "1000", "--control", socket);
+        var lines = new List<string>();
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.Add(e.Data); };
+        process.BeginErrorReadLine();
+        try
+        {
+            WaitFor(process, lines, "info: running; Ctrl+C or SIGTERM stops, as does the end of every port's traffic");
+            var (exit, status, error) = CliRunner.Run("", "status", "--control", socket);
+            Assert.True(exit == 0, error);
+            Assert.Contains("config the command line\nprog xdp_ttl_guard\nports gen\n", status.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+            Assert.Contains("verdicts: percpu_array", CliRunner.Run("", "map", "list", "--control", socket).Out, StringComparison.Ordinal);
+
+            (exit, _, error) = CliRunner.Run("", "reload", "--control", socket);
+            Assert.Equal(1, exit);
+            Assert.Contains("reload failed, the running config keeps serving: this appliance runs a config made from command-line flags; there is no file to reload", error, StringComparison.Ordinal);
+            (exit, _, error) = CliRunner.Run("", "rules", "--control", socket);
+            Assert.Equal(1, exit);
+            Assert.Contains("'rules' is the built-in firewall's; the running program is not the firewall", error, StringComparison.Ordinal);
+
+            Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).WaitForExit();
+            Assert.True(process.WaitForExit(20_000), "SIGTERM did not stop it");
+            Assert.Equal(0, process.ExitCode);
             Assert.False(File.Exists(socket), "the control socket was left behind");
         }
         finally

@@ -50,12 +50,7 @@ public sealed class RunCommandTests : IDisposable
     public void A_pcap_run_writes_what_each_port_transmits_and_passes()
     {
         var input = Path.Combine(temp.FullName, "wan.pcap");
-        using (var file = File.Create(input))
-        using (var writer = new PcapWriter(file))
-        {
-            foreach (var line in File.ReadLines(Path.Combine(Programs, "xdp_ipip_tunnel.packets")).Where(l => l.Length > 0 && l[0] != '#'))
-                writer.Write(DateTimeOffset.UnixEpoch, Convert.FromHexString(line));
-        }
+        WriteCapture(input, File.ReadLines(Path.Combine(Programs, "xdp_ipip_tunnel.packets")).Where(l => l.Length > 0 && l[0] != '#'));
         var (exit, output, error) = CliRunner.Run("", "run", "--driver", "pcap", "--iface", input, "--prog", Object("xdp_ipip_tunnel"), "--pcap-out", temp.FullName, "--engine", "jit");
         Assert.True(exit == 0, error);
         Assert.Contains("rx 15 ", output, StringComparison.Ordinal);
@@ -63,8 +58,61 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(6, Records(Path.Combine(temp.FullName, "wan.pass.pcap")));
     }
 
+    /// <summary>
+    /// configs/programs/xdp_ttl_guard drops frames below min_ttl (a read-only global) or from a source its blocked_src
+    /// map holds; the generator sends TTL 64 from 198.18.0.1 and 198.18.0.2 in turn.
+    /// </summary>
+    [Theory]
+    [InlineData("", 0, 1000)]
+    [InlineData("--maps-init|BLOCKED", 500, 500)]
+    [InlineData("--rodata|min_ttl=65", 1000, 0)]
+    [InlineData("--rodata|min_ttl=64|--maps-init|BLOCKED", 500, 500)]
+    public void A_run_sets_read_only_globals_and_fills_maps_before_the_first_frame(string extra, int dropped, int passed)
+    {
+        var blocked = Path.Combine(temp.FullName, "blocked.json");
+        File.WriteAllText(blocked, """{"blocked_src":[{"key":"c6120001","value":"01"}]}""");
+        string[] options = extra.Length == 0 ? [] : [.. extra.Split('|').Select(a => a == "BLOCKED" ? blocked : a)];
+        var guard = Path.Combine(AppContext.BaseDirectory, "configs", "programs", "xdp_ttl_guard.o");
+
+        var (exit, output, error) = CliRunner.Run("", ["run", "-d", "synthetic", "-i", "syn0", "--prog", guard, "-n", "1000", "--flows", "2", .. options]);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains($"drop {dropped:N0}, pass {passed:N0},", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pass_names_the_port_that_passed_frames_leave_by_and_two_ports_make_an_inline_pair()
+    {
+        var west = Path.Combine(temp.FullName, "west.pcap");
+        var east = Path.Combine(temp.FullName, "east.pcap");
+        WriteCapture(west, File.ReadLines(Path.Combine(Programs, "xdp_ipip_tunnel.packets")).Where(l => l.Length > 0 && l[0] != '#'));
+        WriteCapture(east, []);
+
+        var (exit, output, error) = CliRunner.Run("", "run", "-d", "pcap", "-i", west, "-i", east, "--pass", "east", "--prog", Object("xdp_ipip_tunnel"), "--pcap-out", temp.FullName);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("port east (ifindex 2): rx 0 ", output, StringComparison.Ordinal);
+        Assert.Equal(6, Records(Path.Combine(temp.FullName, "east.tx.pcap")));
+        Assert.Equal(4, Records(Path.Combine(temp.FullName, "west.tx.pcap")));
+        Assert.Equal(0, Records(Path.Combine(temp.FullName, "west.pass.pcap")));
+    }
+
+    [Theory]
+    [InlineData("--rodata|min_ttl", "--rodata min_ttl: expected NAME=VALUE")]
+    [InlineData("--rodata|max_ttl=3", "no read-only global 'max_ttl' in ")]
+    [InlineData("--rodata|min_ttl=300", "300 does not fit 'min_ttl', a 1-byte variable")]
+    [InlineData("--maps-init|/nonexistent/maps.json", "/nonexistent/maps.json: no such file")]
+    public void Bad_program_settings_are_refused_naming_them(string extra, string message)
+    {
+        var guard = Path.Combine(AppContext.BaseDirectory, "configs", "programs", "xdp_ttl_guard.o");
+        var (exit, _, error) = CliRunner.Run("", ["run", "-d", "synthetic", "-i", "syn0", "--prog", guard, "-n", "10", .. extra.Split('|')]);
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--pass|nosuch", "--pass nosuch: no such port (ports: syn0; or 'host')")]
+    [InlineData("-i|syn0", "port 'syn0' is given more than once")]
     [InlineData("--size|20", "--size 20: frames are 42")]
     [InlineData("--flows|0", "--flows 0: between 1 and")]
     [InlineData("--workers|0", "--workers 0: at least one")]
@@ -81,7 +129,7 @@ public sealed class RunCommandTests : IDisposable
     {
         var (exit, _, error) = CliRunner.Run("", "run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_meta_mark") + ":nope", "-n", "10");
         Assert.Equal(1, exit);
-        Assert.Contains("no program named 'nope'", error, StringComparison.Ordinal);
+        Assert.Contains("xdp_meta_mark.o has no program 'nope' (programs: xdp_meta_mark)", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -129,6 +177,14 @@ public sealed class RunCommandTests : IDisposable
         var (exit, _, error) = CliRunner.Run("", [command, "--driver", driver, "-i", "xgnosuchif0", .. rest]);
         Assert.Equal(1, exit);
         Assert.Contains("xgnosuchif0", error, StringComparison.Ordinal);
+    }
+
+    private static void WriteCapture(string path, IEnumerable<string> frames)
+    {
+        using var file = File.Create(path);
+        using var writer = new PcapWriter(file);
+        foreach (var frame in frames)
+            writer.Write(DateTimeOffset.UnixEpoch, Convert.FromHexString(frame));
     }
 
     private static int Records(string path)

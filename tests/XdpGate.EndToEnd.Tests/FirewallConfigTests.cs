@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using XdpGate.Appliance.Builtins.Firewall;
+using XdpGate.Appliance.Dataplane;
 using XdpGate.Appliance.Service;
 using XdpGate.Testing.Net;
 using Xunit;
@@ -79,7 +81,7 @@ public sealed class FirewallConfigTests : IDisposable
         // /sys/class/net shows the test's own namespace, not the DUT's: the DUT's interfaces are looked up there.
         var ifindexes = new[] { topology.West, topology.East }.ToDictionary(name => name,
             name => uint.Parse(VethPair.Exec(topology.Dut, $"cat /sys/class/net/{name}/ifindex").Trim(), CultureInfo.InvariantCulture));
-        var options = new ApplianceOptions { Pin = false, WatchConfig = false, Interfaces = name => ifindexes.TryGetValue(name, out var i) ? i : null };
+        var options = new ApplianceOptions { Workers = new WorkerOptions { Pin = false }, WatchConfig = false, Interfaces = name => ifindexes.TryGetValue(name, out var i) ? i : null };
         return topology.InDut(() =>
         {
             var appliance = RunningAppliance.FromFile(config, options);
@@ -107,7 +109,7 @@ public sealed class FirewallConfigTests : IDisposable
         Assert.True(server.WaitFor(30, TimeSpan.FromSeconds(5)), $"{server.Count} of 30 allowed datagrams arrived");
         Thread.Sleep(200);
         Assert.Equal(Enumerable.Range(0, 30).Select(i => (ulong)i), server.Tags.Order());
-        var rules = appliance.Rules().ToDictionary(r => r.Name!, r => r.Packets);
+        var rules = ((FirewallControl)appliance.Builtin!).Rules().ToDictionary(r => r.Name!, r => r.Packets);
         Assert.Equal(30UL, rules["allowed"]);
         Assert.Equal(30UL, rules["denied"]);
     }
@@ -152,7 +154,7 @@ public sealed class FirewallConfigTests : IDisposable
         Assert.DoesNotContain(tags, t => t is >= 1_000_000 and < 2_000_000);
         Assert.InRange(tags.Count(t => t >= 2_000_000), 1, sent - 1);
         Assert.Equal(51, appliance.Version);
-        var rules = appliance.Rules().ToDictionary(r => r.Name!, r => r.Packets);
+        var rules = ((FirewallControl)appliance.Builtin!).Rules().ToDictionary(r => r.Name!, r => r.Packets);
         Assert.Equal((ulong)sent, rules["allowed"]);
         Assert.Equal((ulong)sent, rules["denied"]);
     }

@@ -1,5 +1,4 @@
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers;
 using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
@@ -24,8 +23,8 @@ public static class SyntheticBench
         var options = new PortOptions();
         using var ingress = new SyntheticPort("syn0", 1, traffic, options);
         using var egress = new SyntheticPort("syn1", 2, traffic with { Count = 0 }, options);
-        var workers = new WorkerOptions { Engine = engine, Cpus = [cpu], Idle = IdleMode.BusyPoll };
-        using var pool = new WorkerPool([ingress, egress], program, workers, (port, _) => ((IHostStackPort)port).HostStack(0));
+        var workers = new WorkerOptions { Engine = engine, Idle = IdleMode.BusyPoll };
+        using var pool = new WorkerPool([ingress, egress], program, [cpu], workers, (port, _) => ((IHostStackPort)port).HostStack(0));
         var before = pool.Snapshot();
         pool.Start();
         Thread.Sleep(duration);

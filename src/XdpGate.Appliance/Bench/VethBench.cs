@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
+using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
 using XdpGate.Appliance.Drivers;
 using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Ports.AfPacket;
 using XdpGate.Appliance.Ports.AfXdp;
+using XdpGate.Appliance.Service;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
@@ -106,16 +108,17 @@ public static class VethBench
         using var counter = new ArrayMap(new MapDefinition("xdpgate_bench", bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1), Math.Max(2, Environment.ProcessorCount));
         var program = BpfProgram.Load(BenchPrograms.Instructions(mode, "map_by_idx(0)", topology.OutIfindex),
             new ProgramOptions { Name = "xdpgate_bench", Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [counter] });
-        IPortDriver ports = driver == "afxdp" ? new AfXdpDriver() : new AfPacketDriver();
-        var runOptions = new DataplaneRunOptions
-        {
-            Workers = new WorkerOptions { Engine = options.Engine, Cpus = [options.DutCpu], Idle = IdleMode.Wait },
-            Duration = options.Duration + TimeSpan.FromSeconds(1),
-        };
+        // The DUT's interfaces are in its namespace, which /sys/class/net (the bench's own) does not show.
+        var ifindexes = new Dictionary<string, uint> { [topology.DutInterface] = (uint)topology.DutIfindex, [topology.OutInterface] = (uint)topology.OutIfindex };
+        var config = CommandLineConfig.Create(driver == "afxdp" ? PortDriver.Afxdp : PortDriver.Afpacket, [topology.DutInterface, topology.OutInterface],
+            PortConfig.HostPass, new WorkersConfig([options.DutCpu]), new ProgramConfig(), interfaces: name => ifindexes.TryGetValue(name, out var i) ? i : null);
         using var taps = new TapHostStacks();
-        using var run = NetworkNamespace.Run(topology.Dut, () => new DataplaneRun(ports, [topology.DutInterface, topology.OutInterface], program, runOptions, taps.For));
+        var appliance = new ApplianceOptions { Workers = new WorkerOptions { Engine = options.Engine }, HostStack = taps.For };
+        using var run = NetworkNamespace.Run(topology.Dut, () => new RunningAppliance(
+            BuiltProgram.Generated(config.Config ?? throw new InvalidOperationException(config.Diagnostics.Errors(null)), program), appliance));
+        run.Start();
         using var stop = new CancellationTokenSource();
-        var running = Task.Run(() => run.Run(stop.Token));
+        var running = Task.Run(() => run.RunUntil(stop.Token, options.Duration + TimeSpan.FromSeconds(1)));
         topology.PinNapiThreads();
         var (mpps, generator) = Measure(topology, options, () => Count(counter));
         stop.Cancel();

@@ -1,8 +1,4 @@
-using XdpGate.Appliance.Firewall;
-using XdpGate.Appliance.MapData;
-using XdpGate.Appliance.Objects;
-using XdpGate.Bpf;
-using XdpGate.Bpf.Elf;
+using XdpGate.Appliance.Builtins;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -13,11 +9,13 @@ public sealed record ConfigResult(AppConfig? Config, ConfigDiagnostics Diagnosti
 
 /// <summary>
 /// Reads and validates an appliance config (YAML). Every problem is reported at its line and column; nothing here
-/// touches an interface (interfaces are looked up by name only). See configs/reference.yaml for every key.
+/// touches an interface (interfaces are looked up by name only) or opens a program: a built-in's section is read by
+/// the built-in, and an object is opened once, by the build (<see cref="Service.BuiltProgram"/>), which reports its
+/// problems at the positions kept here. See configs/reference.yaml for every key.
 /// </summary>
 public static class ConfigReader
 {
-    private static readonly string[] TopKeys = ["ports", "workers", "program", "firewall", "control", "logging"];
+    private static readonly string[] TopKeys = ["ports", "workers", "program", .. BuiltinRegistry.All.Select(b => b.Name), "control", "logging"];
     private static readonly string[] PortKeys = ["name", "driver", "interface", "pcap", "queues", "pass"];
     private static readonly string[] ProgramKeys = ["builtin", "object", "name", "rodata", "maps"];
     private static readonly Dictionary<string, PortDriver> Drivers = new()
@@ -72,17 +70,26 @@ public static class ConfigReader
         var workers = top.TryGetValue("workers", out var workersNode) ? Workers(nodes, workersNode) : WorkersConfig.Default;
         var ports = top.TryGetValue("ports", out var portsNode)
             ? Ports(nodes, portsNode, directory, interfaces ?? InterfaceLookup.Ifindex, requireInterfaces, workers.Cpus.Count) : [];
-        var program = top.TryGetValue("program", out var programNode) ? Program(nodes, programNode, directory) : ProgramConfig.Default;
-        FirewallPolicy firewall;
-        if (top.TryGetValue("firewall", out var firewallNode))
+        var program = top.TryGetValue("program", out var programNode) ? Program(nodes, programNode, directory) : Builtin(BuiltinRegistry.Default, null);
+        foreach (var builtin in BuiltinRegistry.All)
         {
-            if (!program.IsBuiltinFirewall)
-                diagnostics.Error(firewallNode, "'firewall' configures the built-in firewall; this config's program is an object (use program: {builtin: firewall})");
-            firewall = FirewallConfigReader.Read(nodes, firewallNode, ports);
-        }
-        else
-        {
-            firewall = new FirewallPolicy([]);
+            top.TryGetValue(builtin.Name, out var sectionNode);
+            if (program.Builtin?.Name == builtin.Name)
+            {
+                program = program with
+                {
+                    Config = program.Config with
+                    {
+                        Builtin = builtin.Read(nodes, sectionNode, ports),
+                        BuiltinAt = sectionNode is null ? program.Config.BuiltinAt : ConfigDiagnostics.At(sectionNode),
+                    },
+                };
+            }
+            else if (sectionNode is not null)
+            {
+                var running = program.Builtin is { } other ? $"the built-in {other.Name}" : "an object";
+                diagnostics.Error(sectionNode, $"'{builtin.Name}' configures the built-in {builtin.Name}; this config's program is {running} (use program: {{builtin: {builtin.Name}}})");
+            }
         }
         var control = ControlConfig.Default;
         if (top.TryGetValue("control", out var controlNode) && nodes.Mapping(controlNode, "'control'", ["socket"]) is { } c
@@ -95,7 +102,7 @@ public static class ConfigReader
                 l.TryGetValue("level", out var level) ? nodes.Enum(level, "logging.level", Levels) ?? LogLevel.Info : LogLevel.Info,
                 l.TryGetValue("format", out var format) && (nodes.Enum(format, "logging.format", Formats) ?? false));
         }
-        var config = new AppConfig(path, ports, workers, program, firewall, control, logging);
+        var config = new AppConfig(path, ports, workers, program.Config, control, logging);
         return new ConfigResult(diagnostics.HasErrors ? null : config, diagnostics);
     }
 
@@ -132,12 +139,8 @@ public static class ConfigReader
                 iface = nodes.String(ifaceNode, $"port '{name}' interface");
                 if (iface is not null && driver is PortDriver.Pcap or PortDriver.Synthetic)
                     nodes.Diagnostics.Error(ifaceNode, $"port '{name}': a {driver.ToString().ToLowerInvariant()} port has no interface");
-                else if (iface is not null && interfaces(iface) is { } index)
-                    ifindex = index;
-                else if (iface is not null && requireInterfaces)
-                    nodes.Diagnostics.Error(ifaceNode, $"port '{name}': no interface named '{iface}' (see /sys/class/net)");
                 else if (iface is not null)
-                    nodes.Diagnostics.Warning(ifaceNode, $"port '{name}': no interface named '{iface}' here (see /sys/class/net); running this config needs it");
+                    ifindex = InterfaceLookup.Check(nodes.Diagnostics, ConfigDiagnostics.At(ifaceNode), name, driver, iface, workers, interfaces, requireInterfaces) ?? ifindex;
             }
             else if (driver is PortDriver.Afxdp or PortDriver.Afpacket)
             {
@@ -156,18 +159,15 @@ public static class ConfigReader
                 nodes.Diagnostics.Error(item, $"port '{name}': a pcap port needs a 'pcap' file");
             }
             // Each worker owns one queue of every port, so a port has exactly as many queues as there are workers.
-            var queues = workers;
             if (port.TryGetValue("queues", out var q) && nodes.Int(q, $"port '{name}' queues", 1, 256) is { } asked && asked != workers)
                 nodes.Diagnostics.Error(q, $"port '{name}' asks for {asked} queue(s) but there are {workers} worker(s); each worker owns one queue of every port");
-            if (driver == PortDriver.Afxdp && iface is not null && InterfaceLookup.RxQueues(iface) is { } rx && rx < queues)
-                nodes.Diagnostics.Error(ifaceNode!, $"port '{name}': interface '{iface}' has {rx} RX queue(s), fewer than the {queues} worker(s) that each need one (AF_XDP binds one socket per queue)");
             var pass = PortConfig.HostPass;
             if (port.TryGetValue("pass", out var passNode) && nodes.String(passNode, $"port '{name}' pass") is { } target)
             {
                 pass = target;
                 passNodes.Add((passNode, target));
             }
-            result.Add(new PortConfig(name, driver, iface, pcap, queues, pass) { Ifindex = ifindex });
+            result.Add(new PortConfig(name, driver, iface, pcap, workers, pass) { Ifindex = ifindex });
         }
         foreach (var (passNode, target) in passNodes)
         {
@@ -198,95 +198,58 @@ public static class ConfigReader
         return WorkersConfig.Default;
     }
 
-    private static ProgramConfig Program(YamlNodes nodes, YamlNode node, string directory)
+    /// <summary>A program section read: the config, and the built-in it names (its section is read once the ports are known).</summary>
+    private sealed record ReadProgram(ProgramConfig Config, IBuiltin? Builtin);
+
+    private static ReadProgram Builtin(IBuiltin builtin, YamlNode? at) =>
+        new(new ProgramConfig { BuiltinAt = at is null ? ConfigPosition.None : ConfigDiagnostics.At(at) }, builtin);
+
+    private static ReadProgram Program(YamlNodes nodes, YamlNode node, string directory)
     {
         var program = nodes.Mapping(node, "'program'", ProgramKeys);
         if (program is null)
-            return ProgramConfig.Default;
+            return Builtin(BuiltinRegistry.Default, node);
         var hasBuiltin = program.TryGetValue("builtin", out var builtinNode);
         var hasObject = program.TryGetValue("object", out var objectNode);
         if (hasBuiltin == hasObject)
         {
             nodes.Diagnostics.Error(node, "'program' needs exactly one of 'builtin' or 'object'");
-            return ProgramConfig.Default;
+            return Builtin(BuiltinRegistry.Default, node);
         }
         if (hasBuiltin)
         {
-            if (nodes.String(builtinNode!, "program.builtin") is { } builtin && builtin != ProgramConfig.Firewall)
-                nodes.Diagnostics.Error(builtinNode!, $"no built-in program '{builtin}' (built-in: {ProgramConfig.Firewall})");
+            var name = nodes.String(builtinNode!, "program.builtin");
+            var builtin = name is null ? null : BuiltinRegistry.Find(name);
+            if (name is not null && builtin is null)
+                nodes.Diagnostics.Error(builtinNode!, $"no built-in program '{name}' (built-in: {BuiltinRegistry.Names})");
+            builtin ??= BuiltinRegistry.Default;
             foreach (var key in program.Keys.Where(k => k != "builtin"))
-                nodes.Diagnostics.Error(program[key], $"program.{key} is for object programs; the built-in firewall takes its rules from 'firewall'");
-            return ProgramConfig.Default;
+                nodes.Diagnostics.Error(program[key], $"program.{key} is for object programs; the built-in {builtin.Name} is configured by its section '{builtin.Name}'");
+            return Builtin(builtin, builtinNode);
         }
         var objectText = nodes.String(objectNode!, "program.object");
-        var objectPath = objectText is null ? null : Resolve(directory, objectText);
-        var name = program.TryGetValue("name", out var nameNode) ? nodes.String(nameNode, "program.name") : null;
-        var mapsFile = program.TryGetValue("maps", out var mapsNode) && nodes.String(mapsNode, "program.maps") is { } m ? Resolve(directory, m) : null;
-        var rodata = new Dictionary<string, byte[]>();
-        if (objectPath is null)
-            return ProgramConfig.Default with { Builtin = null };
-        BpfObject obj;
-        try
+        var result = new ProgramConfig
         {
-            obj = ObjectFiles.Open(objectPath);
-        }
-        catch (BpfLoadException e)
+            Object = objectText is null ? null : Resolve(directory, objectText),
+            ObjectText = objectText,
+            ObjectAt = ConfigDiagnostics.At(objectNode!),
+        };
+        if (program.TryGetValue("name", out var nameNode))
+            result = result with { Name = nodes.String(nameNode, "program.name"), NameAt = ConfigDiagnostics.At(nameNode) };
+        if (program.TryGetValue("maps", out var mapsNode) && nodes.String(mapsNode, "program.maps") is { } maps)
+            result = result with { MapsFile = Resolve(directory, maps), MapsAt = ConfigDiagnostics.At(mapsNode) };
+        if (program.TryGetValue("rodata", out var rodataNode) && rodataNode is YamlMappingNode settings)
         {
-            nodes.Diagnostics.Error(objectNode!, $"program object: {e.Message}");
-            return ProgramConfig.Default with { Builtin = null };
-        }
-        if (name is not null && obj.Programs.All(p => p.Name != name))
-            nodes.Diagnostics.Error(nameNode!, $"{objectText} has no program '{name}' (programs: {string.Join(", ", obj.Programs.Select(p => p.Name))})");
-        if (program.TryGetValue("rodata", out var rodataNode) && rodataNode is YamlMappingNode overrides)
-        {
-            foreach (var (keyNode, valueNode) in overrides.Children)
+            result = result with
             {
-                var variable = ((YamlScalarNode)keyNode).Value ?? "";
-                var found = obj.RodataVariables.FirstOrDefault(v => v.Name == variable);
-                if (found is null)
-                    nodes.Diagnostics.Error(keyNode, $"no read-only global '{variable}' in {objectText} (rodata: {string.Join(", ", obj.RodataVariables.Select(v => v.Name))})");
-                else if (RodataValue(nodes, valueNode, found) is { } bytes)
-                    rodata[variable] = bytes;
-            }
+                Rodata = [.. settings.Children.Select(s => new RodataSetting((s.Key as YamlScalarNode)?.Value ?? "", (s.Value as YamlScalarNode)?.Value ?? "",
+                    ConfigDiagnostics.At(s.Key), ConfigDiagnostics.At(s.Value)))],
+            };
         }
         else if (rodataNode is not null)
         {
             nodes.Diagnostics.Error(rodataNode, "program.rodata must be a mapping of variable names to values");
         }
-        if (mapsFile is not null)
-            CheckMapsFile(nodes, mapsNode!, obj, mapsFile);
-        return new ProgramConfig(null, objectPath, name, rodata, mapsFile);
-    }
-
-    private static byte[]? RodataValue(YamlNodes nodes, YamlNode node, ObjectVariable variable)
-    {
-        try
-        {
-            return RodataValues.Parse((node as YamlScalarNode)?.Value ?? "", variable);
-        }
-        catch (FormatException e)
-        {
-            nodes.Diagnostics.Error(node, e.Message);
-            return null;
-        }
-    }
-
-    /// <summary>Applies the MapsInit JSON to a throwaway load of the object, so every entry is checked against the real maps.</summary>
-    private static void CheckMapsFile(YamlNodes nodes, YamlNode node, BpfObject obj, string mapsFile)
-    {
-        if (!File.Exists(mapsFile))
-        {
-            nodes.Diagnostics.Error(node, $"map contents file '{mapsFile}' does not exist");
-            return;
-        }
-        try
-        {
-            using var loaded = obj.Load();
-            MapsInit.Apply(File.ReadAllText(mapsFile), mapsFile, loaded.Maps, loaded.Programs);
-        }
-        catch (Exception e) when (e is FormatException or BpfLoadException)
-        {
-            nodes.Diagnostics.Error(node, e.Message);
-        }
+        return new ReadProgram(result, null);
     }
 }

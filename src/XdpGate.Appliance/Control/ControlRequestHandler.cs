@@ -1,4 +1,5 @@
 using System.Text.Json;
+using XdpGate.Appliance.Builtins;
 using XdpGate.Appliance.MapData;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf;
@@ -8,8 +9,9 @@ namespace XdpGate.Appliance.Control;
 
 /// <summary>
 /// The control protocol, one JSON object per line each way. Requests: {"cmd":"status"}, {"cmd":"stats"},
-/// {"cmd":"rules"}, {"cmd":"reload"}, {"cmd":"map","args":["list"|"dump"|"lookup"|"update"|"delete", NAME, ...]}.
-/// Responses: {"ok":true,"result":...} or {"ok":false,"error":"..."}. Any request, however malformed, gets a response.
+/// {"cmd":"reload"}, {"cmd":"map","args":["list"|"dump"|"lookup"|"update"|"delete", NAME, ...]}, and the serving
+/// built-in's own verbs ({"cmd":"rules"} of the firewall). Responses: {"ok":true,"result":...} or
+/// {"ok":false,"error":"..."}. Any request, however malformed, gets a response.
 /// </summary>
 public sealed class ControlRequestHandler(IApplianceControl appliance)
 {
@@ -72,9 +74,6 @@ public sealed class ControlRequestHandler(IApplianceControl appliance)
                     writer.WriteNumber(name, value);
                 writer.WriteEndObject();
                 break;
-            case "rules":
-                JsonSerializer.Serialize(writer, appliance.Rules().Select(r => new { index = r.Index, name = r.Name, action = r.Action, match = r.Match, packets = r.Packets, bytes = r.Bytes }));
-                break;
             case "reload":
                 if (appliance.Reload() is { } error)
                     throw new ControlRequestException($"reload failed, the running config keeps serving: {error}");
@@ -83,8 +82,13 @@ public sealed class ControlRequestHandler(IApplianceControl appliance)
             case "map":
                 MapCommand(writer, args);
                 break;
+            case var verb when appliance.BuiltinVerbs.Contains(verb):
+                appliance.Answer(verb, args, writer);
+                break;
+            case var verb when BuiltinRegistry.All.FirstOrDefault(b => b.Verbs.Contains(verb)) is { } owner:
+                throw new ControlRequestException($"'{verb}' is the built-in {owner.Name}'s; the running program is not the {owner.Name}");
             default:
-                throw new ControlRequestException($"unknown command '{command}' (status, stats, rules, reload, map)");
+                throw new ControlRequestException($"unknown command '{command}' ({string.Join(", ", ["status", "stats", .. appliance.BuiltinVerbs, "reload", "map"])})");
         }
     }
 

@@ -1,12 +1,10 @@
+using System.Text.Json;
 using XdpGate.Bpf.Maps;
 
 namespace XdpGate.Appliance.Control;
 
 /// <summary>What `xdpgate status` shows.</summary>
 public sealed record ControlStatus(string Config, string Program, double UptimeSeconds, IReadOnlyList<string> Ports, int Workers);
-
-/// <summary>One firewall rule as `xdpgate rules` shows it: what it matches, and its counters summed over CPUs.</summary>
-public sealed record RuleStatus(int Index, string? Name, string Action, string Match, ulong Packets, ulong Bytes);
 
 /// <summary>
 /// What the control socket serves, implemented by the running appliance. Calls come from socket threads, concurrently
@@ -23,8 +21,12 @@ public interface IApplianceControl
     /// <summary>The maps of the running program, by name.</summary>
     IReadOnlyDictionary<string, BpfMap> Maps { get; }
 
-    /// <summary>The firewall's rules with counters; empty when the program is not the built-in firewall.</summary>
-    IReadOnlyList<RuleStatus> Rules();
+    /// <summary>The verbs of the serving built-in (the firewall's `rules`); none when the program is an object.</summary>
+    IReadOnlyList<string> BuiltinVerbs { get; }
+
+    /// <summary>Answers one of <see cref="BuiltinVerbs"/> with a JSON value.</summary>
+    /// <exception cref="ControlRequestException">The program has no such verb, or the arguments are wrong.</exception>
+    void Answer(string verb, IReadOnlyList<string> args, Utf8JsonWriter json);
 
     /// <summary>Reloads the config: null when the new config is serving, else why the old one still is.</summary>
     string? Reload();

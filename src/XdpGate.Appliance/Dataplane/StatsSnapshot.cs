@@ -16,3 +16,6 @@ public sealed record StatsSnapshot(DateTime Time, IReadOnlyList<PortStats> Ports
 
     public CounterSnapshot Total => CounterSnapshot.Sum(Ports.Select(p => p.Total));
 }
+
+/// <summary>How a run ended: the final counters, how long the workers ran, and each worker's last fault.</summary>
+public sealed record RunSummary(StatsSnapshot Stats, TimeSpan Elapsed, IReadOnlyList<Bpf.Execution.Fault> LastFaults);

@@ -4,20 +4,6 @@ using XdpGate.Bpf.Program;
 
 namespace XdpGate.Appliance.Dataplane;
 
-/// <summary>How the workers of a run are set up.</summary>
-public sealed record WorkerOptions
-{
-    /// <summary>Workers (threads), each owning queue w of every port; ports must have been opened with this many queues.</summary>
-    public int Workers { get; init; } = 1;
-
-    /// <summary>The CPU to pin each worker to, by worker index; null leaves placement to the scheduler.</summary>
-    public IReadOnlyList<int>? Cpus { get; init; }
-
-    public int BatchSize { get; init; } = 64;
-    public IdleMode Idle { get; init; } = IdleMode.BusyPoll;
-    public ExecutionEngine Engine { get; init; } = ExecutionEngine.Jit;
-}
-
 /// <summary>
 /// The workers of one run over a set of ports: builds one <see cref="Worker"/> per index with queue w of every
 /// port, runs each on its own thread, and gives readers counter snapshots while they run.
@@ -29,31 +15,32 @@ public sealed class WorkerPool : IDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly Exception?[] failures;
 
+    /// <param name="cpus">One per worker: the CPU it is pinned to when <see cref="WorkerOptions.Pin"/>.</param>
     /// <param name="passTarget">Where PASS frames of a port's queue go for a worker (its queue of the peer port, a TAP device...), or null.</param>
-    public WorkerPool(IReadOnlyList<IPort> ports, BpfProgram program, WorkerOptions options, Func<IPort, int, IFrameSink?> passTarget)
-        : this(ports, new ProgramSlot(new ProgramPlan(program, options?.Engine ?? ExecutionEngine.Jit, 1, options?.Workers ?? 1)), options!, passTarget)
+    public WorkerPool(IReadOnlyList<IPort> ports, BpfProgram program, IReadOnlyList<int> cpus, WorkerOptions options, Func<IPort, int, IFrameSink?> passTarget)
+        : this(ports, new ProgramSlot(new ProgramPlan(program, options?.Engine ?? ExecutionEngine.Jit, 1, cpus?.Count ?? 1)), cpus!, options!, passTarget)
     {
     }
 
     /// <summary>Workers that run whatever plan <paramref name="slot"/> holds, taken afresh at every batch (a reload publishes a new one).</summary>
-    public WorkerPool(IReadOnlyList<IPort> ports, ProgramSlot slot, WorkerOptions options, Func<IPort, int, IFrameSink?> passTarget)
+    public WorkerPool(IReadOnlyList<IPort> ports, ProgramSlot slot, IReadOnlyList<int> cpus, WorkerOptions options, Func<IPort, int, IFrameSink?> passTarget)
     {
         ArgumentNullException.ThrowIfNull(ports);
         ArgumentNullException.ThrowIfNull(slot);
+        ArgumentNullException.ThrowIfNull(cpus);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(passTarget);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
-        if (options.Cpus is { } cpus && cpus.Count < options.Workers)
-            throw new ArgumentException($"{options.Workers} workers but only {cpus.Count} CPU(s) to pin them to", nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(cpus.Count, 1);
+        var count = cpus.Count;
         foreach (var port in ports)
         {
-            if (port.Queues.Count != options.Workers)
-                throw new ArgumentException($"port '{port.Name}' has {port.Queues.Count} queue(s); {options.Workers} workers need one each", nameof(ports));
+            if (port.Queues.Count != count)
+                throw new ArgumentException($"port '{port.Name}' has {port.Queues.Count} queue(s); {count} workers need one each", nameof(ports));
         }
         Ports = ports;
-        Counters = [.. ports.Select(_ => Enumerable.Range(0, options.Workers).Select(_ => new QueueCounters()).ToArray())];
-        workers = new Worker[options.Workers];
-        for (var w = 0; w < options.Workers; w++)
+        Counters = [.. ports.Select(_ => Enumerable.Range(0, count).Select(_ => new QueueCounters()).ToArray())];
+        workers = new Worker[count];
+        for (var w = 0; w < count; w++)
         {
             var index = w;
             var views = ports.Select((port, p) =>
@@ -63,9 +50,9 @@ public sealed class WorkerPool : IDisposable
                 var egress = index == 0 && pass is IFrameSource source and not IPortQueue ? source : null;
                 return new WorkerPort(port, index, pass, Counters[p][index]) { HostEgress = egress };
             }).ToArray();
-            workers[w] = new Worker(w, slot, views, options.BatchSize, options.Idle, options.Cpus?[w]);
+            workers[w] = new Worker(w, slot, views, options.BatchSize, options.Idle, options.Pin ? cpus[w] : null);
         }
-        failures = new Exception?[options.Workers];
+        failures = new Exception?[count];
         threads = [.. workers.Select(worker => new Thread(() => RunWorker(worker)) { Name = $"xdpgate worker {worker.Index}", IsBackground = true })];
     }
 

@@ -13,10 +13,12 @@ namespace XdpGate.Appliance.MapData;
 /// </summary>
 public static class MapsInit
 {
-    public static void Apply(string json, string source, IReadOnlyDictionary<string, BpfMap> maps, IReadOnlyDictionary<string, BpfProgram> programs)
+    /// <returns>How many entries each map got, by name.</returns>
+    public static IReadOnlyDictionary<string, int> Apply(string json, string source, IReadOnlyDictionary<string, BpfMap> maps, IReadOnlyDictionary<string, BpfProgram> programs)
     {
         ArgumentNullException.ThrowIfNull(maps);
         ArgumentNullException.ThrowIfNull(programs);
+        var written = new Dictionary<string, int>();
         using (var document = Parse(json, source))
         {
             foreach (var property in document.RootElement.EnumerateObject())
@@ -28,8 +30,10 @@ public static class MapsInit
                 var index = 0;
                 foreach (var entry in property.Value.EnumerateArray())
                     ApplyEntry($"{source}: map '{map.Name}' entry {index++}", map, entry, programs);
+                written[map.Name] = written.GetValueOrDefault(map.Name) + index;
             }
         }
+        return written;
     }
 
     /// <summary>The names of the maps <paramref name="json"/> fills.</summary>

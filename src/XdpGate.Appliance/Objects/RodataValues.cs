@@ -37,6 +37,17 @@ public static class RodataValues
         return hex.Length == variable.Size ? hex : throw new FormatException($"'{variable.Name}' is {variable.Size} bytes; the value has {hex.Length}");
     }
 
+    /// <summary>A `--rodata NAME=VALUE` assignment's name and value.</summary>
+    /// <exception cref="FormatException">It has no name, or no '='.</exception>
+    public static (string Name, string Value) Split(string assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        var equals = assignment.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+            throw new FormatException($"--rodata {assignment}: expected NAME=VALUE");
+        return (assignment[..equals], assignment[(equals + 1)..]);
+    }
+
     /// <summary>`NAME=VALUE` assignments to <paramref name="obj"/>'s read-only globals, for <see cref="BpfObject.Load"/>.</summary>
     /// <exception cref="FormatException">An assignment is malformed, names no read-only global, or its value does not fit.</exception>
     public static Dictionary<string, byte[]> ParseAssignments(BpfObject obj, IEnumerable<string> assignments)
@@ -46,13 +57,10 @@ public static class RodataValues
         var values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var assignment in assignments)
         {
-            var equals = assignment.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0)
-                throw new FormatException($"--rodata {assignment}: expected NAME=VALUE");
-            var name = assignment[..equals];
+            var (name, value) = Split(assignment);
             try
             {
-                values[name] = Parse(assignment[(equals + 1)..], obj.RodataVariable(name));
+                values[name] = Parse(value, obj.RodataVariable(name));
             }
             catch (BpfLoadException e)
             {

@@ -2,24 +2,17 @@ using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
 using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.Ports;
-using XdpGate.Bpf.Execution;
 
 namespace XdpGate.Appliance.Service;
 
-/// <summary>How a config is run: what the config file does not say (engine, ring sizes, where captures are written).</summary>
+/// <summary>How a config is run: what the config does not say (how workers work, ring sizes, where captures are written).</summary>
 public sealed record ApplianceOptions
 {
-    public ExecutionEngine Engine { get; init; } = ExecutionEngine.Jit;
+    /// <summary>How the workers work; how many there are and their CPUs are the config's.</summary>
+    public WorkerOptions Workers { get; init; } = new();
 
     /// <summary>Ring sizes and busy-polling of every port; the queue count is always the worker count.</summary>
     public PortOptions Ports { get; init; } = new();
-
-    public IdleMode Idle { get; init; } = IdleMode.Wait;
-
-    public int BatchSize { get; init; } = 64;
-
-    /// <summary>Pin workers to the config's CPUs; off, the scheduler places them.</summary>
-    public bool Pin { get; init; } = true;
 
     /// <summary>The traffic of the config's synthetic ports.</summary>
     public SyntheticTraffic Synthetic { get; init; } = new();
@@ -46,4 +39,10 @@ public sealed record ApplianceOptions
     public bool WatchConfig { get; init; } = true;
 
     public TimeSpan WatchDebounce { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// End the run once every port's traffic has ended (a replayed capture, a synthetic count), as `run --iface` does;
+    /// off, the appliance keeps serving (its control socket, its final counters) until stopped.
+    /// </summary>
+    public bool StopWhenTrafficEnds { get; init; }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using XdpGate.Appliance.Builtins;
 using XdpGate.Appliance.Control;
 using XdpGate.Appliance.Dataplane;
 using XdpGate.Bpf.Maps;
@@ -18,13 +20,13 @@ public sealed partial class RunningAppliance : IApplianceControl
     public ControlStatus Status()
     {
         var current = serving;
-        return new ControlStatus(current.Program.Config.Path, current.Program.Program.Name, uptime.Elapsed.TotalSeconds,
+        return new ControlStatus(current.Program.Config.Origin, current.Program.Program.Name, uptime.Elapsed.TotalSeconds,
             [.. current.Program.Config.Ports.Select(p => p.Name)], pool.Workers.Count);
     }
 
     /// <summary>
     /// config.version, reloads, reload_failures; per port (by config name) and per worker: rx and tx packets and
-    /// bytes, each verdict, errors and kernel ring drops; then the firewall's fw_stats, carried over reloads.
+    /// bytes, each verdict, errors and kernel ring drops; then the built-in's own (the firewall's fw_stats).
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, ulong>> Stats()
     {
@@ -40,7 +42,7 @@ public sealed partial class RunningAppliance : IApplianceControl
             Add(result, $"port.{ports.NameOf(p)}", snapshot.Ports[p].Total);
         for (var w = 0; w < snapshot.WorkerCount; w++)
             Add(result, $"worker.{w}", snapshot.Worker(w));
-        result.AddRange(current.Carried.Stats(current.Program));
+        result.AddRange(current.Builtin?.Stats() ?? []);
         return result;
     }
 
@@ -56,12 +58,14 @@ public sealed partial class RunningAppliance : IApplianceControl
         result.Add(new($"{prefix}.ring_drops", counters.Ring.RxDropped));
     }
 
-    public IReadOnlyDictionary<string, BpfMap> Maps => serving.Program.Loaded.Maps;
+    public IReadOnlyDictionary<string, BpfMap> Maps => serving.Program.Maps;
 
-    public IReadOnlyList<RuleStatus> Rules()
+    public IReadOnlyList<string> BuiltinVerbs => serving.Builtin is { } builtin ? BuiltinRegistry.Find(builtin.Builtin)!.Verbs : [];
+
+    public void Answer(string verb, IReadOnlyList<string> args, Utf8JsonWriter json)
     {
-        var current = serving;
-        return current.Carried.Rules(current.Program);
+        var builtin = serving.Builtin ?? throw new ControlRequestException($"'{verb}' is a built-in's verb; the running program {serving.Program.Program.Name} is not a built-in");
+        builtin.Answer(verb, args, json);
     }
 
     public void Serve(Action request)

@@ -1,15 +1,18 @@
 using System.Diagnostics;
+using XdpGate.Appliance.Builtins;
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
 
 namespace XdpGate.Appliance.Service;
 
 /// <summary>
-/// The appliance as a config file describes it: its ports opened, one worker per configured CPU, its program built,
-/// and reloads that swap the program between batches. A reload reads, validates, compiles and loads the new config
-/// completely first; any failure leaves the running program serving and is returned (and logged). On success the
-/// new plan is published in one reference write (<see cref="ProgramSlot"/>), the old program's maps are freed once
-/// no worker and no control request can still use them, and the counters of unchanged rules carry over.
+/// The appliance as a config describes it, from a file or from `run` flags: its program built
+/// (<see cref="BuiltProgram"/>), its ports opened (<see cref="ConfiguredPorts"/>), one worker per configured CPU, and
+/// reloads that swap the program between batches. A reload reads, validates and builds the new config completely
+/// first; any failure leaves the running program serving and is returned (and logged). On success the new plan is
+/// published in one reference write (<see cref="ProgramSlot"/>), the old program's maps are freed once no worker and
+/// no control request can still use them, and a built-in carries on what it keeps across programs (the firewall's
+/// counters of unchanged rules).
 /// </summary>
 public sealed partial class RunningAppliance : IDisposable
 {
@@ -20,41 +23,30 @@ public sealed partial class RunningAppliance : IDisposable
     private readonly ConfiguredPorts ports;
     private readonly WorkerPool pool;
     private readonly ProgramSlot slot;
-    private readonly int possibleCpus;
     private readonly object reloadGate = new();
     private readonly Stopwatch uptime = Stopwatch.StartNew();
     private volatile Serving serving;
     private long reloads;
     private long reloadFailures;
 
-    /// <summary>The program serving now, with the counters earlier programs left it, and the plan version it runs as.</summary>
-    private sealed record Serving(BuiltProgram Program, CarriedCounters Carried, long Version);
+    /// <summary>The program serving now, its built-in's control (null for an object), and the plan version it runs as.</summary>
+    private sealed record Serving(BuiltProgram Program, IBuiltinControl? Builtin, long Version);
 
-    /// <summary>Builds everything a valid config describes; the workers start with <see cref="Start"/>.</summary>
-    /// <exception cref="ConfigBuildException">The program or a port cannot be set up.</exception>
-    public RunningAppliance(AppConfig config, ApplianceOptions options)
+    /// <summary>Sets up the ports and workers of <paramref name="program"/>'s config to run it (not started); owns the program from here.</summary>
+    /// <exception cref="ConfigBuildException">A port or the workers cannot be set up.</exception>
+    public RunningAppliance(BuiltProgram program, ApplianceOptions options)
     {
-        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
-        var workers = config.Workers.Cpus.Count;
-        possibleCpus = Math.Max(workers, Environment.ProcessorCount);
-        var program = BuiltProgram.Build(config, possibleCpus);
+        var config = program.Config;
         try
         {
-            ports = new ConfiguredPorts(config, workers, options);
+            ports = new ConfiguredPorts(config, options);
             try
             {
-                slot = new ProgramSlot(new ProgramPlan(program.Program, options.Engine, 1, workers));
-                var workerOptions = new WorkerOptions
-                {
-                    Workers = workers,
-                    Cpus = options.Pin ? config.Workers.Cpus : null,
-                    BatchSize = options.BatchSize,
-                    Idle = options.Idle,
-                    Engine = options.Engine,
-                };
-                pool = new WorkerPool(ports.Ports, slot, workerOptions, ports.PassTargets(options.HostStack));
+                slot = new ProgramSlot(new ProgramPlan(program.Program, options.Workers.Engine, 1, config.Workers.Cpus.Count));
+                pool = new WorkerPool(ports.Ports, slot, config.Workers.Cpus, options.Workers, ports.PassTargets(options.HostStack));
             }
             catch
             {
@@ -67,7 +59,18 @@ public sealed partial class RunningAppliance : IDisposable
             program.Dispose();
             throw;
         }
-        serving = new Serving(program, CarriedCounters.None(program), 1);
+        serving = new Serving(program, program.Builtin?.Serve(program.Maps, null), 1);
+    }
+
+    /// <summary>Builds the program of a valid config (a file's, or one made from flags), then the appliance that runs it (not started).</summary>
+    /// <exception cref="ConfigBuildException">The program (every problem, as FILE:LINE:COL), a port or the workers cannot be set up.</exception>
+    public static RunningAppliance Create(AppConfig config, ApplianceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(options);
+        var diagnostics = new ConfigDiagnostics();
+        var program = BuiltProgram.Build(config, diagnostics) ?? throw new ConfigBuildException(diagnostics.Errors(config.Path));
+        return new RunningAppliance(program, options);
     }
 
     /// <summary>Reads and validates <paramref name="path"/>, then builds the appliance it describes (not started).</summary>
@@ -75,7 +78,7 @@ public sealed partial class RunningAppliance : IDisposable
     public static RunningAppliance FromFile(string path, ApplianceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new RunningAppliance(Read(path, options), options);
+        return Create(Read(path, options), options);
     }
 
     public AppConfig Config => serving.Program.Config;
@@ -84,27 +87,31 @@ public sealed partial class RunningAppliance : IDisposable
 
     public WorkerPool Pool => pool;
 
+    /// <summary>The serving built-in's control (the firewall's rules and counters); null when the program is an object.</summary>
+    public IBuiltinControl? Builtin => serving.Builtin;
+
     /// <summary>The version of the program the workers are told to run: 1 at start, one more per successful reload.</summary>
     public long Version => serving.Version;
 
     public void Start() => pool.Start();
 
     /// <summary>
-    /// Runs the started workers until <paramref name="cancel"/> or <paramref name="duration"/>, calling
-    /// <paramref name="everySecond"/> with each second's counters, then stops them. Unlike a run without a config,
-    /// the end of a replayed capture does not end it: the control socket keeps serving the final counters.
+    /// Runs the started workers until <paramref name="cancel"/>, <paramref name="duration"/> or, with
+    /// <see cref="ApplianceOptions.StopWhenTrafficEnds"/>, the end of every port's traffic, calling
+    /// <paramref name="everySecond"/> with each second's counters until the traffic ends; then stops them. Otherwise the
+    /// end of a replayed capture does not end the run: the control socket keeps serving the final counters.
     /// </summary>
     public RunSummary RunUntil(CancellationToken cancel, TimeSpan? duration, Action<StatsSnapshot, StatsSnapshot>? everySecond = null)
     {
         var clock = Stopwatch.StartNew();
         var previous = pool.Snapshot();
         var ended = false;
-        while (!cancel.IsCancellationRequested)
+        while (!cancel.IsCancellationRequested && !(ended && options.StopWhenTrafficEnds))
         {
             var left = duration is { } d ? d - clock.Elapsed : TimeSpan.FromSeconds(1);
             if (left <= TimeSpan.Zero)
                 break;
-            cancel.WaitHandle.WaitOne(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+            WaitForStep(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), cancel);
             if (everySecond is not null && !ended)
             {
                 var now = pool.Snapshot();
@@ -114,13 +121,28 @@ public sealed partial class RunningAppliance : IDisposable
             if (!ended && pool.Completed)
             {
                 ended = true;
-                options.Log?.Invoke(LogLevel.Info, "every port's traffic has ended; still serving until stopped");
+                if (!options.StopWhenTrafficEnds)
+                    options.Log?.Invoke(LogLevel.Info, "every port's traffic has ended; still serving until stopped");
             }
         }
         pool.RequestStop();
         if (!pool.Join(TimeSpan.FromSeconds(10)))
             throw new InvalidOperationException("the workers did not stop within 10 seconds of being asked");
+        clock.Stop();
         return new RunSummary(pool.Snapshot(), clock.Elapsed, [.. pool.Workers.Select(w => w.Vm.LastFault)]);
+    }
+
+    /// <summary>Waits <paramref name="step"/>; wakes early on cancellation and, when the run ends with its traffic, once the workers finish.</summary>
+    private void WaitForStep(TimeSpan step, CancellationToken cancel)
+    {
+        if (!options.StopWhenTrafficEnds)
+        {
+            cancel.WaitHandle.WaitOne(step);
+            return;
+        }
+        var until = Stopwatch.GetTimestamp() + (long)(step.TotalSeconds * Stopwatch.Frequency);
+        while (!pool.Completed && !cancel.IsCancellationRequested && Stopwatch.GetTimestamp() < until)
+            cancel.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(20));
     }
 
     /// <summary>Reloads the config file it was started from; null when the new config serves, else why the old one still does.</summary>
@@ -133,12 +155,15 @@ public sealed partial class RunningAppliance : IDisposable
             ProgramPlan plan;
             try
             {
-                var config = Read(old.Program.Config.Path, options);
+                var path = old.Program.Config.Path
+                    ?? throw new ConfigBuildException("this appliance runs a config made from command-line flags; there is no file to reload");
+                var config = Read(path, options);
                 RequireSameShape(old.Program.Config, config);
-                next = BuiltProgram.Build(config, possibleCpus, old.Program);
+                var diagnostics = new ConfigDiagnostics();
+                next = BuiltProgram.Build(config, diagnostics, old.Program) ?? throw new ConfigBuildException(diagnostics.Errors(path));
                 try
                 {
-                    plan = new ProgramPlan(next.Program, options.Engine, old.Version + 1, config.Workers.Cpus.Count);
+                    plan = new ProgramPlan(next.Program, options.Workers.Engine, old.Version + 1, config.Workers.Cpus.Count);
                 }
                 catch
                 {
@@ -154,27 +179,26 @@ public sealed partial class RunningAppliance : IDisposable
             }
             slot.Publish(plan);
             var quiet = pool.WaitForPlan(plan.Version, QuiescenceTimeout);
-            var carried = old.Carried.Carry(old.Program, next);
-            serving = new Serving(next, carried, plan.Version);
+            serving = new Serving(next, next.Builtin?.Serve(next.Maps, old.Builtin), plan.Version);
             if (quiet)
                 Retire(old.Program);
             else
                 options.Log?.Invoke(LogLevel.Warning, $"a worker did not leave program version {old.Version} within {QuiescenceTimeout.TotalSeconds} s; its maps stay allocated");
             Interlocked.Increment(ref reloads);
-            options.Log?.Invoke(LogLevel.Info, $"reloaded {next.Config.Path}: {Describe(next)}, now version {plan.Version}");
+            options.Log?.Invoke(LogLevel.Info, $"reloaded {next.Config.Origin}: {Describe(next)}, now version {plan.Version}");
             return null;
         }
     }
 
-    /// <summary>One line on what a program is: "built-in firewall, 5 rules (default pass)" or the object and program.</summary>
+    /// <summary>One line on what a program is: "built-in firewall: rules 5, default pass, ..." or the object, program and maps.</summary>
     public static string Describe(BuiltProgram program)
     {
         ArgumentNullException.ThrowIfNull(program);
-        var config = program.Config;
-        return program.IsFirewall
-            ? $"built-in firewall, {config.Firewall.Rules.Count} rule(s), default {config.Firewall.DefaultAction.ToString().ToLowerInvariant()}"
-            : $"{config.Program.Object} program {program.Program.Name}, {program.Loaded.Maps.Count} map(s)"
-                + (program.Loaded.Kept.Count > 0 ? $" ({string.Join(", ", program.Loaded.Kept)} kept from the previous program)" : "");
+        if (program.Builtin is { } builtin)
+            return $"built-in {builtin.Builtin}: {string.Join(", ", builtin.Settings.Select(s => $"{s.Key} {s.Value}"))}";
+        var source = program.Config.Program.Object is { } path ? $"{path} program " : "program ";
+        return $"{source}{program.Program.Name}, {program.Maps.Count} map(s)"
+            + (program.Kept.Count > 0 ? $" ({string.Join(", ", program.Kept)} kept from the previous program)" : "");
     }
 
     public string DescribeProgram() => Describe(serving.Program);
@@ -184,12 +208,10 @@ public sealed partial class RunningAppliance : IDisposable
         var result = ConfigReader.ReadFile(path, options.Interfaces);
         foreach (var warning in result.Diagnostics.Sorted().Where(d => d.Severity == Severity.Warning))
             options.Log?.Invoke(LogLevel.Warning, warning.Format(path));
-        if (result.Config is { } config)
-            return config;
-        throw new ConfigBuildException(string.Join(Environment.NewLine, result.Diagnostics.Sorted().Where(d => d.Severity == Severity.Error).Select(d => d.Format(path))));
+        return result.Config ?? throw new ConfigBuildException(result.Diagnostics.Errors(path));
     }
 
-    /// <summary>Ports, workers and the control socket are set up once per run; a reload swaps only the program and its rules.</summary>
+    /// <summary>Ports, workers and the control socket are set up once per run; a reload swaps only the program and its settings.</summary>
     private static void RequireSameShape(AppConfig running, AppConfig next)
     {
         // Workers first: they set every port's queue count, so a change of workers changes the ports too.

@@ -1,17 +1,13 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers;
-using XdpGate.Appliance.Drivers.Synthetic;
-using XdpGate.Appliance.Ports;
-using XdpGate.Appliance.Ports.AfPacket;
 
 namespace XdpGate.Cli.Commands;
 
 /// <summary>
-/// `xdpgate run --config FILE | --demo` (<see cref="ConfigRun"/>), or `xdpgate run --iface IF [--iface IF2 ...]
-/// --prog OBJ[:PROG] [--driver ...] [--workers N] [--pass host|IF] [--duration S] [--stats]`: the appliance without a config file. Runs until Ctrl+C or SIGTERM, the duration,
-/// or the end of the traffic (a replayed capture, a synthetic --count), then closes every port and prints a summary.
+/// `xdpgate run --config FILE | --demo`, or `xdpgate run --iface IF [--iface IF2 ...] --prog OBJ[:PROG] [--driver ...]
+/// [--workers N] [--pass host|IF]`: the appliance a config describes, or the one the flags describe, run the same way
+/// (<see cref="ApplianceRun"/>) until Ctrl+C or SIGTERM, the duration, or (without a config file) the end of the
+/// traffic (a replayed capture, a synthetic --count); then every port is closed and a summary printed.
 /// </summary>
 internal static class RunCommand
 {
@@ -22,29 +18,9 @@ internal static class RunCommand
         options.AddTo(command);
         command.SetAction(async (parsed, cancellation) =>
         {
-            if (options.ReadConfigRun(parsed) is { } configRun)
-            {
-                using var stop = new StopSignals(cancellation);
-                return await ConfigRun.RunAsync(io, configRun, stop.Token).ConfigureAwait(false);
-            }
             var setup = options.Read(parsed);
-            using var signals = new StopSignals(cancellation);
-            using var loaded = setup.Load();
-            using var taps = new TapHostStacks();
-            using var run = new DataplaneRun(setup.Driver, setup.Interfaces, loaded.Program, setup.Run, taps.For);
-            io.Error.WriteLine($"running {loaded.Program.Name} on {string.Join(", ", run.Ports.Select(p => $"{p.Name} (ifindex {p.Ifindex})"))} "
-                + $"with {setup.Run.Workers.Workers} worker(s), {setup.DriverName} driver, {EngineOption.Name(setup.Run.Workers.Engine)}; Ctrl+C stops");
-            foreach (var (port, tap) in taps.Names)
-                io.Error.WriteLine($"{port}: XDP_PASS goes to the host stack through TAP {tap}");
-            foreach (var warning in run.Ports.Select(AfPacketPort.HostStackWarning).OfType<string>())
-                io.Error.WriteLine($"warning: {warning}");
-            Action<StatsSnapshot, StatsSnapshot>? print = setup.Stats
-                ? (before, after) => { foreach (var line in StatsFormat.PerSecond(before, after)) io.Out.WriteLine(line); }
-                : null;
-            var summary = run.Run(signals.Token, print);
-            foreach (var line in StatsFormat.Summary(summary))
-                io.Out.WriteLine(line);
-            return ExitCode.Success;
+            using var stop = new StopSignals(cancellation);
+            return await ApplianceRun.RunAsync(io, setup, stop.Token).ConfigureAwait(false);
         });
         return command;
     }
@@ -74,5 +50,4 @@ internal static class RunCommand
             source.Dispose();
         }
     }
-
 }

@@ -1,18 +1,14 @@
 using System.CommandLine;
+using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers;
 using XdpGate.Appliance.Drivers.Synthetic;
-using XdpGate.Appliance.MapData;
 using XdpGate.Appliance.Objects;
 using XdpGate.Appliance.Ports;
-using XdpGate.Appliance.Ports.AfPacket;
-using XdpGate.Appliance.Ports.AfXdp;
-using XdpGate.Bpf.Elf;
-using XdpGate.Bpf.Program;
+using XdpGate.Appliance.Service;
 
 namespace XdpGate.Cli.Commands;
 
-/// <summary>The options of `run` and `bench`: ports, program, workers, and each driver's own settings.</summary>
+/// <summary>The options of `run`: a config file, or ports, program and workers; how to run; each driver's own settings.</summary>
 internal sealed class RunOptions
 {
     public static readonly string[] Drivers = ["afxdp", "afpacket", "synthetic", "pcap"];
@@ -27,7 +23,7 @@ internal sealed class RunOptions
     private readonly Option<int> workers = new("--workers", "-w") { Description = "Worker threads, one queue of every port each", DefaultValueFactory = _ => 1 };
     private readonly Option<string?> cpus = new("--cpus") { Description = "CPUs to pin the workers to, as a list (0,1 or 0-3); default: worker w on CPU w" };
     private readonly Option<bool> noPin = new("--no-pin") { Description = "Do not pin workers to CPUs" };
-    private readonly Option<string> pass = new("--pass") { Description = "Where XDP_PASS frames go: host (the port's host stack) or a port's name (inline pair)", DefaultValueFactory = _ => PassTargets.Host };
+    private readonly Option<string> pass = new("--pass") { Description = "Where XDP_PASS frames go: host (the port's host stack) or a port's name (inline pair)", DefaultValueFactory = _ => PortConfig.HostPass };
     private readonly Option<double?> duration = new("--duration") { Description = "Stop after this many seconds" };
     private readonly Option<bool> stats = new("--stats", "-s") { Description = "Print each port's rates once a second" };
     private readonly Option<string> engine = EngineOption.Create();
@@ -43,7 +39,7 @@ internal sealed class RunOptions
 
     private readonly Option<string?> config = new("--config", "-c") { Description = "Run the appliance a config file describes (ports, workers, program, rules); see configs/reference.yaml" };
     private readonly Option<bool> demo = new("--demo") { Description = "Run the built-in demo config (configs/demo.yaml: a capture through the firewall; no root, no NIC)" };
-    private readonly Option<string?> control = new("--control") { Description = "With --config: serve the control socket here instead of the config's control.socket" };
+    private readonly Option<string?> control = new("--control") { Description = "Serve the control socket here (with --config: instead of the config's control.socket; without: none unless given)" };
     private readonly Option<bool> noControl = new("--no-control") { Description = "With --config: serve no control socket" };
     private readonly Option<bool> noWatch = new("--no-watch") { Description = "With --config: do not reload when the config file changes (SIGHUP and `xdpgate reload` still do)" };
 
@@ -54,26 +50,32 @@ internal sealed class RunOptions
             command.Options.Add(option);
     }
 
-    /// <summary>The config-file form (`--config FILE` or `--demo`), or null for the `--iface/--prog` form.</summary>
-    public ConfigRunSetup? ReadConfigRun(ParseResult parsed)
+    /// <summary>
+    /// The run asked for: a config file (`--config FILE`), the embedded demo (`--demo`), or ports and a program named
+    /// by flags (`--iface ... --prog ...`), turned into the same in-memory config; all run the same way.
+    /// </summary>
+    public RunSetup Read(ParseResult parsed)
     {
         var path = parsed.GetValue(config);
         var isDemo = parsed.GetValue(demo);
-        if (path is null && !isDemo)
+        if (path is not null && isDemo)
+            throw new CliInputException("--config and --demo exclude each other (--demo is the built-in demo config)");
+        var fromFile = path is not null || isDemo;
+        if (fromFile)
         {
-            foreach (var only in new Option[] { control, noControl, noWatch })
+            foreach (var other in new Option[] { iface, prog, driver, workers, cpus, pass, mapsInit, rodata })
+            {
+                if (parsed.GetResult(other) is { Implicit: false })
+                    throw new CliInputException($"{other.Name} is for runs without a config; with {(isDemo ? "--demo" : "--config")} the config says it (ports, program, workers)");
+            }
+        }
+        else
+        {
+            foreach (var only in new Option[] { noControl, noWatch })
             {
                 if (parsed.GetResult(only) is { Implicit: false })
                     throw new CliInputException($"{only.Name} goes with --config or --demo");
             }
-            return null;
-        }
-        if (path is not null && isDemo)
-            throw new CliInputException("--config and --demo exclude each other (--demo is the built-in demo config)");
-        foreach (var other in new Option[] { iface, prog, driver, workers, cpus, pass, mapsInit, rodata })
-        {
-            if (parsed.GetResult(other) is { Implicit: false })
-                throw new CliInputException($"{other.Name} is for runs without a config; with {(isDemo ? "--demo" : "--config")} the config says it (ports, program, workers)");
         }
         var seconds = parsed.GetValue(duration);
         if (seconds is <= 0)
@@ -82,61 +84,64 @@ internal sealed class RunOptions
         if (batchSize < 1)
             throw new CliInputException($"--batch {batchSize}: at least one frame");
         var controlPath = parsed.GetValue(noControl) ? "" : parsed.GetValue(control);
-        if (controlPath is not null && parsed.GetValue(noControl) && parsed.GetResult(control) is { Implicit: false })
+        if (parsed.GetValue(noControl) && parsed.GetResult(control) is { Implicit: false })
             throw new CliInputException("--control and --no-control exclude each other");
-        return new ConfigRunSetup(path is null ? null : InputFiles.Require(path), seconds is { } s ? TimeSpan.FromSeconds(s) : null, parsed.GetValue(stats),
-            new Appliance.Service.ApplianceOptions
+        var options = new ApplianceOptions
+        {
+            Workers = new WorkerOptions
             {
                 Engine = EngineOption.Parse(parsed.GetValue(engine)),
-                Ports = new PortOptions { BusyPoll = parsed.GetValue(busyPoll) },
                 Idle = parsed.GetValue(busyPoll) ? IdleMode.BusyPoll : IdleMode.Wait,
                 BatchSize = batchSize,
                 Pin = !parsed.GetValue(noPin),
-                Synthetic = Traffic(parsed),
-                PcapOutput = parsed.GetValue(pcapOut),
-                ControlSocket = controlPath,
-                WatchConfig = !parsed.GetValue(noWatch),
-            });
+            },
+            Ports = new PortOptions { BusyPoll = parsed.GetValue(busyPoll) },
+            Synthetic = Traffic(parsed),
+            PcapOutput = parsed.GetValue(pcapOut),
+            ControlSocket = controlPath,
+            WatchConfig = !parsed.GetValue(noWatch),
+            // A run without a config file ends with its traffic; a config's serves its control socket until stopped.
+            StopWhenTrafficEnds = !fromFile,
+        };
+        return new RunSetup(path is null ? null : InputFiles.Require(path), isDemo, fromFile ? null : FlagConfig(parsed),
+            seconds is { } s ? TimeSpan.FromSeconds(s) : null, parsed.GetValue(stats), options);
     }
 
-    public RunSetup Read(ParseResult parsed)
+    /// <summary>The config of `--iface ... --prog ...`: ports, workers and program as the flags give them.</summary>
+    private AppConfig FlagConfig(ParseResult parsed)
     {
-        if (parsed.GetValue(iface) is not { Length: > 0 } || parsed.GetValue(prog) is null)
+        if (parsed.GetValue(iface) is not { Length: > 0 } interfaces || parsed.GetValue(prog) is not { } spec)
             throw new CliInputException("run needs --config FILE (or --demo for the built-in demo), or --iface IF and --prog OBJ");
         var workerCount = parsed.GetValue(workers);
         if (workerCount < 1)
             throw new CliInputException($"--workers {workerCount}: at least one");
-        var seconds = parsed.GetValue(duration);
-        if (seconds is <= 0)
-            throw new CliInputException($"--duration {seconds}: must be positive");
-        var driverName = parsed.GetValue(driver)!;
-        IPortDriver portDriver = driverName switch
+        var (path, name) = SplitProgram(spec);
+        var program = ProgramConfig.ForObject(InputFiles.Require(path)) with
         {
-            "pcap" => new PcapDriver(parsed.GetValue(pcapOut)),
-            "synthetic" => new SyntheticDriver(Traffic(parsed)),
-            "afpacket" => new AfPacketDriver(),
-            _ => new AfXdpDriver(),
+            Name = name,
+            MapsFile = parsed.GetValue(mapsInit) is { } maps ? Path.GetFullPath(InputFiles.Require(maps)) : null,
         };
-        var batchSize = parsed.GetValue(batch);
-        if (batchSize < 1)
-            throw new CliInputException($"--batch {batchSize}: at least one frame");
-        var workerOptions = new WorkerOptions
+        try
         {
-            Workers = workerCount,
-            Cpus = parsed.GetValue(noPin) ? null : Cpus(parsed.GetValue(cpus), workerCount),
-            BatchSize = batchSize,
-            Idle = parsed.GetValue(busyPoll) ? IdleMode.BusyPoll : IdleMode.Wait,
-            Engine = EngineOption.Parse(parsed.GetValue(engine)),
-        };
-        return new RunSetup(portDriver, driverName, parsed.GetValue(iface)!, parsed.GetValue(prog)!, parsed.GetValue(mapsInit), parsed.GetValue(rodata) ?? [], workerCount,
-            new DataplaneRunOptions
-            {
-                Workers = workerOptions,
-                Pass = parsed.GetValue(pass)!,
-                Duration = seconds is { } s ? TimeSpan.FromSeconds(s) : null,
-                Ports = new PortOptions { BusyPoll = parsed.GetValue(busyPoll) },
-            },
-            parsed.GetValue(stats));
+            program = program with { Rodata = [.. (parsed.GetValue(rodata) ?? []).Select(RodataValues.Split).Select(a => new RodataSetting(a.Name, a.Value))] };
+        }
+        catch (FormatException e)
+        {
+            throw new CliInputException(e.Message);
+        }
+        var result = CommandLineConfig.Create(Enum.Parse<PortDriver>(parsed.GetValue(driver)!, ignoreCase: true), interfaces, parsed.GetValue(pass)!,
+            new WorkersConfig(Cpus(parsed.GetValue(cpus), workerCount)), program, parsed.GetValue(control) is { } socket ? new ControlConfig(socket) : null);
+        return result.Config
+            ?? throw new CliInputException(string.Join(Environment.NewLine, result.Diagnostics.Items.Where(d => d.Severity == Severity.Error).Select(d => d.Message)));
+    }
+
+    /// <summary>OBJ or OBJ:PROGNAME; a path that exists as given is never split (it may hold a colon).</summary>
+    private static (string Path, string? Name) SplitProgram(string spec)
+    {
+        var colon = spec.LastIndexOf(':');
+        if (File.Exists(spec) || colon <= 0 || colon == spec.Length - 1)
+            return (spec, null);
+        return (spec[..colon], spec[(colon + 1)..]);
     }
 
     private SyntheticTraffic Traffic(ParseResult parsed)
@@ -176,48 +181,8 @@ internal sealed class RunOptions
     }
 }
 
-/// <summary>A parsed `run --config FILE` (ConfigPath null: `--demo`).</summary>
-internal sealed record ConfigRunSetup(string? ConfigPath, TimeSpan? Duration, bool Stats, Appliance.Service.ApplianceOptions Options);
-
-/// <summary>A parsed `run`: what to open and how to run it.</summary>
-internal sealed record RunSetup(IPortDriver Driver, string DriverName, IReadOnlyList<string> Interfaces, string ProgramSpec, string? MapsInitPath,
-    IReadOnlyList<string> Rodata, int Workers, DataplaneRunOptions Run, bool Stats)
-{
-    /// <summary>Opens OBJ[:PROGNAME] with a per-CPU slot for every worker, its --rodata values set, and applies --maps-init.</summary>
-    public LoadedProgram Load()
-    {
-        var (path, name) = SplitProgram(ProgramSpec);
-        var loaded = RodataOption.Load(InputFiles.Require(path), Rodata, Math.Max(Workers, Environment.ProcessorCount));
-        try
-        {
-            if (MapsInitPath is not null)
-                MapsInit.Apply(File.ReadAllText(InputFiles.Require(MapsInitPath)), MapsInitPath, loaded.Maps, loaded.Programs);
-            return new LoadedProgram(loaded, ObjectFiles.Select(loaded, name));
-        }
-        catch (FormatException e)
-        {
-            loaded.Dispose();
-            throw new CliInputException(e.Message);
-        }
-        catch
-        {
-            loaded.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>OBJ or OBJ:PROGNAME; a path that exists as given is never split (it may hold a colon).</summary>
-    private static (string Path, string? Name) SplitProgram(string spec)
-    {
-        var colon = spec.LastIndexOf(':');
-        if (File.Exists(spec) || colon <= 0 || colon == spec.Length - 1)
-            return (spec, null);
-        return (spec[..colon], spec[(colon + 1)..]);
-    }
-}
-
-/// <summary>An object loaded for a run and the program chosen from it.</summary>
-internal sealed record LoadedProgram(LoadedObject Object, BpfProgram Program) : IDisposable
-{
-    public void Dispose() => Object.Dispose();
-}
+/// <summary>
+/// A parsed `run`: a config file (<see cref="ConfigPath"/>), the embedded demo, or the config the flags make
+/// (<see cref="Config"/>); how long, whether to print rates, and how to run.
+/// </summary>
+internal sealed record RunSetup(string? ConfigPath, bool IsDemo, AppConfig? Config, TimeSpan? Duration, bool Stats, ApplianceOptions Options);

@@ -1,6 +1,7 @@
-using Xunit;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Config;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Service;
+using Xunit;
 
 namespace XdpGate.Appliance.Tests.Config;
 
@@ -22,23 +23,24 @@ public class ConfigValidationTests
         // What `xdpgate check` reports: missing interfaces are warnings unless the file asks for check --require-interfaces.
         var requireInterfaces = header.Contains("# check: --require-interfaces");
 
-        var result = ConfigReader.ReadFile(path, requireInterfaces: requireInterfaces);
+        var (program, diagnostics) = BuiltProgram.Read(path, requireInterfaces: requireInterfaces);
+        using var built = program;
 
-        Assert.Equal(expected, result.Diagnostics.Sorted().Select(d => d.Format("")[1..]));
-        Assert.Equal(expected.Any(e => e.Contains(": error: ", StringComparison.Ordinal)), result.Config is null);
+        Assert.Equal(expected, diagnostics.Sorted().Select(d => d.Format("")[1..]));
+        Assert.Equal(expected.Any(e => e.Contains(": error: ", StringComparison.Ordinal)), program is null);
     }
 
     [Theory]
     [InlineData("demo.yaml")]
     [InlineData("reference.yaml")]
     [InlineData("custom-program.yaml")]
-    public void An_example_config_is_valid_without_a_warning_and_compiles(string name)
+    public void An_example_config_is_valid_without_a_warning_and_builds(string name)
     {
-        var result = ConfigReader.ReadFile(Path.Combine(ConfigsDirectory, name));
+        var (program, diagnostics) = BuiltProgram.Read(Path.Combine(ConfigsDirectory, name));
+        using var built = program;
 
-        Assert.Empty(result.Diagnostics.Items.Select(d => d.Format(name)));
-        var plan = ConfigPlan.Build(result.Config!);
-        Assert.NotEmpty(plan.Maps);
+        Assert.Empty(diagnostics.Items.Select(d => d.Format(name)));
+        Assert.NotEmpty(built!.Contents);
     }
 
     [Fact]
@@ -52,10 +54,11 @@ public class ConfigValidationTests
         var config = result.Config!;
         Assert.Equal([7u, 8u], config.Ports.Select(p => p.Ifindex));
         Assert.Equal(["inside", "outside"], config.Ports.Select(p => p.Pass));
-        Assert.Equal([7u], config.Firewall.Rules[0].Ingress);
-        Assert.Equal(new TcpFlagMatch(0x12, 0x02), config.Firewall.Rules[4].TcpFlags);
-        Assert.Equal(FirewallAction.Drop, config.Firewall.DefaultAction);
-        Assert.Equal([new KeyRange(80, 80), new KeyRange(443, 443), new KeyRange(8080, 8089)], config.Firewall.Rules[1].DestinationPorts);
+        var policy = Policy(config);
+        Assert.Equal([7u], policy.Rules[0].Ingress);
+        Assert.Equal(new TcpFlagMatch(0x12, 0x02), policy.Rules[4].TcpFlags);
+        Assert.Equal(FirewallAction.Drop, policy.DefaultAction);
+        Assert.Equal([new KeyRange(80, 80), new KeyRange(443, 443), new KeyRange(8080, 8089)], policy.Rules[1].DestinationPorts);
     }
 
     [Fact]
@@ -66,10 +69,10 @@ public class ConfigValidationTests
         var config = result.Config!;
         Assert.Empty(config.Ports);
         Assert.Equal([0], config.Workers.Cpus);
-        Assert.True(config.Program.IsBuiltinFirewall);
-        Assert.Empty(config.Firewall.Rules);
+        var policy = Policy(config);
+        Assert.Empty(policy.Rules);
         Assert.Equal((FirewallAction.Pass, FirewallAction.Drop, FirewallAction.Pass),
-            (config.Firewall.DefaultAction, config.Firewall.UnparseableAction, config.Firewall.NonIpAction));
+            (policy.DefaultAction, policy.UnparseableAction, policy.NonIpAction));
         Assert.Equal(ControlConfig.DefaultSocket, config.Control.Socket);
         Assert.Equal(LoggingConfig.Default, config.Logging);
     }
@@ -88,8 +91,11 @@ public class ConfigValidationTests
                   dport: "@ports"
             """, "sets.yaml");
 
-        var rule = result.Config!.Firewall.Rules.Single();
+        var rule = Policy(result.Config!).Rules.Single();
         Assert.Equal(["198.18.0.0/16", "2001:2::/48", "198.19.0.1/32", "198.19.1.0/24"], rule.Source!.Select(p => p.ToString()));
         Assert.Equal([new KeyRange(80, 80), new KeyRange(8000, 8999)], rule.DestinationPorts);
     }
+
+    /// <summary>The firewall policy a config runs (a config without a program section runs the firewall).</summary>
+    private static FirewallPolicy Policy(AppConfig config) => Assert.IsType<FirewallConfig>(config.Program.Builtin).Policy;
 }

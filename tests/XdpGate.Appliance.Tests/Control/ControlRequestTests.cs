@@ -9,7 +9,7 @@ public sealed class ControlRequestTests : IDisposable
     private readonly FirewallAppliance appliance = new();
     private readonly ControlRequestHandler handler;
 
-    public ControlRequestTests() => handler = new ControlRequestHandler(appliance);
+    public ControlRequestTests() => handler = new ControlRequestHandler(appliance.Appliance);
 
     private JsonElement Ok(string request)
     {
@@ -58,7 +58,7 @@ public sealed class ControlRequestTests : IDisposable
         var error = Refused(request);
 
         Assert.StartsWith(expected, error, StringComparison.Ordinal);
-        Assert.Equal("test.yaml", Ok("{\"cmd\":\"status\"}").GetProperty("config").GetString());
+        Assert.Equal(appliance.ConfigPath, Ok("{\"cmd\":\"status\"}").GetProperty("config").GetString());
     }
 
     [Fact]
@@ -110,12 +110,12 @@ public sealed class ControlRequestTests : IDisposable
     [Fact]
     public void A_failed_reload_is_reported_and_a_good_one_confirmed()
     {
-        appliance.ReloadError = "config.yaml:3:5: error: unknown key 'prots'";
-        Assert.Equal("reload failed, the running config keeps serving: config.yaml:3:5: error: unknown key 'prots'", Refused("{\"cmd\":\"reload\"}"));
+        appliance.BreakConfig();
+        Assert.StartsWith($"reload failed, the running config keeps serving: {appliance.ConfigPath}:1:1: error: unknown key 'prots'", Refused("{\"cmd\":\"reload\"}"), StringComparison.Ordinal);
 
-        appliance.ReloadError = null;
+        appliance.RestoreConfig();
         Assert.Equal("reloaded", Ok("{\"cmd\":\"reload\"}").GetString());
-        Assert.Equal(2, appliance.Reloads);
+        Assert.Equal(2, appliance.Appliance.Version);
     }
 
     public void Dispose() => appliance.Dispose();

@@ -26,7 +26,7 @@ public sealed class ControlServerTests : IDisposable
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task The_socket_is_owner_only_and_serves_requests_until_disposed()
     {
-        var server = ControlServer.Start(SocketPath, appliance);
+        var server = ControlServer.Start(SocketPath, appliance.Appliance);
         try
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(SocketPath));
@@ -45,7 +45,7 @@ public sealed class ControlServerTests : IDisposable
     [Fact]
     public async Task Garbage_too_long_lines_and_dropped_clients_never_stop_the_server()
     {
-        await using var server = ControlServer.Start(SocketPath, appliance);
+        await using var server = ControlServer.Start(SocketPath, appliance.Appliance);
         var random = new Random(7);
 
         for (var i = 0; i < 50; i++)
@@ -71,9 +71,9 @@ public sealed class ControlServerTests : IDisposable
     [Fact]
     public async Task A_second_server_on_a_live_socket_is_refused_and_a_stale_socket_file_is_replaced()
     {
-        await using (var first = ControlServer.Start(SocketPath, appliance))
+        await using (var first = ControlServer.Start(SocketPath, appliance.Appliance))
         {
-            var refused = Assert.Throws<IOException>(() => ControlServer.Start(SocketPath, appliance));
+            var refused = Assert.Throws<IOException>(() => ControlServer.Start(SocketPath, appliance.Appliance));
             Assert.Contains("another process is serving it", refused.Message, StringComparison.Ordinal);
         }
         // A socket file nobody listens on, as a crashed appliance leaves it (.NET unlinks its own sockets on close).
@@ -81,7 +81,7 @@ public sealed class ControlServerTests : IDisposable
         stale.Bind(new UnixDomainSocketEndPoint(SocketPath));
         Assert.True(XdpGate.Linux.FileTypes.IsSocket(SocketPath));
 
-        await using (var second = ControlServer.Start(SocketPath, appliance))
+        await using (var second = ControlServer.Start(SocketPath, appliance.Appliance))
             Assert.Contains("xdp_firewall", ControlClient.Request(SocketPath, "status"), StringComparison.Ordinal);
         stale.Dispose();
     }
@@ -91,7 +91,7 @@ public sealed class ControlServerTests : IDisposable
     {
         File.WriteAllText(SocketPath, "precious");
 
-        var refused = Assert.Throws<IOException>(() => ControlServer.Start(SocketPath, appliance));
+        var refused = Assert.Throws<IOException>(() => ControlServer.Start(SocketPath, appliance.Appliance));
 
         Assert.Contains("exists and is not a socket", refused.Message, StringComparison.Ordinal);
         Assert.Equal("precious", File.ReadAllText(SocketPath));

@@ -1,52 +1,63 @@
-using XdpGate.Appliance.Config;
-using XdpGate.Appliance.Control;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Dataplane;
+using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.Service;
 using XdpGate.Appliance.Tests.Firewall;
-using XdpGate.Bpf.Maps;
 
 namespace XdpGate.Appliance.Tests.Control;
 
 /// <summary>
-/// The control surface of an appliance running the built-in firewall in our engine (no ports: two UDP packets are
-/// run directly), through <see cref="LoadedProgramControl"/>; reload answers with <see cref="ReloadError"/>.
+/// The appliance running the built-in firewall from a config file in a temporary directory, its rules counting UDP and
+/// dropping DNS, after its one pcap port replayed two UDP packets (to ports 53 and 54): what the control socket
+/// serves. The config can be broken and restored to make a reload fail or succeed.
 /// </summary>
-internal sealed class FirewallAppliance : IApplianceControl, IDisposable
+internal sealed class FirewallAppliance : IDisposable
 {
-    private readonly FirewallHarness firewall;
-    private readonly LoadedProgramControl control;
+    private const string Config = """
+        ports:
+          - name: in
+            driver: pcap
+            pcap: traffic.pcap
+        firewall:
+          rules:
+            - name: udp-seen
+              action: count
+              protocol: udp
+            - name: dns
+              action: drop
+              dport: 53
+        """;
+
+    private readonly DirectoryInfo temp = Directory.CreateTempSubdirectory("xdpgate-control-appliance-");
 
     public FirewallAppliance()
     {
-        var policy = new FirewallPolicy(
-        [
-            new FirewallRule(FirewallAction.Count, Protocols: [new KeyRange(17, 17)], Name: "udp-seen"),
-            new FirewallRule(FirewallAction.Drop, DestinationPorts: [new KeyRange(53, 53)], Name: "dns"),
-        ]);
-        firewall = new FirewallHarness(policy);
-        firewall.Run(FirewallPackets.Ipv4("198.18.0.1", "198.18.0.2", FirewallPackets.Udp, destinationPort: 53));
-        firewall.Run(FirewallPackets.Ipv4("198.18.0.1", "198.18.0.2", FirewallPackets.Udp, destinationPort: 54));
-        var config = new AppConfig("test.yaml", [new PortConfig("in", PortDriver.Synthetic, null, null, 1, PortConfig.HostPass)],
-            WorkersConfig.Default, ProgramConfig.Default, policy, ControlConfig.Default, LoggingConfig.Default);
-        control = new LoadedProgramControl(config, firewall.Loaded, () =>
+        using (var file = File.Create(Path.Combine(temp.FullName, "traffic.pcap")))
+        using (var writer = new PcapWriter(file))
         {
-            Reloads++;
-            return ReloadError;
-        });
+            writer.Write(DateTimeOffset.UnixEpoch, FirewallPackets.Ipv4("198.18.0.1", "198.18.0.2", FirewallPackets.Udp, destinationPort: 53));
+            writer.Write(DateTimeOffset.UnixEpoch, FirewallPackets.Ipv4("198.18.0.1", "198.18.0.2", FirewallPackets.Udp, destinationPort: 54));
+        }
+        ConfigPath = Path.Combine(temp.FullName, "config.yaml");
+        RestoreConfig();
+        Appliance = RunningAppliance.FromFile(ConfigPath, new ApplianceOptions { Workers = new WorkerOptions { Pin = false }, WatchConfig = false });
+        Appliance.Start();
+        // The workers end once the capture is replayed; the appliance serves on.
+        if (!Appliance.Pool.Join(TimeSpan.FromSeconds(10)))
+            throw new TimeoutException("the two packets were not replayed within 10 s");
     }
 
-    public string? ReloadError { get; set; }
+    public RunningAppliance Appliance { get; }
 
-    public int Reloads { get; private set; }
+    public string ConfigPath { get; }
 
-    public ControlStatus Status() => control.Status();
+    /// <summary>Writes a config with an unknown key at 1:1, which a reload refuses.</summary>
+    public void BreakConfig() => File.WriteAllText(ConfigPath, "prots: []\n" + Config);
 
-    public IReadOnlyList<KeyValuePair<string, ulong>> Stats() => control.Stats();
+    public void RestoreConfig() => File.WriteAllText(ConfigPath, Config);
 
-    public IReadOnlyDictionary<string, BpfMap> Maps => control.Maps;
-
-    public IReadOnlyList<RuleStatus> Rules() => control.Rules();
-
-    public string? Reload() => control.Reload();
-
-    public void Dispose() => firewall.Dispose();
+    public void Dispose()
+    {
+        Appliance.Dispose();
+        temp.Delete(recursive: true);
+    }
 }

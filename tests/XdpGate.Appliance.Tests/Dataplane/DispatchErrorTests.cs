@@ -53,7 +53,7 @@ public sealed class DispatchErrorTests
 
     private static StatsSnapshot Run(Bpf.Program.BpfProgram program, ExecutionEngine engine, IReadOnlyList<IPort> ports, Func<IPort, int, IFrameSink?>? pass = null)
     {
-        using var pool = new WorkerPool(ports, program, new WorkerOptions { Engine = engine }, pass ?? ((_, _) => null));
+        using var pool = new WorkerPool(ports, program, [0], new WorkerOptions { Engine = engine, Pin = false }, pass ?? ((_, _) => null));
         pool.Start();
         Assert.True(pool.Join(TimeSpan.FromSeconds(30)), "the worker did not finish: a failed transmission must not stall it");
         return pool.Snapshot();

@@ -1,7 +1,6 @@
+using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers;
-using XdpGate.Appliance.MapData;
-using XdpGate.Appliance.Objects;
+using XdpGate.Appliance.Service;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Xdp;
 using Xunit;
@@ -9,7 +8,7 @@ using Xunit;
 namespace XdpGate.Appliance.Tests.Dataplane;
 
 /// <summary>
-/// Corpus programs replayed through the pcap driver and the workers: every frame the kernel answered with
+/// Corpus programs replayed through the pcap driver and the workers, as `xdpgate run -d pcap` runs them: every frame the kernel answered with
 /// XDP_TX must appear in the port's TX capture, and every XDP_PASS frame in its pass capture, byte for byte as the
 /// kernel left it (after adjust_head, adjust_tail, checksum and MAC rewrites), in order, and nothing else.
 /// </summary>
@@ -99,24 +98,28 @@ public sealed class PcapDriverTests : IDisposable
     {
         var bad = Path.Combine(directory, "bad.pcap");
         File.WriteAllBytes(bad, new byte[40]);
-        var error = Assert.ThrowsAny<Exception>(() => new PcapDriver(directory).Open(bad, new XdpGate.Appliance.Ports.PortOptions()));
+        var error = Assert.Throws<ConfigBuildException>(() => Run("xdp_meta_mark", ExecutionEngine.Interpreter, [bad]));
+        Assert.Contains("opening port 'bad'", error.Message, StringComparison.Ordinal);
         Assert.Contains("bad.pcap", error.Message, StringComparison.Ordinal);
     }
 
     private static List<string> Expected(IEnumerable<RecordedFrame> frames, xdp_action verdict) =>
         [.. frames.Where(f => f.Retval == (uint)verdict).Select(f => Convert.ToHexStringLower(f.Output))];
 
-    private RunSummary Run(string name, ExecutionEngine engine, string[] captures, string? maps = null, string pass = PassTargets.Host)
+    /// <summary>Runs corpus program <paramref name="name"/> on the captures as `run -d pcap --iface ... --prog ... --pcap-out` does, to their end.</summary>
+    private RunSummary Run(string name, ExecutionEngine engine, string[] captures, string? maps = null, string pass = PortConfig.HostPass)
     {
-        using var loaded = ObjectFiles.Open(Programs.DataFile("programs", name + ".o")).Load(Environment.ProcessorCount);
-        var mapsJson = maps ?? (File.Exists(Programs.DataFile("programs", name + ".maps.json")) ? File.ReadAllText(Programs.DataFile("programs", name + ".maps.json")) : null);
-        if (mapsJson is not null)
-            MapsInit.Apply(mapsJson, name, loaded.Maps, loaded.Programs);
-        var program = ObjectFiles.Select(loaded, null);
-        var options = new DataplaneRunOptions { Workers = new WorkerOptions { Engine = engine }, Pass = pass, Duration = TimeSpan.FromSeconds(30) };
-        using var run = new DataplaneRun(new PcapDriver(directory), captures, program, options);
-        var summary = run.Run(CancellationToken.None);
-        Assert.True(run.Pool.Workers.All(w => w.Finished), "the replay did not reach the end of the captures");
+        var mapsFile = Programs.DataFile("programs", name + ".maps.json");
+        if (maps is not null)
+            File.WriteAllText(mapsFile = Path.Combine(directory, name + ".maps.json"), maps);
+        var program = ProgramConfig.ForObject(Programs.DataFile("programs", name + ".o")) with { MapsFile = File.Exists(mapsFile) ? mapsFile : null };
+        var config = CommandLineConfig.Create(PortDriver.Pcap, captures, pass, WorkersConfig.Default, program);
+        Assert.Empty(config.Diagnostics.Items);
+        var options = new ApplianceOptions { Workers = new WorkerOptions { Engine = engine, Pin = false }, PcapOutput = directory, StopWhenTrafficEnds = true };
+        using var appliance = RunningAppliance.Create(config.Config!, options);
+        appliance.Start();
+        var summary = appliance.RunUntil(CancellationToken.None, TimeSpan.FromSeconds(30));
+        Assert.True(appliance.Pool.Workers.All(w => w.Finished), "the replay did not reach the end of the captures");
         return summary;
     }
 }

@@ -21,7 +21,7 @@ public sealed class WorkerTests
     /// <summary>Runs one worker (index 0) over the ports until every queue is exhausted.</summary>
     private static StatsSnapshot RunToEnd(BpfProgram program, ExecutionEngine engine, IReadOnlyList<IPort> ports, Func<IPort, int, IFrameSink?>? pass = null)
     {
-        using var pool = new WorkerPool(ports, program, new WorkerOptions { Engine = engine }, pass ?? ((_, _) => null));
+        using var pool = new WorkerPool(ports, program, [0], new WorkerOptions { Engine = engine, Pin = false }, pass ?? ((_, _) => null));
         pool.Start();
         Assert.True(pool.Join(TimeSpan.FromSeconds(30)));
         return pool.Snapshot();
@@ -120,7 +120,7 @@ public sealed class WorkerTests
         var (program, counters) = Programs.ParseCount(cpus: 2);
         using var _ = counters;
         using var port = Port("syn0", 1, count: 3001, queues: 2);
-        using (var pool = new WorkerPool([port], program, new WorkerOptions { Workers = 2 }, (_, _) => DiscardSink.Instance))
+        using (var pool = new WorkerPool([port], program, [0, 1], new WorkerOptions { Pin = false }, (_, _) => DiscardSink.Instance))
         {
             pool.Start();
             Assert.True(pool.Join(TimeSpan.FromSeconds(30)));

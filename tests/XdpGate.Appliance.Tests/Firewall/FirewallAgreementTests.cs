@@ -1,6 +1,6 @@
-using Xunit;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Bpf.Execution;
+using Xunit;
 
 namespace XdpGate.Appliance.Tests.Firewall;
 

@@ -1,11 +1,11 @@
-using Xunit;
 using System.Runtime.InteropServices;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
+using Xunit;
 
 namespace XdpGate.Appliance.Tests.Firewall;
 
@@ -21,7 +21,7 @@ internal sealed class FirewallHarness : IDisposable
     public FirewallHarness(FirewallPolicy policy, ExecutionEngine engine = ExecutionEngine.Jit)
     {
         Policy = policy;
-        loaded = BuiltinFirewall.Load(RuleCompiler.Compile(policy), possibleCpus: 1);
+        loaded = FirewallBuiltin.Load(RuleCompiler.Compile(policy), possibleCpus: 1);
         program = loaded.Programs[FirewallMaps.Program];
         this.engine = engine;
         engine.Prepare(program);
@@ -47,10 +47,9 @@ internal sealed class FirewallHarness : IDisposable
 
     private (ulong, ulong) Counter(string map, int index)
     {
-        var value = new byte[FirewallLayout.CounterSize];
-        Assert.Equal(0, loaded.Maps[map].Lookup(BitConverter.GetBytes(index), value));
-        var words = MemoryMarshal.Cast<byte, ulong>(value);
-        return (words[0], words[1]);
+        var counter = new fw_counter();
+        Assert.Equal(0, loaded.Maps[map].Lookup(BitConverter.GetBytes(index), MemoryMarshal.AsBytes(new Span<fw_counter>(ref counter))));
+        return (counter.packets, counter.bytes);
     }
 
     public void Dispose()

@@ -1,9 +1,10 @@
 using System.Runtime.InteropServices;
-using Xunit;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Linux;
 using XdpGate.Linux.Bpf;
+using XdpGate.Testing.Firewall;
 using XdpGate.Testing.Kernel;
+using Xunit;
 
 namespace XdpGate.Appliance.Tests.Firewall;
 
@@ -45,15 +46,11 @@ public sealed class FirewallKernelTests
                 using var kernel = KernelFirewall.Load(RuleCompiler.Compile(policy));
                 var facts = frames.Select((frame, i) => $"packet {i}: {BpfSyscall.ProgTestRun(kernel.Program, frame, frame.Length + 256).Retval}").ToList();
                 var counters = kernel.Maps[FirewallMaps.RuleCounts];
-                var perCpu = new byte[FirewallLayout.CounterSize * PossibleCpus.Count];
+                var perCpu = new fw_counter[PossibleCpus.Count];
                 for (var rule = 0; rule < policy.Rules.Count; rule++)
                 {
-                    Assert.True(BpfSyscall.MapLookup(counters, BitConverter.GetBytes(rule), perCpu));
-                    var words = MemoryMarshal.Cast<byte, ulong>(perCpu);
-                    ulong packets = 0;
-                    for (var cpu = 0; cpu < PossibleCpus.Count; cpu++)
-                        packets += words[cpu * 2];
-                    facts.Add($"rule {rule}: {packets} packets");
+                    Assert.True(BpfSyscall.MapLookup(counters, BitConverter.GetBytes(rule), MemoryMarshal.AsBytes(perCpu.AsSpan())));
+                    facts.Add($"rule {rule}: {perCpu.Aggregate(0UL, (sum, c) => sum + c.packets)} packets");
                 }
                 return facts;
             }, engineName: "reference firewall");

@@ -1,5 +1,5 @@
+using XdpGate.Appliance.Builtins.Firewall;
 using Xunit;
-using XdpGate.Appliance.Firewall;
 using static XdpGate.Appliance.Tests.Firewall.FirewallPackets;
 
 namespace XdpGate.Appliance.Tests.Firewall;

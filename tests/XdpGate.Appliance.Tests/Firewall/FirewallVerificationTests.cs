@@ -1,7 +1,7 @@
+using XdpGate.Appliance.Builtins.Firewall;
+using XdpGate.Bpf.Verifier;
 using Xunit;
 using Xunit.Abstractions;
-using XdpGate.Appliance.Firewall;
-using XdpGate.Bpf.Verifier;
 
 namespace XdpGate.Appliance.Tests.Firewall;
 
@@ -10,7 +10,7 @@ public sealed class FirewallVerificationTests(ITestOutputHelper output)
     [Fact]
     public void The_built_in_firewall_is_verified_at_the_default_level_in_a_tenth_of_the_instruction_budget()
     {
-        using var loaded = BuiltinFirewall.Open().Load(possibleCpus: 2);
+        using var loaded = FirewallBuiltin.Open().Load(possibleCpus: 2);
         var result = loaded.Programs["xdp_firewall"].Verification;
 
         output.WriteLine($"firewall.o: {result.InstructionsProcessed} insns processed, peak states {result.PeakStates}, total states {result.TotalStates}, {result.Elapsed.TotalMilliseconds:F0} ms");

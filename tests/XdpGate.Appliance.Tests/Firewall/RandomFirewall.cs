@@ -1,4 +1,4 @@
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
 using static XdpGate.Appliance.Tests.Firewall.FirewallPackets;
 
 namespace XdpGate.Appliance.Tests.Firewall;

@@ -1,4 +1,6 @@
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Appliance.Config;
+using XdpGate.Appliance.Dataplane;
 using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Service;
 using XdpGate.Bpf.Execution;
@@ -31,9 +33,7 @@ internal sealed class ApplianceHarness : IDisposable
         Write(firewall, workers);
         var options = new ApplianceOptions
         {
-            Engine = engine,
-            Pin = false,
-            Idle = XdpGate.Appliance.Dataplane.IdleMode.BusyPoll,
+            Workers = new WorkerOptions { Engine = engine, Pin = false, Idle = IdleMode.BusyPoll },
             WatchConfig = false,
             Log = (level, message) => { lock (log) log.Add($"{level}: {message}"); },
             OpenPort = (port, portOptions) => port.Name == "in"
@@ -66,10 +66,7 @@ internal sealed class ApplianceHarness : IDisposable
     public void StopTraffic()
     {
         Source.Stop();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!Appliance.Pool.Completed && DateTime.UtcNow < deadline)
-            Thread.Sleep(5);
-        if (!Appliance.Pool.Completed)
+        if (!Appliance.Pool.Join(TimeSpan.FromSeconds(10)))
             throw new TimeoutException("the workers did not finish within 10 s of the traffic's end");
     }
 
@@ -78,4 +75,10 @@ internal sealed class ApplianceHarness : IDisposable
         Appliance.Dispose();
         temp.Delete(recursive: true);
     }
+}
+
+/// <summary>The rules of an appliance running the built-in firewall, with their counters.</summary>
+internal static class FirewallRules
+{
+    public static IReadOnlyList<RuleStatus> Rules(this RunningAppliance appliance) => ((FirewallControl)appliance.Builtin!).Rules();
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using XdpGate.Appliance.Control;
+using XdpGate.Appliance.Dataplane;
 using XdpGate.Appliance.Pcap;
 using XdpGate.Appliance.Service;
 using XdpGate.Appliance.Tests.Firewall;
@@ -51,12 +52,9 @@ public sealed class ConfigRunTests : IDisposable
 
     private RunningAppliance RunToEnd(string config)
     {
-        var appliance = RunningAppliance.FromFile(config, new ApplianceOptions { Pin = false, PcapOutput = temp.FullName });
+        var appliance = RunningAppliance.FromFile(config, new ApplianceOptions { Workers = new WorkerOptions { Pin = false }, PcapOutput = temp.FullName });
         appliance.Start();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!appliance.Pool.Completed && DateTime.UtcNow < deadline)
-            Thread.Sleep(5);
-        Assert.True(appliance.Pool.Completed, "the capture was not replayed within 10 s");
+        Assert.True(appliance.Pool.Join(TimeSpan.FromSeconds(10)), "the capture was not replayed within 10 s");
         return appliance;
     }
 
@@ -139,7 +137,7 @@ public sealed class ConfigRunTests : IDisposable
         var stats = appliance.Stats().ToDictionary(s => s.Key, s => s.Value);
         Assert.Equal(5UL, stats["port.in.drop"]);
         Assert.Equal(4UL, stats["port.in.pass"]);
-        Assert.Empty(appliance.Rules());
+        Assert.Null(appliance.Builtin);
         Assert.Equal("xdp_ttl_guard", appliance.Status().Program);
         Assert.Equal(2, appliance.Maps["blocked_src"].Dump().Count());
 

@@ -136,6 +136,6 @@ public sealed class ReloadTests
             // The request still reads the old program's maps after the swap.
             Assert.Equal(2, maps["fw_actions"].Dump().Count(e => e.Value.Any(b => b != 0)));
         });
-        Assert.Equal(3, control.Rules().Count);
+        Assert.Equal(3, harness.Appliance.Rules().Count);
     }
 }

@@ -88,11 +88,3 @@ public sealed class AfPacketPort : IPort
     public override string ToString() =>
         $"afpacket:{Name} (ifindex {Ifindex}, {queues.Length} queue(s), {(HostSeesFramesBecause is null ? "taken from the host stack" : "the host stack sees every frame too: " + HostSeesFramesBecause)})";
 }
-
-/// <summary>`--driver afpacket`.</summary>
-public sealed class AfPacketDriver : IPortDriver
-{
-    public string Name => "afpacket";
-
-    public IPort Open(string name, PortOptions options) => AfPacketPort.Open(name, options);
-}

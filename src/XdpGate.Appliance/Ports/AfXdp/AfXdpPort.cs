@@ -89,11 +89,3 @@ public sealed class AfXdpPort : IPort
 
     public override string ToString() => $"afxdp:{Name} (ifindex {Ifindex}, {queues.Length} queue(s), {AttachMode}, {(ZeroCopy ? "zero-copy" : "copy")})";
 }
-
-/// <summary>`--driver afxdp`.</summary>
-public sealed class AfXdpDriver : IPortDriver
-{
-    public string Name => "afxdp";
-
-    public IPort Open(string name, PortOptions options) => AfXdpPort.Open(name, options);
-}

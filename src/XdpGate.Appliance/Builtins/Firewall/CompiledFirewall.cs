@@ -1,8 +1,8 @@
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>
 /// A policy as the firewall program's maps hold it: the class of every field value and the bitmap of every class
-/// (see Builtin/firewall.h). <see cref="FirewallMapWriter"/> writes it into a loaded firewall.
+/// (see firewall.h). <see cref="FirewallMapWriter"/> writes it into a loaded firewall.
 /// </summary>
 public sealed class CompiledFirewall
 {

@@ -1,8 +1,8 @@
 using System.Globalization;
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Config;
 using YamlDotNet.RepresentationModel;
 
-namespace XdpGate.Appliance.Config;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>The 'firewall' section: verdicts, named sets (of prefixes or of ports) and the ordered rules.</summary>
 internal static class FirewallConfigReader

@@ -1,13 +1,15 @@
-namespace XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Builtins.Firewall;
+
+namespace XdpGate.Appliance.Tests.Firewall;
 
 /// <summary>What the firewall does with one packet: the verdict, the rules that counted it, and the fw_stats slot it fell into.</summary>
-public sealed record FirewallDecision(uint Verdict, IReadOnlyList<int> CountedRules, fw_stat? Stat);
+internal sealed record FirewallDecision(uint Verdict, IReadOnlyList<int> CountedRules, fw_stat? Stat);
 
 /// <summary>
 /// The firewall's meaning, written as plainly as possible: parse, then walk the rules in order. The compiled program
 /// must agree with it on every packet (the randomized tests hold them to that).
 /// </summary>
-public static class ReferenceFirewall
+internal static class ReferenceFirewall
 {
     public static FirewallDecision Evaluate(FirewallPolicy policy, ReadOnlySpan<byte> frame, uint ingressIfindex)
     {

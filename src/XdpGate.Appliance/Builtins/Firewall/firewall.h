@@ -1,7 +1,8 @@
 /*
  * firewall.h: the layout shared by the built-in firewall (firewall.c) and its
- * rule compiler (src/XdpGate.Appliance/Firewall/FirewallLayout.cs mirrors it;
- * FirewallObjectTests checks that every #define has the same value there).
+ * control plane. FirewallLayout.cs, next to it, mirrors every #define, struct and
+ * enum; FirewallLayoutTests checks the #defines against this file and the structs
+ * (sizes, members, offsets) and enums (names, values) against firewall.o's BTF.
  *
  * Classification (bpf-iptables style): every packet field ("dimension") is
  * looked up once and yields a class; a class names one bitmap with a bit per

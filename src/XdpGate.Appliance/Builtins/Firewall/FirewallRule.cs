@@ -1,4 +1,6 @@
-namespace XdpGate.Appliance.Firewall;
+using XdpGate.Bpf.Xdp;
+
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>What a matching rule does: end with an XDP verdict, or count the packet and go on to the next rule.</summary>
 public enum FirewallAction
@@ -6,6 +8,18 @@ public enum FirewallAction
     Pass,
     Drop,
     Count,
+}
+
+/// <summary>How firewall.c stores an action (in fw_actions and fw_config): the XDP verdict it ends with, or FW_ACTION_COUNT.</summary>
+public static class FirewallActions
+{
+    public static uint Stored(FirewallAction action) => action switch
+    {
+        FirewallAction.Pass => (uint)xdp_action.XDP_PASS,
+        FirewallAction.Drop => (uint)xdp_action.XDP_DROP,
+        FirewallAction.Count => FirewallLayout.FW_ACTION_COUNT,
+        _ => throw new ArgumentOutOfRangeException(nameof(action), action, "not a firewall action"),
+    };
 }
 
 /// <summary>An inclusive range of keys: ports 0..65535, VLAN ids 0..4095 (4096 standing for "untagged"), protocols.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
+using XdpGate.Appliance.Builtins.Firewall;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Tests.Firewall;
 
 /// <summary>
 /// The fields a firewall rule looks at, or why the packet has none (<see cref="Problem"/>: non-IP, truncated, bad
@@ -8,7 +9,7 @@ namespace XdpGate.Appliance.Firewall;
 /// neither TCP nor UDP, flags <see cref="FirewallLayout.FW_FLAGS_NONE"/> for non-TCP, VLAN
 /// <see cref="FirewallLayout.FW_VLAN_NONE"/> for untagged frames.
 /// </summary>
-public readonly record struct PacketFields(
+internal readonly record struct PacketFields(
     fw_stat? Problem, bool IsV6, UInt128 Source, UInt128 Destination, int Protocol, int SourcePort, int DestinationPort,
     int TcpFlags, int Vlan)
 {

@@ -1,7 +1,7 @@
-using XdpGate.Appliance.Firewall;
+using XdpGate.Appliance.Config;
 using YamlDotNet.RepresentationModel;
 
-namespace XdpGate.Appliance.Config;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>
 /// Warns about rules that can never match because one earlier pass or drop rule matches every packet they do. Only

@@ -1,6 +1,6 @@
 namespace XdpGate.Appliance.Ports;
 
-/// <summary>How a port is opened: the same for every driver, so `xdpgate run` treats them alike.</summary>
+/// <summary>How a port is opened: the same for every driver, so the appliance treats them alike.</summary>
 public sealed record PortOptions
 {
     /// <summary>Queues to open, one per worker.</summary>
@@ -14,14 +14,4 @@ public sealed record PortOptions
 
     /// <summary>Ask the kernel to busy-poll the device (SO_PREFER_BUSY_POLL / SO_BUSY_POLL) where the driver supports it.</summary>
     public bool BusyPoll { get; init; }
-}
-
-/// <summary>A kind of port (`--driver afxdp|afpacket|synthetic|pcap`): opens a port from the name the user gave.</summary>
-public interface IPortDriver
-{
-    /// <summary>The name `--driver` takes.</summary>
-    string Name { get; }
-
-    /// <summary>Opens the port named <paramref name="name"/>; throws with a message naming it when it cannot.</summary>
-    IPort Open(string name, PortOptions options);
 }

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>
 /// An IPv4 or IPv6 prefix, the address held as a big-endian number in the low <see cref="Bits"/> bits of a UInt128

@@ -1,4 +1,4 @@
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>
 /// The distinct rule bitmaps of all dimensions, each a class number: equal bitmaps (one per field value range, set

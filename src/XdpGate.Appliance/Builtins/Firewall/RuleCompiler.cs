@@ -1,9 +1,9 @@
-using static XdpGate.Appliance.Firewall.FirewallLayout;
+using static XdpGate.Appliance.Builtins.Firewall.FirewallLayout;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Appliance.Builtins.Firewall;
 
 /// <summary>A policy the firewall program cannot hold (too many rules, prefixes or bitmap blocks); the message says which limit.</summary>
-public sealed class FirewallCompileException(string message) : Exception(message);
+public sealed class FirewallCompileException(string message) : BuiltinConfigException(message);
 
 /// <summary>
 /// Compiles ordered rules into the firewall's classification maps. For every field, the values are split into the
@@ -56,11 +56,7 @@ public static class RuleCompiler
         compiled.SetBitmaps(classes.Bitmaps);
         if (compiled.Bitmaps.Count > FW_MAX_BITMAP_BLOCKS || compiled.StoredBlocks > FW_MAX_BITMAP_BLOCKS)
             throw new FirewallCompileException($"the rules need {compiled.Bitmaps.Count} distinct bitmaps with {compiled.StoredBlocks} non-empty blocks of {FW_BLOCK_RULES} rules; the built-in firewall holds {FW_MAX_BITMAP_BLOCKS} of each (fewer distinct prefixes or port ranges would fit)");
-        compiled.Actions = [.. rules.Select(r => r.Action switch
-        {
-            FirewallAction.Count => FW_ACTION_COUNT,
-            var terminal => ReferenceFirewall.Verdict(terminal),
-        })];
+        compiled.Actions = [.. rules.Select(r => FirewallActions.Stored(r.Action))];
         return compiled;
     }
 

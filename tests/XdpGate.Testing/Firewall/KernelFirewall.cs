@@ -1,10 +1,11 @@
+using XdpGate.Appliance.Builtins.Firewall;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier;
 using XdpGate.Linux.Bpf;
 
-namespace XdpGate.Appliance.Firewall;
+namespace XdpGate.Testing.Firewall;
 
 /// <summary>
 /// The built-in firewall loaded into the running kernel (needs CAP_BPF): kernel maps holding the compiled policy and
@@ -29,7 +30,7 @@ public sealed class KernelFirewall : IDisposable
     public static KernelFirewall Load(CompiledFirewall compiled)
     {
         ArgumentNullException.ThrowIfNull(compiled);
-        var obj = BuiltinFirewall.Open();
+        var obj = FirewallBuiltin.Open();
         // The compiler writes into our maps; their contents are then copied into the kernel's, so both hold the same bytes.
         // Our copy of the program never runs (the kernel's verifier checks the one that does), so it is not verified here.
         using var engine = obj.Load(verification: VerificationLevel.None);
