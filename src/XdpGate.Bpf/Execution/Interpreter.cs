@@ -14,11 +14,8 @@ namespace XdpGate.Bpf.Execution;
 /// </summary>
 internal static unsafe partial class Interpreter
 {
-    public static ulong Execute(BpfVm vm, BpfProgram program, ulong r1, ulong r2)
-    {
-        vm.BackwardJumpsLeft = vm.BackwardJumpLimit;
-        return Run(vm, program, 0, r1, r2, 0, depth: 0);
-    }
+    /// <summary>Runs a program set up by the VM (<see cref="BpfVm.BeginXdp"/>) from its first instruction with r1, r2; returns r0.</summary>
+    public static ulong Execute(BpfVm vm, BpfProgram program, ulong r1, ulong r2) => Run(vm, program, 0, r1, r2, 0, depth: 0);
 
     /// <summary>bpf_loop's callbacks in the interpreter: a new frame at the callback with r1 = the iteration, r2 = the context.</summary>
     internal readonly struct Callbacks(BpfProgram program) : ICallbackRunner

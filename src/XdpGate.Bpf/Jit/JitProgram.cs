@@ -86,19 +86,18 @@ public sealed unsafe class JitProgram
         return code;
     }
 
-    /// <summary>Runs the program over plain memory: r1 = its address, r2 = its length. Returns r0.</summary>
-    public ulong Run(BpfVm vm, Span<byte> memory)
+    /// <summary>Makes the code ready to run on <paramref name="vm"/>: its CPU's code, compiled now if it was not.</summary>
+    public ProgramEntry Bind(BpfVm vm)
     {
         ArgumentNullException.ThrowIfNull(vm);
-        return vm.Run(Program, memory, &JitRuntime.Execute);
+        return new ProgramEntry(vm, Program, this);
     }
 
+    /// <summary>Runs the program over plain memory: r1 = its address, r2 = its length. Returns r0.</summary>
+    public ulong Run(BpfVm vm, Span<byte> memory) => Bind(vm).Run(memory);
+
     /// <summary>Runs the XDP program on a frame; the context is updated in place.</summary>
-    public xdp_action RunXdp(BpfVm vm, ref XdpContext context)
-    {
-        ArgumentNullException.ThrowIfNull(vm);
-        return vm.RunXdp(Program, ref context, &JitRuntime.Execute);
-    }
+    public xdp_action RunXdp(BpfVm vm, ref XdpContext context) => Bind(vm).RunXdp(ref context);
 }
 
 /// <summary>What compiling a program for one CPU gave: its code and its checked accesses.</summary>

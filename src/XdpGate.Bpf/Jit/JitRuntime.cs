@@ -15,14 +15,6 @@ internal static unsafe class JitRuntime
     internal const int StateSlots = MAX_BPF_REG + 1;
     internal const int DepthSlot = MAX_BPF_REG;
 
-    /// <summary>The engine entry for <see cref="BpfVm"/>, like Interpreter.Execute.</summary>
-    internal static ulong Execute(BpfVm vm, BpfProgram program, ulong r1, ulong r2)
-    {
-        vm.BackwardJumpsLeft = vm.BackwardJumpLimit;
-        var code = JitCompiler.Compile(program);
-        return Run(vm, code, code.Body(vm.Cpu), r1, r2);
-    }
-
     /// <summary>Runs <paramref name="body"/>, <paramref name="code"/>'s code for the VM's CPU, from its first instruction with r1, r2; returns r0.</summary>
     [SkipLocalsInit]
     internal static ulong Run(BpfVm vm, JitProgram code, JitBody body, ulong r1, ulong r2)
