@@ -64,8 +64,8 @@ internal static unsafe partial class BpfRuntime
     internal static bool LoadPacket(BpfVm vm, int size, long offset, out ulong value)
     {
         value = 0;
-        var packetStart = vm.IsXdp ? (ulong)vm.Xdp->Data : vm.PacketLo;
-        var packetLength = vm.IsXdp ? (long)(vm.Xdp->DataEnd - vm.Xdp->Data) : (long)vm.PacketSpan;
+        var packetStart = (ulong)vm.Xdp->Data;
+        var packetLength = (long)(vm.Xdp->DataEnd - vm.Xdp->Data);
         if (offset < 0 || offset + size > packetLength)
             return false;
         var p = (byte*)(packetStart + (ulong)offset);

@@ -16,6 +16,8 @@ public sealed unsafe class BpfVm : IDisposable
 {
     public const int StackBytes = MAX_CALL_FRAMES * MAX_BPF_STACK;
     private const int ContextBytes = 64;
+    // Where a run over plain memory keeps its bounds, in the shape of an XDP frame, so every run has one.
+    private static readonly int RawFrameBytes = sizeof(XdpContext);
 
     private byte* memory;
     private ulong rng;
@@ -24,10 +26,11 @@ public sealed unsafe class BpfVm : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cpu);
         Cpu = cpu;
-        memory = (byte*)NativeMemory.AlignedAlloc(StackBytes + ContextBytes, 64);
-        NativeMemory.Clear(memory, StackBytes + ContextBytes);
+        memory = (byte*)NativeMemory.AlignedAlloc((nuint)(StackBytes + ContextBytes + RawFrameBytes), 64);
+        NativeMemory.Clear(memory, (nuint)(StackBytes + ContextBytes + RawFrameBytes));
         StackBase = memory;
         ContextBlock = memory + StackBytes;
+        rawFrame = (XdpContext*)(ContextBlock + ContextBytes);
         rng = (ulong)(0x9e3779b97f4a7c15 * (ulong)(cpu + 1)) ^ (ulong)Environment.TickCount64;
         if (rng == 0)
             rng = 1;
@@ -58,11 +61,14 @@ public sealed unsafe class BpfVm : IDisposable
     internal readonly byte* ContextBlock;
     internal readonly CallFrame[] CallFrames;
 
-    // The memory the running program may access. Spans are lengths; an address is inside when (addr - lo) < span.
-    internal ulong PacketLo;
-    internal ulong PacketSpan;
+    private readonly XdpContext* rawFrame;
+
     internal bool IsXdp;
-    /// <summary>The running XDP program's frame (its xdp_buff), in the caller's memory, which stays put during the run.</summary>
+    /// <summary>
+    /// The running program's frame: an XDP program's xdp_buff, in the caller's memory, which stays put during the
+    /// run; for a run over plain memory, that memory's bounds (data_meta = data, data_end). The packet a program may
+    /// access is data_meta..data_end, read from here, so a helper that moves the pointers moves the bounds with them.
+    /// </summary>
     internal XdpContext* Xdp;
     internal MemoryRegion[] Regions = [];
     internal BpfProgram? Running;
@@ -89,8 +95,6 @@ public sealed unsafe class BpfVm : IDisposable
     {
         IsXdp = true;
         Xdp = frame;
-        PacketLo = (ulong)frame->DataMeta;
-        PacketSpan = (ulong)(frame->DataEnd - frame->DataMeta);
         RedirectIfindex = 0;
         RedirectMap = null;
         Begin(program);
@@ -100,8 +104,9 @@ public sealed unsafe class BpfVm : IDisposable
     internal void BeginRaw(BpfProgram program, byte* data, int length)
     {
         IsXdp = false;
-        PacketLo = (ulong)data;
-        PacketSpan = (ulong)length;
+        rawFrame->Data = rawFrame->DataMeta = data;
+        rawFrame->DataEnd = data + length;
+        Xdp = rawFrame;
         Begin(program);
     }
 
@@ -123,12 +128,6 @@ public sealed unsafe class BpfVm : IDisposable
     /// <summary>A run's result: r0, or 0 when it faulted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong End(ulong r0) => PendingFault == FaultReason.None ? r0 : 0;
-
-    internal void SetPacketFromXdp()
-    {
-        PacketLo = (ulong)Xdp->DataMeta;
-        PacketSpan = (ulong)(Xdp->DataEnd - Xdp->DataMeta);
-    }
 
     /// <summary>Records a fault; the interpreter stops at the next check of <see cref="PendingFault"/>.</summary>
     internal void RaiseFault(FaultReason reason, int pc, ulong address = 0, int size = 0)
@@ -152,7 +151,7 @@ public sealed unsafe class BpfVm : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool CanAccess(ulong address, int size, bool write) =>
         Inside(address, size, (ulong)StackBase, StackBytes)
-        || Inside(address, size, PacketLo, PacketSpan)
+        || Inside(address, size, (ulong)Xdp->DataMeta, (ulong)(Xdp->DataEnd - Xdp->DataMeta))
         || InMapMemory(address, size, write);
 
     private bool InMapMemory(ulong address, int size, bool write)

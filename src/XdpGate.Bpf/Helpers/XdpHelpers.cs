@@ -26,7 +26,6 @@ internal static unsafe class XdpHelpers
             Buffer.MemoryCopy(xdp.DataMeta, xdp.DataMeta + offset, metaLength, metaLength);
         xdp.DataMeta += offset;
         xdp.Data = data;
-        vm.SetPacketFromXdp();
         return 0;
     }
 
@@ -45,7 +44,6 @@ internal static unsafe class XdpHelpers
         if ((metaLength & 3) != 0)
             return HelperArguments.Error(Errno.EACCES);
         xdp.DataMeta = meta;
-        vm.SetPacketFromXdp();
         return 0;
     }
 
@@ -62,7 +60,6 @@ internal static unsafe class XdpHelpers
         if (offset > 0)
             new Span<byte>(xdp.DataEnd, offset).Clear();
         xdp.DataEnd = dataEnd;
-        vm.SetPacketFromXdp();
         return 0;
     }
 

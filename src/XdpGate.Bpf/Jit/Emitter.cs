@@ -156,14 +156,14 @@ internal sealed unsafe partial class Emitter
     }
 
     /// <summary>
-    /// Calls the code once with a negative start, which returns at once: RyuJIT compiles a dynamic method on its
-    /// first call, so IL it refuses is reported here, at compile time, and never on a packet.
+    /// Calls the code once with <see cref="JitRuntime.Probe"/>, which returns at once: RyuJIT compiles a dynamic method
+    /// on its first call, so IL it refuses is reported here, at compile time, and never on a packet.
     /// </summary>
     private void Probe(JitBody body)
     {
         try
         {
-            body(null!, null, -1, 0);
+            body(null!, null, JitRuntime.Probe, 0);
         }
         catch (InvalidProgramException e)
         {
@@ -171,15 +171,40 @@ internal sealed unsafe partial class Emitter
         }
     }
 
+    /// <summary>
+    /// Where the code starts: a run's first frame (<see cref="JitRuntime.Start"/>) takes only r1 and r2 from the state
+    /// and sets the rest itself, as the interpreter starts a frame, so the common entry moves two values in, not
+    /// twelve; any other entry (a callback, a tail call, a return into this program) takes every register from the
+    /// state and starts at its pc.
+    /// </summary>
     private void EmitPrologue()
     {
+        var resume = il.DefineLabel();
         var start = il.DefineLabel();
         il.Emit(OpCodes.Ldarg, ArgStartPc);
         il.Emit(OpCodes.Ldc_I4_0);
-        il.Emit(OpCodes.Bge, start);
-        Ld32(-1);
+        il.Emit(OpCodes.Bge, resume);
+        il.Emit(OpCodes.Ldarg, ArgStartPc);
+        Ld32(JitRuntime.Start);
+        il.Emit(OpCodes.Beq, start);
+        Ld32(JitRuntime.Probe);
         il.Emit(OpCodes.Ret);
+
         il.MarkLabel(start);
+        for (var i = 0; i < BPF_REG_FP; i++)
+        {
+            if (i is 1 or 2)
+                LoadState(i);
+            else
+                Ld64(0);
+            il.Emit(OpCodes.Stloc, r[i]);
+        }
+        Ld32(0);
+        il.Emit(OpCodes.Stloc, depth);
+        SetFramePointer();
+        il.Emit(OpCodes.Br, length > 0 ? labels[0] : badEntry);
+
+        il.MarkLabel(resume);
         for (var i = 0; i < r.Length; i++)
         {
             LoadState(i);

@@ -15,15 +15,31 @@ internal static unsafe class JitRuntime
     internal const int StateSlots = MAX_BPF_REG + 1;
     internal const int DepthSlot = MAX_BPF_REG;
 
+    /// <summary>The start pc of a run's first frame: r1 and r2 come from the state, every other register starts as the interpreter's do.</summary>
+    internal const int Start = -2;
+
+    /// <summary>The start pc that returns at once (with this value), to have RyuJIT compile the code.</summary>
+    internal const int Probe = -1;
+
     /// <summary>Runs <paramref name="body"/>, <paramref name="code"/>'s code for the VM's CPU, from its first instruction with r1, r2; returns r0.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong Run(BpfVm vm, JitProgram code, JitBody body, ulong r1, ulong r2)
     {
-        var state = stackalloc ulong[StateSlots];
-        Enter(state, r1, r2, BpfRuntime.FramePointer(vm, 0), 0);
+        // A struct rather than stackalloc: no stack probe or cookie check, and the method can be inlined into its caller.
+        Unsafe.SkipInit(out State registers);
+        var state = (ulong*)Unsafe.AsPointer(ref registers);
+        state[1] = r1;
+        state[2] = r2;
         // The common run exits from the code it entered; tail calls and cross-program returns take the driver.
-        var status = (JitStatus)body(vm, state, 0, 0);
+        var status = (JitStatus)body(vm, state, Start, 0);
         return status == JitStatus.Exit ? state[0] : Continue(vm, code, status, state, 0);
+    }
+
+    [InlineArray(StateSlots)]
+    private struct State
+    {
+        private ulong slot;
     }
 
     /// <summary>bpf_loop from compiled code: <see cref="BpfRuntime.Loop"/>, its callbacks run in <paramref name="code"/>.</summary>
