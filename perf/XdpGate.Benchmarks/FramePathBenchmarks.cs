@@ -73,21 +73,19 @@ public class FramePathBenchmarks
             for (var i = 0; i < count; i++)
             {
                 var start = buffers + (nint)i * XdpLayout.FrameSize;
-                ref var frame = ref batch[i];
-                frame.HardStart = start;
-                frame.Data = start + XdpLayout.XDP_PACKET_HEADROOM;
-                frame.Length = length;
-                frame.FrameSize = XdpLayout.FrameSize;
-                frame.Handle = (ulong)i;
+                batch[i].Set(start, start + XdpLayout.XDP_PACKET_HEADROOM, length, XdpLayout.FrameSize, (ulong)i);
             }
             return count;
         }
 
-        public void Release(in PortFrame frame)
+        public void Complete(Span<PortFrame> batch, ref TransmitTally tally)
         {
+            foreach (ref var frame in batch)
+            {
+                if (frame.Fate == FrameFate.Transmit)
+                    tally.Add(TxStatus.Sent, frame.Length);
+            }
         }
-
-        public TxStatus Transmit(in PortFrame frame) => TxStatus.Sent;
 
         public TxStatus TransmitCopy(ReadOnlySpan<byte> packet) => TxStatus.Sent;
 
