@@ -26,6 +26,7 @@ public class AtomicBenchmarks
     private ArrayMap cells = null!;
     private BpfProgram program = null!;
     private BpfVm vm = null!;
+    private ProgramEntry entry;
     private PacketBuffer frame = null!;
     private XdpContext pristine;
     private BpfMapFd kernelCells = null!;
@@ -84,6 +85,7 @@ public class AtomicBenchmarks
         program = BpfProgram.Load(instructions, new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [cells] });
         ExecutionEngine.Jit.Prepare(program);
         vm = new BpfVm();
+        entry = ExecutionEngine.Jit.Bind(program, vm);
         frame = new PacketBuffer();
         frame.Reset(Packet);
         pristine = frame.Context;
@@ -99,7 +101,7 @@ public class AtomicBenchmarks
         for (var i = 0; i < Runs; i++)
         {
             var context = pristine;
-            verdict = ExecutionEngine.Jit.RunXdp(vm, program, ref context);
+            verdict = entry.RunXdp(ref context);
         }
         return (uint)verdict;
     }

@@ -30,7 +30,7 @@ public class CorpusBenchmarks
     private BpfVm vm = null!;
     private PacketBuffer frame = null!;
     private BpfProgram program = null!;
-    private ExecutionEngine executionEngine;
+    private ProgramEntry entry;
     private XdpContext pristine;
     private string programName = "";
     private byte[] packet = [];
@@ -59,11 +59,12 @@ public class CorpusBenchmarks
             fixture.Prepare(kernel, PossibleCpus.Count);
             return;
         }
-        executionEngine = ExecutionEngines.Parse(Engine);
+        var executionEngine = ExecutionEngines.Parse(Engine);
         engine = new EngineObjectLoad(definitions, PossibleCpus.Count);
         fixture.Prepare(engine, PossibleCpus.Count);
         program = engine.Program(programName);
         executionEngine.Prepare(program);
+        entry = executionEngine.Bind(program, vm);
         frame.Reset(packet);
         pristine = frame.Context;
     }
@@ -77,7 +78,7 @@ public class CorpusBenchmarks
         for (var i = 0; i < Runs; i++)
         {
             var context = pristine;
-            verdict = executionEngine.RunXdp(vm, program, ref context);
+            verdict = entry.RunXdp(ref context);
         }
         return (uint)verdict;
     }

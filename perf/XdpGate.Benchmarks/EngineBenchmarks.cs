@@ -17,8 +17,8 @@ namespace XdpGate.Benchmarks;
 public class EngineBenchmarks
 {
     private BpfVm vm = null!;
-    private BpfProgram program = null!;
-    private BpfProgram trivial = null!;
+    private ProgramEntry program;
+    private ProgramEntry trivial;
     private ArrayMap counters = null!;
     private PacketBuffer frame = null!;
     private XdpContext pristine;
@@ -30,11 +30,13 @@ public class EngineBenchmarks
     public void Setup()
     {
         counters = new ArrayMap(ParseCountFixture.Counters, 2);
-        program = BpfProgram.Load(ParseCountFixture.Instructions(), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [counters] });
-        trivial = BpfProgram.Load(Assembler.Assemble("r0 = 2\nexit"), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP });
-        Engine.Prepare(program);
-        Engine.Prepare(trivial);
+        var parseCount = BpfProgram.Load(ParseCountFixture.Instructions(), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [counters] });
+        var exit = BpfProgram.Load(Assembler.Assemble("r0 = 2\nexit"), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP });
+        Engine.Prepare(parseCount);
+        Engine.Prepare(exit);
         vm = new BpfVm();
+        program = Engine.Bind(parseCount, vm);
+        trivial = Engine.Bind(exit, vm);
         frame = new PacketBuffer();
         frame.Reset(ParseCountFixture.Packet());
         pristine = frame.Context;
@@ -44,14 +46,14 @@ public class EngineBenchmarks
     public xdp_action ParseAndCount()
     {
         var context = pristine;
-        return Engine.RunXdp(vm, program, ref context);
+        return program.RunXdp(ref context);
     }
 
     [Benchmark(Description = "r0 = 2; exit, the fixed cost of a run (ns/run)")]
     public xdp_action Trivial()
     {
         var context = pristine;
-        return Engine.RunXdp(vm, trivial, ref context);
+        return trivial.RunXdp(ref context);
     }
 
     [GlobalCleanup]

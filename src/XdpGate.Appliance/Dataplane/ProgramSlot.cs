@@ -33,6 +33,9 @@ public sealed class ProgramPlan
 
     /// <summary>Increases with every publication; workers report the version they last read (<see cref="Worker.PlanVersion"/>).</summary>
     public long Version { get; }
+
+    /// <summary>The program made ready for <paramref name="vm"/>: a worker's entry point, resolved once per publication.</summary>
+    public ProgramEntry Bind(BpfVm vm) => Jitted?.Bind(vm) ?? ExecutionEngine.Interpreter.Bind(Program, vm);
 }
 
 /// <summary>

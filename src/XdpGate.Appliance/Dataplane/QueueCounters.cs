@@ -42,11 +42,12 @@ public sealed class QueueCounters
 
     private readonly long[] slots = new long[AbortBase + AbortCount + Pad];
 
+    /// <summary>A batch of <paramref name="frames"/> received frames, <paramref name="bytes"/> long together.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void CountReceived(int length)
+    internal void CountReceived(int frames, long bytes)
     {
-        slots[Rx]++;
-        slots[RxBytes] += length;
+        slots[Rx] += frames;
+        slots[RxBytes] += bytes;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -64,6 +65,16 @@ public sealed class QueueCounters
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void CountAbort(FaultReason reason) => slots[AbortBase + (int)reason]++;
+
+    /// <summary>A batch's in-place transmissions: those sent, and those refused by reason.</summary>
+    internal void Count(in TransmitTally tally)
+    {
+        slots[Tx] += tally.Sent;
+        slots[TxBytes] += tally.SentBytes;
+        slots[ErrorBase + (int)DispatchError.TxRingFull] += tally.RingFull;
+        slots[ErrorBase + (int)DispatchError.TooLarge] += tally.TooLarge;
+        slots[ErrorBase + (int)DispatchError.TxFailed] += tally.Errors;
+    }
 
     internal void CountError(TxStatus status) => CountError(status switch
     {

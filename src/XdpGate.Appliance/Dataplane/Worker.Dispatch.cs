@@ -8,28 +8,50 @@ namespace XdpGate.Appliance.Dataplane;
 
 public sealed unsafe partial class Worker
 {
-    /// <summary>Runs the program on one received frame and carries out its verdict; the frame is given back exactly once.</summary>
+    /// <summary>
+    /// Takes a batch off one port's queue, runs the program on each frame and carries out its verdict, then gives the
+    /// whole batch back to the queue (<see cref="IPortQueue.Complete"/>). Returns the frames received.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Process(ProgramPlan plan, WorkerPort port, ref PortFrame frame)
+    private int RunBatch(WorkerPort port, PortFrame[] batch)
     {
+        var queue = port.Queue;
+        var received = queue.Receive(batch);
+        if (received == 0)
+            return 0;
         var counters = port.Counters;
-        counters.CountReceived(frame.Length);
-        var context = frame.ToContext(port.Ifindex, port.QueueIndex);
-        var verdict = plan.Jitted is { } jitted ? jitted.RunXdp(vm, ref context) : vm.RunXdp(plan.Program, ref context);
-        frame.Update(context);
+        long bytes = 0;
+        for (var i = 0; i < received; i++)
+        {
+            ref var frame = ref batch[i];
+            bytes += frame.Length;
+            Process(port, ref frame, counters);
+        }
+        counters.CountReceived(received, bytes);
+        var tally = default(TransmitTally);
+        queue.Complete(batch.AsSpan(0, received), ref tally);
+        counters.Count(tally);
+        return received;
+    }
+
+    /// <summary>Runs the program on one received frame where it lies and carries out its verdict (or marks it for the queue).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Process(WorkerPort port, ref PortFrame frame, QueueCounters counters)
+    {
+        // The batch is pinned, so the frame's xdp_buff stays put while the program runs on it.
+        var verdict = entry.RunXdp((XdpContext*)Unsafe.AsPointer(ref frame.Xdp));
         switch (verdict)
         {
             case xdp_action.XDP_DROP:
                 counters.CountVerdict(xdp_action.XDP_DROP);
-                port.Queue.Release(frame);
                 break;
             case xdp_action.XDP_TX:
                 counters.CountVerdict(xdp_action.XDP_TX);
-                TransmitInPlace(port, ref frame, counters);
+                frame.Fate = FrameFate.Transmit;
                 break;
             case xdp_action.XDP_PASS:
                 counters.CountVerdict(xdp_action.XDP_PASS);
-                Pass(port, ref frame, counters);
+                Pass(port, frame.Packet, counters);
                 break;
             case xdp_action.XDP_REDIRECT:
                 counters.CountVerdict(xdp_action.XDP_REDIRECT);
@@ -39,40 +61,24 @@ public sealed unsafe partial class Worker
                 counters.CountVerdict(xdp_action.XDP_ABORTED);
                 // A clean run that returns 0 is the program's own XDP_ABORTED, counted under FaultReason.None.
                 counters.CountAbort(vm.LastFault.Reason);
-                port.Queue.Release(frame);
                 break;
             default:
                 // The kernel's bpf_warn_invalid_xdp_action: the frame is dropped.
                 counters.CountError(DispatchError.InvalidVerdict);
-                port.Queue.Release(frame);
                 break;
         }
     }
 
-    private static void TransmitInPlace(WorkerPort port, ref PortFrame frame, QueueCounters counters)
-    {
-        var length = frame.Length;
-        var status = port.Queue.Transmit(frame);
-        if (status == TxStatus.Sent)
-        {
-            counters.CountSent(length);
-            return;
-        }
-        counters.CountError(status);
-        port.Queue.Release(frame);
-    }
-
-    private static void Pass(WorkerPort port, ref PortFrame frame, QueueCounters counters)
+    private static void Pass(WorkerPort port, ReadOnlySpan<byte> packet, QueueCounters counters)
     {
         if (port.Pass is null)
-            counters.CountError(DispatchError.NoPassTarget);
-        else
         {
-            var status = port.Pass.TransmitCopy(frame.Packet);
-            if (status != TxStatus.Sent)
-                counters.CountError(status);
+            counters.CountError(DispatchError.NoPassTarget);
+            return;
         }
-        port.Queue.Release(frame);
+        var status = port.Pass.TransmitCopy(packet);
+        if (status != TxStatus.Sent)
+            counters.CountError(status);
     }
 
     private void Redirect(WorkerPort port, ref PortFrame frame, QueueCounters counters)
@@ -86,19 +92,12 @@ public sealed unsafe partial class Worker
         var ifindex = map is IDeviceMap devices ? devices.Ifindex(vm.RedirectKey) : vm.RedirectIfindex;
         var target = Find(ifindex);
         if (target is null)
-        {
             counters.CountError(DispatchError.NoSuchPort);
-            port.Queue.Release(frame);
-            return;
-        }
-        if (target == port)
-        {
+        else if (target == port)
             // A redirect back out of the ingress port is a TX with no copy.
-            TransmitInPlace(port, ref frame, counters);
-            return;
-        }
-        CopyTo(target, frame.Packet, counters);
-        port.Queue.Release(frame);
+            frame.Fate = FrameFate.Transmit;
+        else
+            CopyTo(target, frame.Packet, counters);
     }
 
     /// <summary>BPF_F_BROADCAST: a copy to every port in the devmap (but the ingress one with BPF_F_EXCLUDE_INGRESS).</summary>
@@ -124,7 +123,6 @@ public sealed unsafe partial class Worker
             key = next;
             status = map.GetNextKey(keySpan, nextSpan);
         }
-        port.Queue.Release(frame);
     }
 
     private static void CopyTo(WorkerPort target, ReadOnlySpan<byte> packet, QueueCounters counters)

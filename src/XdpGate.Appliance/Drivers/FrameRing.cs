@@ -28,25 +28,25 @@ internal sealed unsafe class FrameRing : IDisposable
     public int Available => slots - outstanding;
 
     /// <summary>
-    /// The next free frame holding a copy of <paramref name="length"/> bytes at <paramref name="packet"/>; the caller
-    /// checked <see cref="Available"/>. With <paramref name="clear"/> the rest of the frame is zeroed first, so bytes a
-    /// program exposes with adjust_head/tail read as zero (as in BPF_PROG_TEST_RUN) rather than as the last frame's.
+    /// Puts into <paramref name="frame"/> the next free buffer, holding a copy of <paramref name="length"/> bytes at
+    /// <paramref name="packet"/>; the caller checked <see cref="Available"/>. With <paramref name="clear"/> the rest of
+    /// the buffer is zeroed first, so bytes a program exposes with adjust_head/tail read as zero (as in
+    /// BPF_PROG_TEST_RUN) rather than as the last frame's.
     /// </summary>
-    public PortFrame Take(byte* packet, int length, bool clear)
+    public void Take(ref PortFrame frame, byte* packet, int length, bool clear)
     {
         var start = buffers + (nint)next * XdpLayout.FrameSize;
         var data = start + XdpLayout.XDP_PACKET_HEADROOM;
         if (clear)
             NativeMemory.Clear(start, XdpLayout.FrameSize);
         Buffer.MemoryCopy(packet, data, length, length);
-        var frame = new PortFrame { HardStart = start, Data = data, Length = length, FrameSize = XdpLayout.FrameSize, Handle = (ulong)next };
+        frame.Set(start, data, length, XdpLayout.FrameSize, (ulong)next);
         next = next + 1 == slots ? 0 : next + 1;
         outstanding++;
-        return frame;
     }
 
-    /// <summary>A frame came back (released, or sent and no longer needed).</summary>
-    public void Return() => outstanding--;
+    /// <summary>Frames came back (recycled, or sent and no longer needed).</summary>
+    public void Return(int frames) => outstanding -= frames;
 
     public void Dispose()
     {

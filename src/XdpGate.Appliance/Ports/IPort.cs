@@ -41,21 +41,20 @@ public interface IPortQueue : IFrameSink
     bool Exhausted { get; }
 
     /// <summary>
-    /// Takes up to frames.Length received frames off the RX ring, in place, and returns how many it wrote. Each
-    /// frame must then be given back with exactly one of <see cref="Release"/> or <see cref="Transmit"/> before
-    /// the batch's <see cref="IFrameSink.Flush"/>. Returns 0 when nothing is waiting; never blocks.
+    /// Takes up to frames.Length received frames off the RX ring, in place, and returns how many it wrote (each with
+    /// <see cref="PortFrame.Set"/>, which leaves the worker's fields alone). The frames must then come back with one
+    /// <see cref="Complete"/> before the batch's <see cref="IFrameSink.Flush"/>. Returns 0 when nothing is waiting;
+    /// never blocks.
     /// </summary>
     int Receive(Span<PortFrame> frames);
 
-    /// <summary>XDP_DROP (and every frame that does not leave): returns the buffer to the kernel's fill side.</summary>
-    void Release(in PortFrame frame);
-
     /// <summary>
-    /// XDP_TX: sends a frame this queue received back out of the same port, from its current Data and Length (the
-    /// program may have moved both). On <see cref="TxStatus.Sent"/> the port owns the buffer again; otherwise the
-    /// caller still does and releases it.
+    /// Gives back every frame of a batch <see cref="Receive"/> returned, in one call, reserving ring slots once for
+    /// all of them (as xdpsock does): a frame marked <see cref="FrameFate.Transmit"/> is sent out of this port in place
+    /// from its current data and length, when the TX ring has room; every other frame, and every one that could not
+    /// be sent, goes back to the kernel's fill side (XDP_DROP). How the transmissions went is added to <paramref name="tally"/>.
     /// </summary>
-    TxStatus Transmit(in PortFrame frame);
+    void Complete(Span<PortFrame> frames, ref TransmitTally tally);
 
     /// <summary>Cumulative kernel-reported ring counters; may be read by one stats thread while the owner runs.</summary>
     RingStatistics ReadRingStatistics();

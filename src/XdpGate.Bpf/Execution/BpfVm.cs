@@ -16,6 +16,8 @@ public sealed unsafe class BpfVm : IDisposable
 {
     public const int StackBytes = MAX_CALL_FRAMES * MAX_BPF_STACK;
     private const int ContextBytes = 64;
+    // Where a run over plain memory keeps its bounds, in the shape of an XDP frame, so every run has one.
+    private static readonly int RawFrameBytes = sizeof(XdpContext);
 
     private byte* memory;
     private ulong rng;
@@ -24,10 +26,11 @@ public sealed unsafe class BpfVm : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cpu);
         Cpu = cpu;
-        memory = (byte*)NativeMemory.AlignedAlloc(StackBytes + ContextBytes, 64);
-        NativeMemory.Clear(memory, StackBytes + ContextBytes);
+        memory = (byte*)NativeMemory.AlignedAlloc((nuint)(StackBytes + ContextBytes + RawFrameBytes), 64);
+        NativeMemory.Clear(memory, (nuint)(StackBytes + ContextBytes + RawFrameBytes));
         StackBase = memory;
         ContextBlock = memory + StackBytes;
+        rawFrame = (XdpContext*)(ContextBlock + ContextBytes);
         rng = (ulong)(0x9e3779b97f4a7c15 * (ulong)(cpu + 1)) ^ (ulong)Environment.TickCount64;
         if (rng == 0)
             rng = 1;
@@ -44,12 +47,9 @@ public sealed unsafe class BpfVm : IDisposable
     public Action<string>? Trace { get; set; }
 
     /// <summary>Where and why the last run faulted; Reason is None after a clean run.</summary>
-    public Fault LastFault { get; private set; }
+    public Fault LastFault => PendingFault == FaultReason.None ? default : fault;
 
-    private readonly long[] faultCounts = new long[Enum.GetValues<FaultReason>().Length];
-
-    /// <summary>How many runs ended in each fault reason.</summary>
-    public long FaultCount(FaultReason reason) => faultCounts[(int)reason];
+    private Fault fault;
 
     // Redirect state set by bpf_redirect / bpf_redirect_map, read by the dataplane after an XDP_REDIRECT verdict.
     public uint RedirectIfindex { get; internal set; }
@@ -61,12 +61,15 @@ public sealed unsafe class BpfVm : IDisposable
     internal readonly byte* ContextBlock;
     internal readonly CallFrame[] CallFrames;
 
-    // The memory the running program may access. Spans are lengths; an address is inside when (addr - lo) < span.
-    internal ulong PacketLo;
-    internal ulong PacketSpan;
-    internal ulong ContextLo;
+    private readonly XdpContext* rawFrame;
+
     internal bool IsXdp;
-    internal XdpContext Xdp;
+    /// <summary>
+    /// The running program's frame: an XDP program's xdp_buff, in the caller's memory, which stays put during the
+    /// run; for a run over plain memory, that memory's bounds (data_meta = data, data_end). The packet a program may
+    /// access is data_meta..data_end, read from here, so a helper that moves the pointers moves the bounds with them.
+    /// </summary>
+    internal XdpContext* Xdp;
     internal MemoryRegion[] Regions = [];
     internal BpfProgram? Running;
     internal int TailCallCount;
@@ -77,62 +80,54 @@ public sealed unsafe class BpfVm : IDisposable
     internal ulong PendingAddress;
     internal int PendingSize;
 
-    /// <summary>Runs a program of type BPF_PROG_TYPE_UNSPEC over plain memory: r1 = its address, r2 = its length. Returns r0.</summary>
-    public ulong Run(BpfProgram program, Span<byte> data) => Run(program, data, &Interpreter.Execute);
+    /// <summary>Runs a program of type BPF_PROG_TYPE_UNSPEC over plain memory with the interpreter: r1 = its address, r2 = its length. Returns r0.</summary>
+    public ulong Run(BpfProgram program, Span<byte> data) => ExecutionEngine.Interpreter.Bind(program, this).Run(data);
 
-    /// <summary>Runs an XDP program on a frame; helpers may move the frame's pointers, so the context is updated in place.</summary>
-    public xdp_action RunXdp(BpfProgram program, ref XdpContext context) => RunXdp(program, ref context, &Interpreter.Execute);
+    /// <summary>Runs an XDP program on a frame with the interpreter; helpers may move the frame's pointers, so the context is updated in place.</summary>
+    public xdp_action RunXdp(BpfProgram program, ref XdpContext context) => ExecutionEngine.Interpreter.Bind(program, this).RunXdp(ref context);
 
-    // The setup both engines share; engine runs the program from its first instruction with r1, r2 and returns r0.
-    internal ulong Run(BpfProgram program, Span<byte> data, delegate*<BpfVm, BpfProgram, ulong, ulong, ulong> engine)
+    /// <summary>The context pointer (r1) an XDP program gets: the VM's xdp_md block, which programs only load from.</summary>
+    internal ulong ContextPointer => (ulong)ContextBlock;
+
+    /// <summary>Sets up a run of <paramref name="program"/> on the XDP frame at <paramref name="frame"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void BeginXdp(BpfProgram program, XdpContext* frame)
     {
-        ArgumentNullException.ThrowIfNull(program);
-        fixed (byte* p = data)
-        {
-            IsXdp = false;
-            PacketLo = (ulong)p;
-            PacketSpan = (ulong)data.Length;
-            ContextLo = 0;
-            return Execute(program, (ulong)p, (ulong)data.Length, engine);
-        }
-    }
-
-    internal xdp_action RunXdp(BpfProgram program, ref XdpContext context, delegate*<BpfVm, BpfProgram, ulong, ulong, ulong> engine)
-    {
-        ArgumentNullException.ThrowIfNull(program);
         IsXdp = true;
-        Xdp = context;
-        ContextLo = (ulong)ContextBlock;
-        var md = (xdp_md*)ContextBlock;
-        md->ingress_ifindex = context.IngressIfindex;
-        md->rx_queue_index = context.RxQueueIndex;
-        md->egress_ifindex = context.EgressIfindex;
-        SetPacketFromXdp();
+        Xdp = frame;
         RedirectIfindex = 0;
         RedirectMap = null;
-        var r0 = Execute(program, ContextLo, 0, engine);
-        context = Xdp;
-        return (xdp_action)(uint)r0;
+        Begin(program);
     }
 
-    private ulong Execute(BpfProgram program, ulong r1, ulong r2, delegate*<BpfVm, BpfProgram, ulong, ulong, ulong> engine)
+    /// <summary>Sets up a run of <paramref name="program"/> over <paramref name="length"/> bytes of plain memory.</summary>
+    internal void BeginRaw(BpfProgram program, byte* data, int length)
+    {
+        IsXdp = false;
+        rawFrame->Data = rawFrame->DataMeta = data;
+        rawFrame->DataEnd = data + length;
+        Xdp = rawFrame;
+        Begin(program);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Begin(BpfProgram program)
     {
         PendingFault = FaultReason.None;
         TailCallCount = 0;
-        Running = program;
-        Regions = program.Regions;
-        var r0 = engine(this, program, r1, r2);
-        if (PendingFault != FaultReason.None)
-            return 0;
-        LastFault = default;
-        return r0;
+        BackwardJumpsLeft = BackwardJumpLimit;
+        // Regions always belong to Running (a tail call or return changes both), so both are only written when
+        // another program ran last: a reference store costs a GC write barrier, on every frame otherwise.
+        if (Running != program)
+        {
+            Running = program;
+            Regions = program.Regions;
+        }
     }
 
-    internal void SetPacketFromXdp()
-    {
-        PacketLo = (ulong)Xdp.DataMeta;
-        PacketSpan = (ulong)(Xdp.DataEnd - Xdp.DataMeta);
-    }
+    /// <summary>A run's result: r0, or 0 when it faulted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong End(ulong r0) => PendingFault == FaultReason.None ? r0 : 0;
 
     /// <summary>Records a fault; the interpreter stops at the next check of <see cref="PendingFault"/>.</summary>
     internal void RaiseFault(FaultReason reason, int pc, ulong address = 0, int size = 0)
@@ -142,8 +137,7 @@ public sealed unsafe class BpfVm : IDisposable
         PendingFault = reason;
         PendingAddress = address;
         PendingSize = size;
-        faultCounts[(int)reason]++;
-        LastFault = new Fault(reason, pc, address, size, Running?.Name ?? "?");
+        fault = new Fault(reason, pc, address, size, Running?.Name ?? "?");
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -157,7 +151,7 @@ public sealed unsafe class BpfVm : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool CanAccess(ulong address, int size, bool write) =>
         Inside(address, size, (ulong)StackBase, StackBytes)
-        || Inside(address, size, PacketLo, PacketSpan)
+        || Inside(address, size, (ulong)Xdp->DataMeta, (ulong)(Xdp->DataEnd - Xdp->DataMeta))
         || InMapMemory(address, size, write);
 
     private bool InMapMemory(ulong address, int size, bool write)
@@ -177,26 +171,25 @@ public sealed unsafe class BpfVm : IDisposable
     internal bool TryLoadContext(ulong address, int size, out ulong value)
     {
         value = 0;
-        var offset = address - ContextLo;
+        var offset = address - ContextPointer;
         if (!IsXdp || offset >= (ulong)sizeof(xdp_md) || size != 4 || (offset & 3) != 0)
             return false;
-        var md = (xdp_md*)ContextBlock;
         value = offset switch
         {
-            0 => (ulong)Xdp.Data,
-            4 => (ulong)Xdp.DataEnd,
-            8 => (ulong)Xdp.DataMeta,
-            12 => md->ingress_ifindex,
-            16 => md->rx_queue_index,
-            _ => md->egress_ifindex,
+            0 => (ulong)Xdp->Data,
+            4 => (ulong)Xdp->DataEnd,
+            8 => (ulong)Xdp->DataMeta,
+            12 => Xdp->IngressIfindex,
+            16 => Xdp->RxQueueIndex,
+            _ => Xdp->EgressIfindex,
         };
         return true;
     }
 
-    internal bool IsContextPointer(ulong value) => IsXdp && value == ContextLo;
+    internal bool IsContextPointer(ulong value) => IsXdp && value == ContextPointer;
 
     /// <summary>Whether an address falls inside the XDP context block (xdp_md), so a fault there is a context fault.</summary>
-    internal bool InContextBlock(ulong address) => IsXdp && address - ContextLo < (ulong)sizeof(xdp_md);
+    internal bool InContextBlock(ulong address) => IsXdp && address - ContextPointer < (ulong)sizeof(xdp_md);
 
     internal uint NextRandom()
     {

@@ -33,15 +33,17 @@ public static class ExecutionEngines
             JitCompiler.Compile(program);
     }
 
-    public static ulong Run(this ExecutionEngine engine, BpfVm vm, BpfProgram program, Span<byte> memory) => engine switch
+    /// <summary>Makes <paramref name="program"/> ready to run on <paramref name="vm"/> with this engine (the JIT compiles it on first use).</summary>
+    public static ProgramEntry Bind(this ExecutionEngine engine, BpfProgram program, BpfVm vm)
     {
-        ExecutionEngine.Jit => JitCompiler.Compile(program).Run(vm, memory),
-        _ => vm.Run(program, memory),
-    };
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(vm);
+        return engine == ExecutionEngine.Jit ? JitCompiler.Compile(program).Bind(vm) : new ProgramEntry(vm, program, null);
+    }
 
-    public static xdp_action RunXdp(this ExecutionEngine engine, BpfVm vm, BpfProgram program, ref XdpContext context) => engine switch
-    {
-        ExecutionEngine.Jit => JitCompiler.Compile(program).RunXdp(vm, ref context),
-        _ => vm.RunXdp(program, ref context),
-    };
+    public static ulong Run(this ExecutionEngine engine, BpfVm vm, BpfProgram program, Span<byte> memory) =>
+        engine.Bind(program, vm).Run(memory);
+
+    public static xdp_action RunXdp(this ExecutionEngine engine, BpfVm vm, BpfProgram program, ref XdpContext context) =>
+        engine.Bind(program, vm).RunXdp(ref context);
 }

@@ -14,15 +14,15 @@ namespace XdpGate.Bpf.Execution;
 /// </summary>
 internal static unsafe partial class Interpreter
 {
-    public static ulong Execute(BpfVm vm, BpfProgram program, ulong r1, ulong r2)
-    {
-        vm.BackwardJumpsLeft = vm.BackwardJumpLimit;
-        return Run(vm, program, 0, r1, r2, 0, depth: 0);
-    }
+    /// <summary>Runs a program set up by the VM (<see cref="BpfVm.BeginXdp"/>) from its first instruction with r1, r2; returns r0.</summary>
+    public static ulong Execute(BpfVm vm, BpfProgram program, ulong r1, ulong r2) => Run(vm, program, 0, r1, r2, 0, depth: 0);
 
-    /// <summary>A bpf_loop callback: a new frame at <paramref name="startPc"/> with r1 = the iteration, r2 = the context.</summary>
-    internal static ulong RunCallback(BpfVm vm, BpfProgram program, int startPc, ulong iteration, ulong context, int depth) =>
-        Run(vm, program, startPc, iteration, context, 0, depth);
+    /// <summary>bpf_loop's callbacks in the interpreter: a new frame at the callback with r1 = the iteration, r2 = the context.</summary>
+    internal readonly struct Callbacks(BpfProgram program) : ICallbackRunner
+    {
+        public ulong RunCallback(BpfVm vm, int startPc, ulong iteration, ulong context, int depth) =>
+            Run(vm, program, startPc, iteration, context, 0, depth);
+    }
 
     /// <summary>Runs from <paramref name="startPc"/> in call frame <paramref name="depth"/> until that frame exits.</summary>
     /// <remarks>Compiled fully optimized on first call: the first packets and one-shot runs (`prog run`) should not
@@ -37,7 +37,7 @@ internal static unsafe partial class Interpreter
         r[2] = a2;
         r[3] = a3;
         r[4] = r[5] = r[6] = r[7] = r[8] = r[9] = 0;
-        r[BPF_REG_FP] = FramePointer(vm, depth);
+        r[BPF_REG_FP] = BpfRuntime.FramePointer(vm, depth);
         var entryDepth = depth;
         var code = program.Code;
         var pc = startPc;
@@ -56,10 +56,10 @@ internal static unsafe partial class Interpreter
                 case BPF_ALU64 | BPF_SUB | BPF_X: r[i->Dst] -= r[i->Src]; break;
                 case BPF_ALU64 | BPF_MUL | BPF_K: r[i->Dst] *= (ulong)i->Imm; break;
                 case BPF_ALU64 | BPF_MUL | BPF_X: r[i->Dst] *= r[i->Src]; break;
-                case BPF_ALU64 | BPF_DIV | BPF_K: r[i->Dst] = Div64(r[i->Dst], (ulong)i->Imm, i->Off); break;
-                case BPF_ALU64 | BPF_DIV | BPF_X: r[i->Dst] = Div64(r[i->Dst], r[i->Src], i->Off); break;
-                case BPF_ALU64 | BPF_MOD | BPF_K: r[i->Dst] = Mod64(r[i->Dst], (ulong)i->Imm, i->Off); break;
-                case BPF_ALU64 | BPF_MOD | BPF_X: r[i->Dst] = Mod64(r[i->Dst], r[i->Src], i->Off); break;
+                case BPF_ALU64 | BPF_DIV | BPF_K: r[i->Dst] = BpfRuntime.Div64(r[i->Dst], (ulong)i->Imm, i->Off); break;
+                case BPF_ALU64 | BPF_DIV | BPF_X: r[i->Dst] = BpfRuntime.Div64(r[i->Dst], r[i->Src], i->Off); break;
+                case BPF_ALU64 | BPF_MOD | BPF_K: r[i->Dst] = BpfRuntime.Mod64(r[i->Dst], (ulong)i->Imm, i->Off); break;
+                case BPF_ALU64 | BPF_MOD | BPF_X: r[i->Dst] = BpfRuntime.Mod64(r[i->Dst], r[i->Src], i->Off); break;
                 case BPF_ALU64 | BPF_OR | BPF_K: r[i->Dst] |= (ulong)i->Imm; break;
                 case BPF_ALU64 | BPF_OR | BPF_X: r[i->Dst] |= r[i->Src]; break;
                 case BPF_ALU64 | BPF_AND | BPF_K: r[i->Dst] &= (ulong)i->Imm; break;
@@ -100,10 +100,10 @@ internal static unsafe partial class Interpreter
                 case BPF_ALU | BPF_SUB | BPF_X: r[i->Dst] = (uint)r[i->Dst] - (uint)r[i->Src]; break;
                 case BPF_ALU | BPF_MUL | BPF_K: r[i->Dst] = (uint)r[i->Dst] * (uint)i->Imm; break;
                 case BPF_ALU | BPF_MUL | BPF_X: r[i->Dst] = (uint)r[i->Dst] * (uint)r[i->Src]; break;
-                case BPF_ALU | BPF_DIV | BPF_K: r[i->Dst] = Div32((uint)r[i->Dst], (uint)i->Imm, i->Off); break;
-                case BPF_ALU | BPF_DIV | BPF_X: r[i->Dst] = Div32((uint)r[i->Dst], (uint)r[i->Src], i->Off); break;
-                case BPF_ALU | BPF_MOD | BPF_K: r[i->Dst] = Mod32((uint)r[i->Dst], (uint)i->Imm, i->Off); break;
-                case BPF_ALU | BPF_MOD | BPF_X: r[i->Dst] = Mod32((uint)r[i->Dst], (uint)r[i->Src], i->Off); break;
+                case BPF_ALU | BPF_DIV | BPF_K: r[i->Dst] = BpfRuntime.Div32((uint)r[i->Dst], (uint)i->Imm, i->Off); break;
+                case BPF_ALU | BPF_DIV | BPF_X: r[i->Dst] = BpfRuntime.Div32((uint)r[i->Dst], (uint)r[i->Src], i->Off); break;
+                case BPF_ALU | BPF_MOD | BPF_K: r[i->Dst] = BpfRuntime.Mod32((uint)r[i->Dst], (uint)i->Imm, i->Off); break;
+                case BPF_ALU | BPF_MOD | BPF_X: r[i->Dst] = BpfRuntime.Mod32((uint)r[i->Dst], (uint)r[i->Src], i->Off); break;
                 case BPF_ALU | BPF_OR | BPF_K: r[i->Dst] = (uint)r[i->Dst] | (uint)i->Imm; break;
                 case BPF_ALU | BPF_OR | BPF_X: r[i->Dst] = (uint)r[i->Dst] | (uint)r[i->Src]; break;
                 case BPF_ALU | BPF_AND | BPF_K: r[i->Dst] = (uint)r[i->Dst] & (uint)i->Imm; break;
@@ -212,14 +212,14 @@ internal static unsafe partial class Interpreter
                         frame.R7 = r[7];
                         frame.R8 = r[8];
                         frame.R9 = r[9];
-                        r[BPF_REG_FP] = FramePointer(vm, depth);
+                        r[BPF_REG_FP] = BpfRuntime.FramePointer(vm, depth);
                         pc = (int)i->Imm;
                         break;
                     }
                     switch ((bpf_func_id)i->Imm)
                     {
                         case bpf_func_id.BPF_FUNC_tail_call:
-                            if (TailCall(vm, r[2], r[3]) is { } next)
+                            if (BpfRuntime.TailCall(vm, r[2], r[3]) is { } next)
                             {
                                 program = next;
                                 code = next.Code;
@@ -231,7 +231,7 @@ internal static unsafe partial class Interpreter
                             }
                             break;
                         case bpf_func_id.BPF_FUNC_loop:
-                            r[0] = Loop(vm, program, pc - 1, r[1], r[2], r[3], r[4], depth, &RunCallback);
+                            r[0] = BpfRuntime.Loop(vm, pc - 1, r[1], r[2], r[3], r[4], depth, new Callbacks(program));
                             break;
                         default:
                             vm.CurrentPc = pc - 1;
@@ -244,7 +244,7 @@ internal static unsafe partial class Interpreter
                 case BPF_JMP | BPF_EXIT:
                     if (depth == entryDepth)
                         return r[0];
-                    program = ReturnFromCall(vm, r, ref depth, out pc);
+                    program = BpfRuntime.ReturnFromCall(vm, r, ref depth, out pc);
                     code = program.Code;
                     break;
 
@@ -260,7 +260,7 @@ internal static unsafe partial class Interpreter
                 case BPF_LD | BPF_IND | BPF_H:
                 case BPF_LD | BPF_IND | BPF_B:
                     // Out-of-range legacy loads end the program with r0 = 0: the kernel's defined behaviour, not a fault.
-                    if (!LoadPacket(vm, SizeInBytes(Size(i->Code)),
+                    if (!BpfRuntime.LoadPacket(vm, SizeInBytes(Size(i->Code)),
                             (int)i->Imm + (Mode(i->Code) == BPF_IND ? (long)(int)(uint)r[i->Src] : 0), out r[0]))
                         return 0;
                     break;
@@ -268,88 +268,88 @@ internal static unsafe partial class Interpreter
                 // ---- loads ----
                 case BPF_LDX | BPF_MEM | BPF_B:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 1, pc - 1)) return 0;
+                    if (!BpfRuntime.Readable(vm, address, 1, pc - 1)) return 0;
                     r[i->Dst] = *(byte*)address;
                     break;
                 case BPF_LDX | BPF_MEM | BPF_H:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 2, pc - 1)) return 0;
+                    if (!BpfRuntime.Readable(vm, address, 2, pc - 1)) return 0;
                     r[i->Dst] = Unsafe.ReadUnaligned<ushort>((void*)address);
                     break;
                 case BPF_LDX | BPF_MEM | BPF_W:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!LoadWord(vm, address, pc - 1, out r[i->Dst])) return 0;
+                    if (!BpfRuntime.LoadWord(vm, address, pc - 1, out r[i->Dst])) return 0;
                     break;
                 case BPF_LDX | BPF_MEM | BPF_DW:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 8, pc - 1)) return 0;
+                    if (!BpfRuntime.Readable(vm, address, 8, pc - 1)) return 0;
                     r[i->Dst] = Unsafe.ReadUnaligned<ulong>((void*)address);
                     break;
                 case BPF_LDX | BPF_MEMSX | BPF_B:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 1, pc - 1)) return 0;
+                    if (!BpfRuntime.Readable(vm, address, 1, pc - 1)) return 0;
                     r[i->Dst] = (ulong)(long)*(sbyte*)address;
                     break;
                 case BPF_LDX | BPF_MEMSX | BPF_H:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 2, pc - 1)) return 0;
+                    if (!BpfRuntime.Readable(vm, address, 2, pc - 1)) return 0;
                     r[i->Dst] = (ulong)(long)Unsafe.ReadUnaligned<short>((void*)address);
                     break;
                 case BPF_LDX | BPF_MEMSX | BPF_W:
                     address = r[i->Src] + (ulong)(long)i->Off;
-                    if (!Readable(vm, address, 4, pc - 1)) return 0;
+                    if (!BpfRuntime.Readable(vm, address, 4, pc - 1)) return 0;
                     r[i->Dst] = (ulong)(long)Unsafe.ReadUnaligned<int>((void*)address);
                     break;
 
                 // ---- stores ----
                 case BPF_ST | BPF_MEM | BPF_B:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 1, pc - 1)) return 0;
+                    if (!BpfRuntime.Writable(vm, address, 1, pc - 1)) return 0;
                     *(byte*)address = (byte)i->Imm;
                     break;
                 case BPF_ST | BPF_MEM | BPF_H:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 2, pc - 1)) return 0;
+                    if (!BpfRuntime.Writable(vm, address, 2, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, (ushort)i->Imm);
                     break;
                 case BPF_ST | BPF_MEM | BPF_W:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 4, pc - 1)) return 0;
+                    if (!BpfRuntime.Writable(vm, address, 4, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, (uint)i->Imm);
                     break;
                 case BPF_ST | BPF_MEM | BPF_DW:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 8, pc - 1)) return 0;
+                    if (!BpfRuntime.Writable(vm, address, 8, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, (ulong)i->Imm);
                     break;
                 case BPF_STX | BPF_MEM | BPF_B:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 1, pc - 1)) return 0;
+                    if (!BpfRuntime.Writable(vm, address, 1, pc - 1)) return 0;
                     *(byte*)address = (byte)r[i->Src];
                     break;
                 case BPF_STX | BPF_MEM | BPF_H:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 2, pc - 1)) return 0;
+                    if (!BpfRuntime.Writable(vm, address, 2, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, (ushort)r[i->Src]);
                     break;
                 case BPF_STX | BPF_MEM | BPF_W:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 4, pc - 1)) return 0;
+                    if (!BpfRuntime.Writable(vm, address, 4, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, (uint)r[i->Src]);
                     break;
                 case BPF_STX | BPF_MEM | BPF_DW:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!Writable(vm, address, 8, pc - 1)) return 0;
+                    if (!BpfRuntime.Writable(vm, address, 8, pc - 1)) return 0;
                     Unsafe.WriteUnaligned((void*)address, r[i->Src]);
                     break;
                 case BPF_STX | BPF_ATOMIC | BPF_W:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!AtomicTarget(vm, address, 4, pc - 1)) return 0;
+                    if (!BpfRuntime.AtomicTarget(vm, address, 4, pc - 1)) return 0;
                     Atomic32(i, address, r);
                     break;
                 case BPF_STX | BPF_ATOMIC | BPF_DW:
                     address = r[i->Dst] + (ulong)(long)i->Off;
-                    if (!AtomicTarget(vm, address, 8, pc - 1)) return 0;
+                    if (!BpfRuntime.AtomicTarget(vm, address, 8, pc - 1)) return 0;
                     Atomic64(i, address, r);
                     break;
 
@@ -361,89 +361,13 @@ internal static unsafe partial class Interpreter
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    /// <summary>
-    /// Exit from a BPF-to-BPF call, for both engines: pops frame <paramref name="depth"/>, restoring the caller's
-    /// program (and its map regions), r6-r9 and r10 in <paramref name="registers"/>; returns the caller's program.
-    /// </summary>
-    internal static BpfProgram ReturnFromCall(BpfVm vm, ulong* registers, ref int depth, out int returnPc)
-    {
-        ref var frame = ref vm.CallFrames[depth];
-        var program = frame.Program;
-        vm.Regions = program.Regions;
-        vm.Running = program;
-        returnPc = frame.ReturnPc;
-        registers[6] = frame.R6;
-        registers[7] = frame.R7;
-        registers[8] = frame.R8;
-        registers[9] = frame.R9;
-        depth--;
-        registers[BPF_REG_FP] = FramePointer(vm, depth);
-        return program;
-    }
-
-    internal static ulong FramePointer(BpfVm vm, int depth) => (ulong)(vm.StackBase + (depth + 1) * MAX_BPF_STACK);
-
-    /// <summary>Takes a jump; backward jumps spend the run's budget so that a loop without an exit is stopped.</summary>
+    /// <summary>Takes a jump; a backward one spends the run's budget (<see cref="BpfRuntime.BackwardJump"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Jump(BpfVm vm, ref int pc, int target)
     {
-        if (target < pc && --vm.BackwardJumpsLeft < 0)
-        {
-            vm.RaiseFault(FaultReason.InstructionLimit, pc - 1);
+        if (target < pc && !BpfRuntime.BackwardJump(vm, pc - 1))
             return false;
-        }
         pc = target;
         return true;
-    }
-
-    // The checks below are shared with the JIT, so both engines fault alike; pc is the faulting instruction's index.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool Readable(BpfVm vm, ulong address, int size, int pc)
-    {
-        if (vm.CanAccess(address, size, write: false))
-            return true;
-        ReadFault(vm, address, size, pc);
-        return false;
-    }
-
-    private static void ReadFault(BpfVm vm, ulong address, int size, int pc) =>
-        vm.RaiseFault(vm.InContextBlock(address) ? FaultReason.InvalidContextAccess : FaultReason.InvalidRead, pc, address, size);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool Writable(BpfVm vm, ulong address, int size, int pc)
-    {
-        if (vm.CanAccess(address, size, write: true))
-            return true;
-        WriteFault(vm, address, size, pc);
-        return false;
-    }
-
-    private static void WriteFault(BpfVm vm, ulong address, int size, int pc) =>
-        vm.RaiseFault(vm.InContextBlock(address) ? FaultReason.InvalidContextAccess : FaultReason.InvalidWrite, pc, address, size);
-
-    internal static bool AtomicTarget(BpfVm vm, ulong address, int size, int pc)
-    {
-        if (!Writable(vm, address, size, pc))
-            return false;
-        if ((address & (ulong)(size - 1)) == 0)
-            return true;
-        vm.RaiseFault(FaultReason.MisalignedAtomic, pc, address, size);
-        return false;
-    }
-
-    /// <summary>A 4-byte load: memory, else an xdp_md field (see <see cref="BpfVm.TryLoadContext"/>), else a fault.</summary>
-    /// <remarks>The context block lies outside every region CanAccess admits, so trying it first changes no result;
-    /// it saves the region walk on the loads of data and data_end every XDP program starts with.</remarks>
-    internal static bool LoadWord(BpfVm vm, ulong address, int pc, out ulong value)
-    {
-        if (vm.TryLoadContext(address, 4, out value))
-            return true;
-        if (vm.CanAccess(address, 4, write: false))
-        {
-            value = Unsafe.ReadUnaligned<uint>((void*)address);
-            return true;
-        }
-        return Readable(vm, address, 4, pc);
     }
 }

@@ -16,7 +16,11 @@ public static class Warmup
     {
         ArgumentNullException.ThrowIfNull(program);
         PrepareAll(typeof(Interpreter));
+        PrepareAll(typeof(BpfRuntime));
         PrepareAll(typeof(BpfVm));
+        var loop = typeof(BpfRuntime).GetMethod(nameof(BpfRuntime.Loop), BindingFlags.NonPublic | BindingFlags.Static)!;
+        RuntimeHelpers.PrepareMethod(loop.MethodHandle, [typeof(Interpreter.Callbacks).TypeHandle]);
+        RuntimeHelpers.PrepareMethod(loop.MethodHandle, [typeof(Jit.JitRuntime.Callbacks).TypeHandle]);
         RuntimeHelpers.RunClassConstructor(typeof(HelperTable).TypeHandle);
         foreach (var type in typeof(HelperTable).Assembly.GetTypes().Where(t => t.Namespace == typeof(HelperTable).Namespace))
             PrepareAll(type);

@@ -15,7 +15,7 @@ internal static unsafe class XdpHelpers
     {
         if (!HelperArguments.Context(vm, ctx))
             return 0;
-        ref var xdp = ref vm.Xdp;
+        ref var xdp = ref *vm.Xdp;
         var offset = (int)delta;
         var metaLength = xdp.MetaLength;
         var dataStart = xdp.HardStart + XdpLayout.XdpFrameSize + metaLength;
@@ -26,7 +26,6 @@ internal static unsafe class XdpHelpers
             Buffer.MemoryCopy(xdp.DataMeta, xdp.DataMeta + offset, metaLength, metaLength);
         xdp.DataMeta += offset;
         xdp.Data = data;
-        vm.SetPacketFromXdp();
         return 0;
     }
 
@@ -35,7 +34,7 @@ internal static unsafe class XdpHelpers
     {
         if (!HelperArguments.Context(vm, ctx))
             return 0;
-        ref var xdp = ref vm.Xdp;
+        ref var xdp = ref *vm.Xdp;
         var meta = xdp.DataMeta + (int)delta;
         if (meta < xdp.HardStart + XdpLayout.XdpFrameSize || meta > xdp.Data)
             return HelperArguments.Error(Errno.EINVAL);
@@ -45,7 +44,6 @@ internal static unsafe class XdpHelpers
         if ((metaLength & 3) != 0)
             return HelperArguments.Error(Errno.EACCES);
         xdp.DataMeta = meta;
-        vm.SetPacketFromXdp();
         return 0;
     }
 
@@ -54,7 +52,7 @@ internal static unsafe class XdpHelpers
     {
         if (!HelperArguments.Context(vm, ctx))
             return 0;
-        ref var xdp = ref vm.Xdp;
+        ref var xdp = ref *vm.Xdp;
         var offset = (int)delta;
         var dataEnd = xdp.DataEnd + offset;
         if (dataEnd > xdp.HardEnd || dataEnd < xdp.Data + XdpLayout.ETH_HLEN)
@@ -62,7 +60,6 @@ internal static unsafe class XdpHelpers
         if (offset > 0)
             new Span<byte>(xdp.DataEnd, offset).Clear();
         xdp.DataEnd = dataEnd;
-        vm.SetPacketFromXdp();
         return 0;
     }
 
@@ -106,7 +103,7 @@ internal static unsafe class XdpHelpers
 
     /// <summary>bpf_xdp_get_buff_len(ctx): the packet length (frames here are never multi-buffer).</summary>
     public static ulong GetBuffLen(BpfVm vm, ulong ctx, ulong r2, ulong r3, ulong r4, ulong r5) =>
-        HelperArguments.Context(vm, ctx) ? (ulong)vm.Xdp.Length : 0;
+        HelperArguments.Context(vm, ctx) ? (ulong)vm.Xdp->Length : 0;
 
     /// <summary>bpf_xdp_load_bytes(ctx, offset, buf, len): copies packet bytes out.</summary>
     public static ulong LoadBytes(BpfVm vm, ulong ctx, ulong offset, ulong buffer, ulong length, ulong r5) =>
@@ -124,11 +121,11 @@ internal static unsafe class XdpHelpers
         if ((uint)offset > 0xffff || (uint)length > 0xffff)
             return HelperArguments.Error(Errno.EFAULT);
         var size = (int)(uint)length;
-        if ((uint)offset + (uint)size > (uint)vm.Xdp.Length)
+        if ((uint)offset + (uint)size > (uint)vm.Xdp->Length)
             return HelperArguments.Error(Errno.EINVAL);
         if (!HelperArguments.Memory(vm, buffer, size, write: !toPacket))
             return 0;
-        var packet = vm.Xdp.Data + (uint)offset;
+        var packet = vm.Xdp->Data + (uint)offset;
         if (toPacket)
             Buffer.MemoryCopy((void*)buffer, packet, size, size);
         else

@@ -6,7 +6,7 @@ using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Jit;
 
-/// <summary>One instruction at a time, case for case as Interpreter.Run.</summary>
+/// <summary>One instruction at a time, case for case as Interpreter.Run, calling the same <see cref="BpfRuntime"/>.</summary>
 internal sealed unsafe partial class Emitter
 {
     private void EmitInstruction(int pc, DecodedInsn* i)
@@ -282,6 +282,10 @@ internal sealed unsafe partial class Emitter
             }
             case bpf_func_id.BPF_FUNC_loop:
                 il.Emit(OpCodes.Ldarg, ArgVm);
+                il.Emit(OpCodes.Ldarg, ArgConstants);
+                Ld32(OwnerConstant);
+                il.Emit(OpCodes.Ldelem_Ref);
+                il.Emit(OpCodes.Castclass, typeof(JitProgram));
                 Ld32(pc);
                 Ld(1); Ld(2); Ld(3); Ld(4);
                 il.Emit(OpCodes.Ldloc, depth);

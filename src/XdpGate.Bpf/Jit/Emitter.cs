@@ -27,16 +27,21 @@ internal sealed unsafe partial class Emitter
         Field(typeof(BpfVm.CallFrame), nameof(BpfVm.CallFrame.R8)), Field(typeof(BpfVm.CallFrame), nameof(BpfVm.CallFrame.R9)),
     ];
 
-    private static readonly MethodInfo Readable = Method(typeof(Interpreter), nameof(Interpreter.Readable));
-    private static readonly MethodInfo Writable = Method(typeof(Interpreter), nameof(Interpreter.Writable));
-    private static readonly MethodInfo AtomicTarget = Method(typeof(Interpreter), nameof(Interpreter.AtomicTarget));
-    private static readonly MethodInfo LoadWord = Method(typeof(Interpreter), nameof(Interpreter.LoadWord));
-    private static readonly MethodInfo LoadPacket = Method(typeof(Interpreter), nameof(Interpreter.LoadPacket));
-    private static readonly MethodInfo TailCall = Method(typeof(Interpreter), nameof(Interpreter.TailCall));
-    private static readonly MethodInfo Div64 = Method(typeof(Interpreter), nameof(Interpreter.Div64));
-    private static readonly MethodInfo Mod64 = Method(typeof(Interpreter), nameof(Interpreter.Mod64));
-    private static readonly MethodInfo Div32 = Method(typeof(Interpreter), nameof(Interpreter.Div32));
-    private static readonly MethodInfo Mod32 = Method(typeof(Interpreter), nameof(Interpreter.Mod32));
+    // The runtime both engines share, taken as typed method groups: the compiler checks each signature.
+    private static readonly MethodInfo Readable = Of((Func<BpfVm, ulong, int, int, bool>)BpfRuntime.Readable);
+    private static readonly MethodInfo Writable = Of((Func<BpfVm, ulong, int, int, bool>)BpfRuntime.Writable);
+    private static readonly MethodInfo AtomicTarget = Of((Func<BpfVm, ulong, int, int, bool>)BpfRuntime.AtomicTarget);
+    private static readonly MethodInfo LoadWord = Of((LoadFunction)BpfRuntime.LoadWord);
+    private static readonly MethodInfo LoadPacket = Of((LoadPacketFunction)BpfRuntime.LoadPacket);
+    private static readonly MethodInfo TailCall = Of((Func<BpfVm, ulong, ulong, BpfProgram?>)BpfRuntime.TailCall);
+    private static readonly MethodInfo BackwardJump = Of((Func<BpfVm, int, bool>)BpfRuntime.BackwardJump);
+    private static readonly MethodInfo Div64 = Of((Func<ulong, ulong, int, ulong>)BpfRuntime.Div64);
+    private static readonly MethodInfo Mod64 = Of((Func<ulong, ulong, int, ulong>)BpfRuntime.Mod64);
+    private static readonly MethodInfo Div32 = Of((Func<uint, uint, int, ulong>)BpfRuntime.Div32);
+    private static readonly MethodInfo Mod32 = Of((Func<uint, uint, int, ulong>)BpfRuntime.Mod32);
+    private static readonly MethodInfo Xor32 = Of((XorFunction<int>)BpfRuntime.Xor);
+    private static readonly MethodInfo Xor64 = Of((XorFunction<long>)BpfRuntime.Xor);
+    private static readonly MethodInfo Loop = Of((LoopFunction)JitRuntime.Loop);
     private static readonly MethodInfo Add32 = Atomic(nameof(Interlocked.Add), typeof(int));
     private static readonly MethodInfo Add64 = Atomic(nameof(Interlocked.Add), typeof(long));
     private static readonly MethodInfo Or32 = Atomic(nameof(Interlocked.Or), typeof(int));
@@ -47,10 +52,6 @@ internal sealed unsafe partial class Emitter
     private static readonly MethodInfo Exchange64 = Atomic(nameof(Interlocked.Exchange), typeof(long));
     private static readonly MethodInfo CompareExchange32 = Atomic(nameof(Interlocked.CompareExchange), typeof(int), 2);
     private static readonly MethodInfo CompareExchange64 = Atomic(nameof(Interlocked.CompareExchange), typeof(long), 2);
-    private static readonly MethodInfo Xor32 = typeof(Interpreter).GetMethod(nameof(Interpreter.Xor), Any, [typeof(int).MakeByRefType(), typeof(int)])!;
-    private static readonly MethodInfo Xor64 = typeof(Interpreter).GetMethod(nameof(Interpreter.Xor), Any, [typeof(long).MakeByRefType(), typeof(long)])!;
-    private static readonly MethodInfo Loop = Method(typeof(JitRuntime), nameof(JitRuntime.Loop));
-    private static readonly MethodInfo BackwardJump = Method(typeof(JitRuntime), nameof(JitRuntime.BackwardJump));
     private static readonly MethodInfo Swap16 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ushort)])!;
     private static readonly MethodInfo Swap32 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(uint)])!;
     private static readonly MethodInfo Swap64 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ulong)])!;
@@ -81,10 +82,14 @@ internal sealed unsafe partial class Emitter
     // shifts every argument.
     private const short ArgConstants = 0, ArgVm = 1, ArgState = 2, ArgStartPc = 3, ArgEntryDepth = 4;
 
-    public Emitter(BpfProgram program, int cpu)
+    /// <summary>Where the code finds its own <see cref="JitProgram"/>: constant 0, handed to bpf_loop so its callbacks run this code.</summary>
+    private const int OwnerConstant = 0;
+
+    public Emitter(JitProgram owner, int cpu)
     {
-        this.program = program;
+        program = owner.Program;
         this.cpu = cpu;
+        constants.Add(owner);
         knownMaps = program.Verification.KnownMaps;
         proven = program.Verification.ProvenAccess;
         code = program.Code;
@@ -127,16 +132,14 @@ internal sealed unsafe partial class Emitter
         EmitEpilogues();
         var body = method.CreateDelegate<JitBody>(constants.ToArray());
         Probe(body);
-        return new EmittedCode(body, entries, checkedAccesses);
+        return new EmittedCode(body, checkedAccesses);
     }
 
-    /// <summary>Where code may be entered from outside: the start, the return site of every call, every lddw'd callback.</summary>
+    /// <summary>Where code may be entered from outside: the start, the return site of every call, every function address (callbacks).</summary>
     private (bool[] Entries, bool[] ReturnSites) FindEntries()
     {
         var entry = new bool[length];
         var sites = new bool[length];
-        if (length > 0)
-            entry[0] = true;
         for (var pc = 0; pc < length; pc++)
         {
             var i = code + pc;
@@ -147,25 +150,20 @@ internal sealed unsafe partial class Emitter
                 if (pc + 1 < length)
                     entry[pc + 1] = sites[pc + 1] = true;
             }
-            else if (i->Code == (BPF_LD | BPF_IMM | BPF_DW) && i->Src == BPF_PSEUDO_FUNC)
-            {
-                var target = (ulong)i->Imm ^ BpfProgram.CodeAddressTag;
-                if (target < (ulong)length)
-                    entry[target] = true;
-            }
+            entry[pc] |= pc == 0 || program.IsFunctionAddress(pc);
         }
         return (entry, sites);
     }
 
     /// <summary>
-    /// Calls the code once with a negative start, which returns at once: RyuJIT compiles a dynamic method on its
-    /// first call, so IL it refuses is reported here, at compile time, and never on a packet.
+    /// Calls the code once with <see cref="JitRuntime.Probe"/>, which returns at once: RyuJIT compiles a dynamic method
+    /// on its first call, so IL it refuses is reported here, at compile time, and never on a packet.
     /// </summary>
     private void Probe(JitBody body)
     {
         try
         {
-            body(null!, null, -1, 0);
+            body(null!, null, JitRuntime.Probe, 0);
         }
         catch (InvalidProgramException e)
         {
@@ -173,15 +171,40 @@ internal sealed unsafe partial class Emitter
         }
     }
 
+    /// <summary>
+    /// Where the code starts: a run's first frame (<see cref="JitRuntime.Start"/>) takes only r1 and r2 from the state
+    /// and sets the rest itself, as the interpreter starts a frame, so the common entry moves two values in, not
+    /// twelve; any other entry (a callback, a tail call, a return into this program) takes every register from the
+    /// state and starts at its pc.
+    /// </summary>
     private void EmitPrologue()
     {
+        var resume = il.DefineLabel();
         var start = il.DefineLabel();
         il.Emit(OpCodes.Ldarg, ArgStartPc);
         il.Emit(OpCodes.Ldc_I4_0);
-        il.Emit(OpCodes.Bge, start);
-        Ld32(-1);
+        il.Emit(OpCodes.Bge, resume);
+        il.Emit(OpCodes.Ldarg, ArgStartPc);
+        Ld32(JitRuntime.Start);
+        il.Emit(OpCodes.Beq, start);
+        Ld32(JitRuntime.Probe);
         il.Emit(OpCodes.Ret);
+
         il.MarkLabel(start);
+        for (var i = 0; i < BPF_REG_FP; i++)
+        {
+            if (i is 1 or 2)
+                LoadState(i);
+            else
+                Ld64(0);
+            il.Emit(OpCodes.Stloc, r[i]);
+        }
+        Ld32(0);
+        il.Emit(OpCodes.Stloc, depth);
+        SetFramePointer();
+        il.Emit(OpCodes.Br, length > 0 ? labels[0] : badEntry);
+
+        il.MarkLabel(resume);
         for (var i = 0; i < r.Length; i++)
         {
             LoadState(i);
@@ -329,7 +352,7 @@ internal sealed unsafe partial class Emitter
         il.Emit(OpCodes.Stloc, frame);
     }
 
-    /// <summary>r10 = vm.StackBase + (depth + 1) * MAX_BPF_STACK, as Interpreter.FramePointer.</summary>
+    /// <summary>r10 = vm.StackBase + (depth + 1) * MAX_BPF_STACK, as BpfRuntime.FramePointer.</summary>
     private void SetFramePointer()
     {
         il.Emit(OpCodes.Ldarg, ArgVm);
@@ -368,6 +391,13 @@ internal sealed unsafe partial class Emitter
 
     private static MethodInfo Method(Type type, string name) =>
         type.GetMethod(name, Any) ?? throw new MissingMethodException(type.Name, name);
+
+    private static MethodInfo Of(Delegate method) => method.Method;
+
+    private delegate bool LoadFunction(BpfVm vm, ulong address, int pc, out ulong value);
+    private delegate bool LoadPacketFunction(BpfVm vm, int size, long offset, out ulong value);
+    private delegate T XorFunction<T>(ref T location, T operand);
+    private delegate ulong LoopFunction(BpfVm vm, JitProgram code, int pc, ulong count, ulong callback, ulong context, ulong flags, int depth);
 
     /// <summary>The overload of Interlocked.<paramref name="name"/> on a <c>ref</c> <paramref name="type"/> and <paramref name="operands"/> values.</summary>
     private static MethodInfo Atomic(string name, Type type, int operands = 1) =>

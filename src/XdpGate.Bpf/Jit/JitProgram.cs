@@ -13,17 +13,23 @@ namespace XdpGate.Bpf.Jit;
 /// </summary>
 public sealed unsafe class JitProgram
 {
-    private readonly bool[] entries;
+    // A power of two: a program's id picks its slot.
+    private const int KnownCodeSlots = 16;
+
     private readonly Lock compiling = new();
     // Read without a lock on every run; replaced (never changed in place) when a CPU's code is added.
     private JitBody?[] bodies;
+    // The code of programs this one passes control to (tail-call targets, callers returned to), by program id, so
+    // that a tail call finds its target's code without a table lookup. Entries are whole objects: no torn reads.
+    private readonly JitProgram?[] known = new JitProgram?[KnownCodeSlots];
 
-    internal JitProgram(BpfProgram program, JitBody cpu0, bool[] entries, int checkedAccesses)
+    /// <summary>Compiles CPU 0's code now, so code the runtime refuses is a compile-time error; other CPUs' come on first use.</summary>
+    internal JitProgram(BpfProgram program)
     {
-        CheckedAccesses = checkedAccesses;
         Program = program;
-        bodies = [cpu0];
-        this.entries = entries;
+        var code = new Emitter(this, 0).Compile();
+        bodies = [code.Body];
+        CheckedAccesses = code.CheckedAccesses;
     }
 
     public BpfProgram Program { get; }
@@ -54,7 +60,7 @@ public sealed unsafe class JitProgram
             var all = bodies;
             if ((uint)cpu < (uint)all.Length && all[cpu] is { } done)
                 return done;
-            var body = new Emitter(Program, cpu).Compile().Body;
+            var body = new Emitter(this, cpu).Compile().Body;
             var grown = new JitBody?[Math.Max(all.Length, cpu + 1)];
             all.CopyTo(grown, 0);
             grown[cpu] = body;
@@ -63,26 +69,39 @@ public sealed unsafe class JitProgram
         }
     }
 
-    /// <summary>Whether the compiled code can be entered at <paramref name="pc"/> (start, call return sites, callbacks).</summary>
-    internal bool IsEntry(int pc) => (uint)pc < (uint)entries.Length && entries[pc];
+    /// <summary>The code of <paramref name="other"/>, a program this one's run continues in (a tail call, a return into a caller).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal JitProgram CodeOf(BpfProgram other)
+    {
+        ref var slot = ref known[other.Id & (KnownCodeSlots - 1)];
+        var cached = Volatile.Read(ref slot);
+        return cached is not null && cached.Program == other ? cached : Learn(ref slot, other);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static JitProgram Learn(ref JitProgram? slot, BpfProgram other)
+    {
+        var code = JitCompiler.Compile(other);
+        Volatile.Write(ref slot, code);
+        return code;
+    }
+
+    /// <summary>Makes the code ready to run on <paramref name="vm"/>: its CPU's code, compiled now if it was not.</summary>
+    public ProgramEntry Bind(BpfVm vm)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        return new ProgramEntry(vm, Program, this);
+    }
 
     /// <summary>Runs the program over plain memory: r1 = its address, r2 = its length. Returns r0.</summary>
-    public ulong Run(BpfVm vm, Span<byte> memory)
-    {
-        ArgumentNullException.ThrowIfNull(vm);
-        return vm.Run(Program, memory, &JitRuntime.Execute);
-    }
+    public ulong Run(BpfVm vm, Span<byte> memory) => Bind(vm).Run(memory);
 
     /// <summary>Runs the XDP program on a frame; the context is updated in place.</summary>
-    public xdp_action RunXdp(BpfVm vm, ref XdpContext context)
-    {
-        ArgumentNullException.ThrowIfNull(vm);
-        return vm.RunXdp(Program, ref context, &JitRuntime.Execute);
-    }
+    public xdp_action RunXdp(BpfVm vm, ref XdpContext context) => Bind(vm).RunXdp(ref context);
 }
 
-/// <summary>What compiling a program for one CPU gave: its code, where it can be entered, its checked accesses.</summary>
-internal readonly record struct EmittedCode(JitBody Body, bool[] Entries, int CheckedAccesses);
+/// <summary>What compiling a program for one CPU gave: its code and its checked accesses.</summary>
+internal readonly record struct EmittedCode(JitBody Body, int CheckedAccesses);
 
 /// <summary>
 /// The compiled code of one program. <paramref name="state"/> holds r0-r10 and the call depth at entry and

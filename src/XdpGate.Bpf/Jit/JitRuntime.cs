@@ -6,8 +6,8 @@ using static XdpGate.Bpf.Isa.Opcodes;
 namespace XdpGate.Bpf.Jit;
 
 /// <summary>
-/// Runs compiled code: the driver loop that moves between programs (tail calls, returns into a caller's program)
-/// and the bpf_loop callback entry. Everything else happens inside the compiled code.
+/// Runs compiled code: enters it, and drives it between programs (tail calls, returns into a caller's program) and
+/// into bpf_loop callbacks. Everything else happens inside the compiled code and <see cref="BpfRuntime"/>.
 /// </summary>
 internal static unsafe class JitRuntime
 {
@@ -15,31 +15,48 @@ internal static unsafe class JitRuntime
     internal const int StateSlots = MAX_BPF_REG + 1;
     internal const int DepthSlot = MAX_BPF_REG;
 
-    /// <summary>The engine entry for <see cref="BpfVm"/>: like Interpreter.Execute.</summary>
+    /// <summary>The start pc of a run's first frame: r1 and r2 come from the state, every other register starts as the interpreter's do.</summary>
+    internal const int Start = -2;
+
+    /// <summary>The start pc that returns at once (with this value), to have RyuJIT compile the code.</summary>
+    internal const int Probe = -1;
+
+    /// <summary>Runs <paramref name="body"/>, <paramref name="code"/>'s code for the VM's CPU, from its first instruction with r1, r2; returns r0.</summary>
     [SkipLocalsInit]
-    internal static ulong Execute(BpfVm vm, BpfProgram program, ulong r1, ulong r2)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong Run(BpfVm vm, JitProgram code, JitBody body, ulong r1, ulong r2)
     {
-        vm.BackwardJumpsLeft = vm.BackwardJumpLimit;
-        var state = stackalloc ulong[StateSlots];
-        Enter(state, r1, r2, Interpreter.FramePointer(vm, 0), 0);
-        var code = JitCompiler.CodeFor(program);
+        // A struct rather than stackalloc: no stack probe or cookie check, and the method can be inlined into its caller.
+        Unsafe.SkipInit(out State registers);
+        var state = (ulong*)Unsafe.AsPointer(ref registers);
+        state[1] = r1;
+        state[2] = r2;
         // The common run exits from the code it entered; tail calls and cross-program returns take the driver.
-        var status = (JitStatus)code.Body(vm.Cpu)(vm, state, 0, 0);
-        return status == JitStatus.Exit ? state[0] : Continue(vm, program, status, state, 0);
+        var status = (JitStatus)body(vm, state, Start, 0);
+        return status == JitStatus.Exit ? state[0] : Continue(vm, code, status, state, 0);
     }
 
-    /// <summary>A bpf_loop callback in a new frame, as Interpreter.RunCallback.</summary>
-    [SkipLocalsInit]
-    internal static ulong RunCallback(BpfVm vm, BpfProgram program, int startPc, ulong iteration, ulong context, int depth)
+    [InlineArray(StateSlots)]
+    private struct State
     {
-        // Callbacks named by lddw are entry points; a computed code address is not, and the interpreter runs it.
-        var code = JitCompiler.CodeFor(program);
-        if (!code.IsEntry(startPc))
-            return Interpreter.RunCallback(vm, program, startPc, iteration, context, depth);
-        var state = stackalloc ulong[StateSlots];
-        Enter(state, iteration, context, Interpreter.FramePointer(vm, depth), depth);
-        var status = (JitStatus)code.Body(vm.Cpu)(vm, state, startPc, depth);
-        return status == JitStatus.Exit ? state[0] : Continue(vm, program, status, state, depth);
+        private ulong slot;
+    }
+
+    /// <summary>bpf_loop from compiled code: <see cref="BpfRuntime.Loop"/>, its callbacks run in <paramref name="code"/>.</summary>
+    internal static ulong Loop(BpfVm vm, JitProgram code, int pc, ulong count, ulong callback, ulong context, ulong flags, int depth) =>
+        BpfRuntime.Loop(vm, pc, count, callback, context, flags, depth, new Callbacks(code));
+
+    /// <summary>A callback in a new frame: a function address, so always an entry of the code.</summary>
+    internal readonly struct Callbacks(JitProgram code) : ICallbackRunner
+    {
+        [SkipLocalsInit]
+        public ulong RunCallback(BpfVm vm, int startPc, ulong iteration, ulong context, int depth)
+        {
+            var state = stackalloc ulong[StateSlots];
+            Enter(state, iteration, context, BpfRuntime.FramePointer(vm, depth), depth);
+            var status = (JitStatus)code.Body(vm.Cpu)(vm, state, startPc, depth);
+            return status == JitStatus.Exit ? state[0] : Continue(vm, code, status, state, depth);
+        }
     }
 
     /// <summary>A fresh frame's registers, as the interpreter starts one: r1, r2, r10 given, the rest zero.</summary>
@@ -54,23 +71,9 @@ internal static unsafe class JitRuntime
         state[DepthSlot] = (ulong)depth;
     }
 
-    /// <summary>bpf_loop from compiled code: the interpreter's checks, iterations run by <see cref="RunCallback"/>.</summary>
-    internal static ulong Loop(BpfVm vm, int pc, ulong count, ulong callback, ulong context, ulong flags, int depth) =>
-        Interpreter.Loop(vm, vm.Running!, pc, count, callback, context, flags, depth, &RunCallback);
-
-    /// <summary>Takes a backward jump: spends the run's budget like Interpreter.Jump.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool BackwardJump(BpfVm vm, int pc)
-    {
-        if (--vm.BackwardJumpsLeft >= 0)
-            return true;
-        vm.RaiseFault(FaultReason.InstructionLimit, pc);
-        return false;
-    }
-
     /// <summary>The driver after the code returned for something other than an exit: moves between programs until one exits.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ulong Continue(BpfVm vm, BpfProgram program, JitStatus status, ulong* state, int entryDepth)
+    private static ulong Continue(BpfVm vm, JitProgram code, JitStatus status, ulong* state, int entryDepth)
     {
         while (true)
         {
@@ -80,20 +83,20 @@ internal static unsafe class JitRuntime
                 case JitStatus.Exit:
                     return state[0];
                 case JitStatus.TailCall:
-                    program = vm.Running!;
+                    code = code.CodeOf(vm.Running!);
                     pc = 0;
                     break;
                 case JitStatus.Return:
                 {
                     var depth = (int)state[DepthSlot];
-                    program = Interpreter.ReturnFromCall(vm, state, ref depth, out pc);
+                    code = code.CodeOf(BpfRuntime.ReturnFromCall(vm, state, ref depth, out pc));
                     state[DepthSlot] = (ulong)depth;
                     break;
                 }
                 default:
                     return 0;
             }
-            status = (JitStatus)JitCompiler.CodeFor(program).Body(vm.Cpu)(vm, state, pc, entryDepth);
+            status = (JitStatus)code.Body(vm.Cpu)(vm, state, pc, entryDepth);
         }
     }
 }

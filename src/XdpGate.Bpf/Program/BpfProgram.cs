@@ -30,6 +30,7 @@ public sealed unsafe class BpfProgram
         Maps = maps;
         this.lineInfo = lineInfo;
         this.decoded = decoded;
+        functionAddresses = FunctionAddresses(decoded);
         Regions = regions;
         Id = Interlocked.Increment(ref lastId);
         lock (Live)
@@ -116,8 +117,21 @@ public sealed unsafe class BpfProgram
 
     internal int Length => decoded.Length;
 
-    /// <summary>The JIT's code for this program, compiled on first use (see <see cref="Jit.JitCompiler"/>).</summary>
-    internal Jit.JitProgram? Jitted;
+    private readonly bool[] functionAddresses;
+
+    /// <summary>Whether an lddw of a function (BPF_PSEUDO_FUNC) names instruction <paramref name="pc"/>: where a callback may start.</summary>
+    internal bool IsFunctionAddress(int pc) => (uint)pc < (uint)functionAddresses.Length && functionAddresses[pc];
+
+    private static bool[] FunctionAddresses(DecodedInsn[] code)
+    {
+        var named = new bool[code.Length];
+        foreach (var insn in code)
+        {
+            if (insn.Code == (BPF_LD | BPF_IMM | BPF_DW) && insn.Src == BPF_PSEUDO_FUNC && ((ulong)insn.Imm ^ CodeAddressTag) < (ulong)code.Length)
+                named[(ulong)insn.Imm ^ CodeAddressTag] = true;
+        }
+        return named;
+    }
 
     public static BpfProgram Load(ReadOnlySpan<byte> bytecode, ProgramOptions? options = null) =>
         Load(bpf_insn.FromBytes(bytecode), options);

@@ -89,21 +89,18 @@ public sealed class DispatchErrorTests
                 return n;
             }
 
-            public void Release(in PortFrame frame)
+            // Transmissions go to the limited TX side; every buffer then goes back to the inner port's receive side.
+            public void Complete(Span<PortFrame> frames, ref TransmitTally tally)
             {
-                Outstanding--;
-                inner.Release(frame);
-            }
-
-            public TxStatus Transmit(in PortFrame frame)
-            {
-                var status = Take(frame.Length);
-                if (status == TxStatus.Sent)
+                foreach (ref var frame in frames)
                 {
-                    Outstanding--;
-                    inner.Release(frame);
+                    if (frame.Fate == FrameFate.Transmit)
+                        tally.Add(Take(frame.Length), frame.Length);
+                    frame.Fate = FrameFate.Recycle;
                 }
-                return status;
+                var recycled = default(TransmitTally);
+                inner.Complete(frames, ref recycled);
+                Outstanding -= frames.Length;
             }
 
             public TxStatus TransmitCopy(ReadOnlySpan<byte> packet) => Take(packet.Length);

@@ -186,8 +186,7 @@ public sealed class WorkerTests
         public int PollDescriptor => (int)pipe.SafePipeHandle.DangerousGetHandle();
         public bool Exhausted => false;
         public int Receive(Span<PortFrame> frames) => 0;
-        public void Release(in PortFrame frame) { }
-        public TxStatus Transmit(in PortFrame frame) => TxStatus.RingFull;
+        public void Complete(Span<PortFrame> frames, ref TransmitTally tally) { }
         public TxStatus TransmitCopy(ReadOnlySpan<byte> packet) => TxStatus.RingFull;
         public RingStatistics ReadRingStatistics() => default;
         public void Flush() => Flushes++;

@@ -27,8 +27,8 @@ public sealed class AfPacketPortTests
 
         var seen = PortTraffic.Serve(port.Queues[0], Frames, Patience, frame =>
         {
-            Assert.True(frame.Data - frame.HardStart >= XdpLayout.XDP_PACKET_HEADROOM, $"headroom {frame.Data - frame.HardStart}");
-            Assert.True(frame.FrameSize >= frame.Data - frame.HardStart + frame.Length + XdpLayout.SkbSharedInfoSize, $"frame_sz {frame.FrameSize}");
+            Assert.True(frame.Data - frame.Xdp.HardStart >= XdpLayout.XDP_PACKET_HEADROOM, $"headroom {frame.Data - frame.Xdp.HardStart}");
+            Assert.True(frame.Xdp.FrameSize >= frame.Data - frame.Xdp.HardStart + frame.Length + XdpLayout.SkbSharedInfoSize, $"frame_sz {frame.Xdp.FrameSize}");
             var packet = new Span<byte>(frame.Data, frame.Length);
             pair.MacB.CopyTo(packet);
             pair.MacA.CopyTo(packet[6..]);

@@ -36,8 +36,8 @@ public sealed class AfXdpPortTests
 
             var seen = PortTraffic.Serve(port.Queues[0], Frames, Patience, frame =>
             {
-                Assert.True(frame.Data - frame.HardStart >= XdpLayout.XDP_PACKET_HEADROOM, $"headroom {frame.Data - frame.HardStart}");
-                Assert.Equal((uint)XdpLayout.FrameSize, frame.FrameSize);
+                Assert.True(frame.Data - frame.Xdp.HardStart >= XdpLayout.XDP_PACKET_HEADROOM, $"headroom {frame.Data - frame.Xdp.HardStart}");
+                Assert.Equal((uint)XdpLayout.FrameSize, frame.Xdp.FrameSize);
                 // XDP_TX in place: swap the MACs so the frame goes back to the peer.
                 var packet = new Span<byte>(frame.Data, frame.Length);
                 Span<byte> mac = stackalloc byte[6];

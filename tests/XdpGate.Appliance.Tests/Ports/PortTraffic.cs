@@ -11,7 +11,7 @@ internal static class PortTraffic
     /// <summary>
     /// Receives until <paramref name="count"/> test frames (tagged by <see cref="TestFrames"/>) arrived or
     /// <paramref name="timeout"/> passed; each test frame goes to <paramref name="verdict"/> (true: transmit it back in
-    /// place, false: release it); other frames are released. Returns the tags seen.
+    /// place, false: recycle it); other frames are recycled. Returns the tags seen.
     /// </summary>
     public static unsafe List<ulong> Serve(IPortQueue queue, int count, TimeSpan timeout, Func<PortFrame, bool> verdict)
     {
@@ -23,15 +23,16 @@ internal static class PortTraffic
             var received = queue.Receive(batch);
             for (var i = 0; i < received; i++)
             {
-                var frame = batch[i];
+                ref var frame = ref batch[i];
                 if (TestFrames.Tag(frame.Packet) is { } tag)
                 {
                     tags.Add(tag);
-                    if (verdict(frame) && queue.Transmit(frame) == TxStatus.Sent)
-                        continue;
+                    if (verdict(frame))
+                        frame.Fate = FrameFate.Transmit;
                 }
-                queue.Release(frame);
             }
+            var tally = default(TransmitTally);
+            queue.Complete(batch.AsSpan(0, received), ref tally);
             queue.Flush();
             if (received == 0)
                 Thread.Sleep(1);
@@ -54,10 +55,9 @@ internal static class PortTraffic
             peer.Send(frame);
             var received = queue.Receive(batch);
             for (var i = 0; i < received; i++)
-            {
-                if (queue.Transmit(batch[i]) != TxStatus.Sent)
-                    queue.Release(batch[i]);
-            }
+                batch[i].Fate = FrameFate.Transmit;
+            var tally = default(TransmitTally);
+            queue.Complete(batch.AsSpan(0, received), ref tally);
             queue.TransmitCopy(frame);
             queue.Flush();
         });

@@ -117,8 +117,8 @@ public sealed class ReceiveRateMeasurement(ITestOutputHelper output)
         while (!stop())
         {
             var received = queue.Receive(batch);
-            for (var i = 0; i < received; i++)
-                queue.Release(batch[i]);
+            var tally = default(TransmitTally);
+            queue.Complete(batch.AsSpan(0, received), ref tally);
             queue.Flush();
             count += received;
             if (received == 0)

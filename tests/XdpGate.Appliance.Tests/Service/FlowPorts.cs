@@ -84,19 +84,21 @@ internal sealed class FlowSourcePort : IPort, IHostStackPort
             for (var i = 0; i < n; i++)
             {
                 fixed (byte* data = templates[flow])
-                    frames[i] = ring.Take(data, templates[flow].Length, clear: false);
+                    ring.Take(ref frames[i], data, templates[flow].Length, clear: false);
                 Sent[flow]++;
                 flow = (flow + 1) % templates.Length;
             }
             return n;
         }
 
-        public void Release(in PortFrame frame) => ring.Return();
-
-        public TxStatus Transmit(in PortFrame frame)
+        public void Complete(Span<PortFrame> frames, ref TransmitTally tally)
         {
-            ring.Return();
-            return TxStatus.Sent;
+            foreach (ref var frame in frames)
+            {
+                if (frame.Fate == FrameFate.Transmit)
+                    tally.Add(TxStatus.Sent, frame.Length);
+            }
+            ring.Return(frames.Length);
         }
 
         public TxStatus TransmitCopy(ReadOnlySpan<byte> packet) => TxStatus.Sent;
@@ -139,11 +141,9 @@ internal sealed class CountingPort(string name, int ifindex, int queueCount) : I
 
         public int Receive(Span<PortFrame> frames) => 0;
 
-        public void Release(in PortFrame frame)
+        public void Complete(Span<PortFrame> frames, ref TransmitTally tally)
         {
         }
-
-        public TxStatus Transmit(in PortFrame frame) => TxStatus.Sent;
 
         public TxStatus TransmitCopy(ReadOnlySpan<byte> packet)
         {

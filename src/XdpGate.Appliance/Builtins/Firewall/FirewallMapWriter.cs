@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using XdpGate.Bpf.Maps;
-using XdpGate.Linux;
+using XdpGate.Uapi;
 using static XdpGate.Appliance.Builtins.Firewall.FirewallLayout;
 
 namespace XdpGate.Appliance.Builtins.Firewall;

@@ -91,19 +91,21 @@ public sealed class PcapPort : IPort, IHostStackPort
             {
                 var record = records[next++];
                 fixed (byte* data = record)
-                    frames[i] = ring.Take(data, record.Length, clear: true);
+                    ring.Take(ref frames[i], data, record.Length, clear: true);
             }
             return n;
         }
 
-        public void Release(in PortFrame frame) => ring.Return();
-
-        public TxStatus Transmit(in PortFrame frame)
+        // A transmitted frame is copied to the wire sink, so every buffer is free again once the batch is complete.
+        public void Complete(Span<PortFrame> frames, ref TransmitTally tally)
         {
-            var status = wire.TransmitCopy(frame.Packet);
-            if (status == TxStatus.Sent)
-                ring.Return();
-            return status;
+            for (var i = 0; i < frames.Length; i++)
+            {
+                ref var frame = ref frames[i];
+                if (frame.Fate == FrameFate.Transmit)
+                    tally.Add(wire.TransmitCopy(frame.Packet), frame.Length);
+            }
+            ring.Return(frames.Length);
         }
 
         public TxStatus TransmitCopy(ReadOnlySpan<byte> packet) => wire.TransmitCopy(packet);

@@ -81,7 +81,7 @@ public sealed class SyntheticPort : IPort, IHostStackPort
             for (var i = 0; i < n; i++)
             {
                 // The program may have rewritten the last frame in this slot: every frame starts from its template.
-                frames[i] = ring.Take(templates + flow * size, size, clear: false);
+                ring.Take(ref frames[i], templates + flow * size, size, clear: false);
                 flow = flow + 1 == flows ? 0 : flow + 1;
             }
             generated += n;
@@ -95,14 +95,16 @@ public sealed class SyntheticPort : IPort, IHostStackPort
             return Math.Max(0, (long)((double)elapsed * rate / TimeSpan.TicksPerSecond) - generated);
         }
 
-        public void Release(in PortFrame frame) => ring.Return();
-
-        public TxStatus Transmit(in PortFrame frame)
+        // Transmitted frames leave nowhere, so every frame's buffer is free again once the batch is complete.
+        public void Complete(Span<PortFrame> frames, ref TransmitTally tally)
         {
-            if (frame.Length > XdpLayout.MaxPacketSize)
-                return TxStatus.TooLarge;
-            ring.Return();
-            return TxStatus.Sent;
+            for (var i = 0; i < frames.Length; i++)
+            {
+                ref var frame = ref frames[i];
+                if (frame.Fate == FrameFate.Transmit)
+                    tally.Add(frame.Length > XdpLayout.MaxPacketSize ? TxStatus.TooLarge : TxStatus.Sent, frame.Length);
+            }
+            ring.Return(frames.Length);
         }
 
         public TxStatus TransmitCopy(ReadOnlySpan<byte> packet) => DiscardSink.Instance.TransmitCopy(packet);

@@ -38,24 +38,25 @@ internal sealed unsafe class AfPacketQueue : IPortQueue, IDisposable
         var count = 0;
         while (count < frames.Length && rx.TryNext(out var received))
         {
-            ref var frame = ref frames[count++];
-            frame.HardStart = received.Data - received.Headroom;
-            frame.Data = received.Data;
-            frame.Length = received.Length;
             // frame_sz counts the reserved skb_shared_info tail as the kernel's does, so bpf_xdp_adjust_tail can grow the
             // frame exactly up to the next frame in the block and no further.
-            frame.FrameSize = (uint)(received.Headroom + received.Length + received.Tailroom + XdpLayout.SkbSharedInfoSize);
-            frame.Handle = 0;
+            frames[count++].Set(received.Data - received.Headroom, received.Data, received.Length,
+                (uint)(received.Headroom + received.Length + received.Tailroom + XdpLayout.SkbSharedInfoSize), 0);
         }
         return count;
     }
 
-    // The frame's block goes back with the rest of the batch at Flush.
-    public void Release(in PortFrame frame)
+    // Received frames go back with their blocks, all at once at Flush; only transmissions copy (the RX block is not
+    // sendable memory).
+    public void Complete(Span<PortFrame> frames, ref TransmitTally tally)
     {
+        for (var i = 0; i < frames.Length; i++)
+        {
+            ref var frame = ref frames[i];
+            if (frame.Fate == FrameFate.Transmit)
+                tally.Add(TransmitCopy(frame.Packet), frame.Length);
+        }
     }
-
-    public TxStatus Transmit(in PortFrame frame) => TransmitCopy(frame.Packet);
 
     public TxStatus TransmitCopy(ReadOnlySpan<byte> packet)
     {

@@ -7,8 +7,9 @@ namespace XdpGate.Appliance.Ports.AfXdp;
 /// <summary>
 /// One AF_XDP socket as a port queue. Its UMEM holds twice the ring size in chunks: the fill ring is kept full for
 /// receiving, the rest are spare buffers for copies (redirects and PASS from other ports). A received frame is used
-/// in place; DROP puts its chunk back on the fill ring, TX puts it on the TX ring as it is (no copy), and finished
-/// transmissions come back through the completion ring to refill the fill ring first, then the spares.
+/// in place; at the end of its batch, DROP puts its chunk back on the fill ring, TX puts it on the TX ring as it is
+/// (no copy), and finished transmissions come back through the completion ring to refill the fill ring first, then
+/// the spares. Each ring is looked at once per batch, as xdpsock reserves once per batch.
 /// </summary>
 internal sealed unsafe class AfXdpQueue : IPortQueue, IDisposable
 {
@@ -51,35 +52,54 @@ internal sealed unsafe class AfXdpQueue : IPortQueue, IDisposable
             return 0;
         }
         var umem = socket.Umem;
+        var frameSize = (uint)socket.FrameSize;
         for (var i = 0; i < count; i++)
         {
             var desc = rx.Descriptors[rx.Consume()];
             var chunk = desc.addr & chunkMask;
-            ref var frame = ref frames[i];
-            frame.HardStart = umem + chunk;
-            frame.Data = umem + desc.addr;
-            frame.Length = (int)desc.len;
-            frame.FrameSize = (uint)socket.FrameSize;
-            frame.Handle = chunk;
+            frames[i].Set(umem + chunk, umem + desc.addr, (int)desc.len, frameSize, chunk);
         }
         // The descriptors are read; the chunks stay ours until they go back on the fill or TX ring.
         rx.Release();
         return count;
     }
 
-    public void Release(in PortFrame frame) => Recycle(frame.Handle);
-
-    public TxStatus Transmit(in PortFrame frame)
+    public void Complete(Span<PortFrame> frames, ref TransmitTally tally)
     {
+        // One look at each ring for the whole batch: how many TX and fill slots are free now. The fill ring always
+        // has room for a batch (it is kept full, and every frame of the batch came from it); TX may not.
         var tx = socket.Tx;
-        if (tx.Free(1) == 0)
-            return TxStatus.RingFull;
-        ref var desc = ref tx.Descriptors[tx.Produce()];
-        desc.addr = (ulong)(frame.Data - socket.Umem);
-        desc.len = (uint)frame.Length;
-        desc.options = 0;
-        queuedTx++;
-        return TxStatus.Sent;
+        var fill = socket.Fill;
+        var txFree = tx.Free((uint)frames.Length);
+        var fillFree = fill.Free((uint)frames.Length);
+        for (var i = 0; i < frames.Length; i++)
+        {
+            ref var frame = ref frames[i];
+            if (frame.Fate == FrameFate.Transmit)
+            {
+                if (txFree > 0)
+                {
+                    txFree--;
+                    ref var desc = ref tx.Descriptors[tx.Produce()];
+                    desc.addr = (ulong)(frame.Data - socket.Umem);
+                    desc.len = (uint)frame.Length;
+                    desc.options = 0;
+                    queuedTx++;
+                    tally.Add(TxStatus.Sent, frame.Length);
+                    continue;
+                }
+                tally.Add(TxStatus.RingFull, frame.Length);
+            }
+            if (fillFree > 0)
+            {
+                fillFree--;
+                fill.Addresses[fill.Produce()] = frame.Handle;
+            }
+            else
+            {
+                spare[spareCount++] = frame.Handle;
+            }
+        }
     }
 
     public TxStatus TransmitCopy(ReadOnlySpan<byte> packet)
@@ -141,27 +161,30 @@ internal sealed unsafe class AfXdpQueue : IPortQueue, IDisposable
         };
     }
 
-    /// <summary>Takes finished transmissions off the completion ring.</summary>
+    /// <summary>Takes finished transmissions off the completion ring: to the fill ring while it has room (receiving comes first), else to the spares.</summary>
     private void Reap()
     {
         var completion = socket.Completion;
         var done = completion.Available();
         if (done == 0)
             return;
-        for (var i = 0u; i < done; i++)
-            Recycle(completion.Addresses[completion.Consume()] & chunkMask);
-        completion.Release();
-        socket.Fill.Submit();
-    }
-
-    /// <summary>A chunk we own again: to the fill ring while it has room (receiving comes first), else to the spares.</summary>
-    private void Recycle(ulong chunk)
-    {
         var fill = socket.Fill;
-        if (fill.Free(1) > 0)
-            fill.Addresses[fill.Produce()] = chunk;
-        else
-            spare[spareCount++] = chunk;
+        var fillFree = fill.Free(done);
+        for (var i = 0u; i < done; i++)
+        {
+            var chunk = completion.Addresses[completion.Consume()] & chunkMask;
+            if (fillFree > 0)
+            {
+                fillFree--;
+                fill.Addresses[fill.Produce()] = chunk;
+            }
+            else
+            {
+                spare[spareCount++] = chunk;
+            }
+        }
+        completion.Release();
+        fill.Submit();
     }
 
     public void Dispose() => socket.Dispose();
