@@ -1,5 +1,5 @@
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers.Synthetic;
+using XdpGate.Appliance.Ports.Synthetic;
 using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
