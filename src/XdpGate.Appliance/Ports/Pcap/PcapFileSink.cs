@@ -1,4 +1,4 @@
-using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.PcapFiles;
 using XdpGate.Bpf.Xdp;
 
 namespace XdpGate.Appliance.Ports.Pcap;

@@ -1,5 +1,5 @@
-using XdpGate.Appliance.Pcap;
-using XdpGate.Appliance.Run;
+using XdpGate.Appliance.PcapFiles;
+using XdpGate.Appliance.ProgramTools;
 
 namespace XdpGate.Appliance.Ports.Pcap;
 
