@@ -49,7 +49,7 @@ public class CorpusBenchmarks
         var fixture = new ObjectFixture(Directory, Fixture);
         (programName, packet) = fixture.Frames().First();
         var definitions = fixture.Object.Maps.Select(m => m.Definition).ToList();
-        vm = new BpfVm(cpu: 0);
+        vm = new BpfVm(processorId: 0);
         frame = new PacketBuffer();
         if (Engine == "kernel")
         {

@@ -1,8 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers;
-using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.Ports;
+using XdpGate.Appliance.Ports.Synthetic;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers;
 using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Isa;

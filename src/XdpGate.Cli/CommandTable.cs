@@ -1,6 +1,6 @@
 using System.CommandLine;
 using XdpGate.Appliance.Control;
-using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.PcapFiles;
 using XdpGate.Bpf;
 using XdpGate.Cli.Commands;
 

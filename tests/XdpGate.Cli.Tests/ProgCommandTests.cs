@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Xunit;
-using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.PcapFiles;
 
 namespace XdpGate.Cli.Tests;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.PcapFiles;
 using Xunit;
 
 namespace XdpGate.Cli.Tests;

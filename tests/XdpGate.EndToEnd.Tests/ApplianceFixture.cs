@@ -1,6 +1,5 @@
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers;
 using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Service;
 using XdpGate.Bpf.Program;

@@ -1,5 +1,5 @@
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers.Synthetic;
+using XdpGate.Appliance.Ports.Synthetic;
 using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
@@ -13,7 +13,7 @@ namespace XdpGate.Appliance.Bench;
 /// </summary>
 public static class SyntheticBench
 {
-    public static BenchRow Run(BenchMode mode, ExecutionEngine engine, TimeSpan duration, int frameSize, int cpu)
+    public static BenchRow Run(BenchMode mode, ExecutionEngine engine, TimeSpan duration, int frameSize, int pinnedCpu)
     {
         using var counter = new ArrayMap(new MapDefinition("xdpgate_bench", bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1), Math.Max(2, Environment.ProcessorCount));
         // Redirects go to the second port (ifindex 2), which only transmits.
@@ -24,7 +24,7 @@ public static class SyntheticBench
         using var ingress = new SyntheticPort("syn0", 1, traffic, options);
         using var egress = new SyntheticPort("syn1", 2, traffic with { Count = 0 }, options);
         var workers = new WorkerOptions { Engine = engine, Idle = IdleMode.BusyPoll };
-        using var pool = new WorkerPool([ingress, egress], program, [cpu], workers, (port, _) => ((IHostStackPort)port).HostStack(0));
+        using var pool = new WorkerPool([ingress, egress], program, [pinnedCpu], workers, (port, _) => ((IHostStackPort)port).HostStack(0));
         var before = pool.Snapshot();
         pool.Start();
         Thread.Sleep(duration);

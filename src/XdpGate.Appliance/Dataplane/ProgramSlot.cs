@@ -11,7 +11,7 @@ namespace XdpGate.Appliance.Dataplane;
 /// </summary>
 public sealed class ProgramPlan
 {
-    /// <param name="workers">The JIT compiles one code per worker (its VM's CPU index), all of them here.</param>
+    /// <param name="workers">The JIT compiles one code per worker (its VM's processor id, the worker's index), all of them here.</param>
     public ProgramPlan(BpfProgram program, ExecutionEngine engine, long version, int workers = 1)
     {
         ArgumentNullException.ThrowIfNull(program);
@@ -21,8 +21,8 @@ public sealed class ProgramPlan
         engine.Prepare(program);
         Program = program;
         Jitted = engine == ExecutionEngine.Jit ? JitCompiler.Compile(program) : null;
-        for (var cpu = 0; cpu < workers && Jitted is not null; cpu++)
-            Jitted.Prepare(cpu);
+        for (var worker = 0; worker < workers && Jitted is not null; worker++)
+            Jitted.Prepare(worker);
         Version = version;
     }
 

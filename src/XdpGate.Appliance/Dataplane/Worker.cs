@@ -15,8 +15,8 @@ public enum IdleMode
 }
 
 /// <summary>
-/// One worker: a thread (pinned to one CPU when asked) that owns one queue of every port and a VM whose per-CPU map
-/// slot is its index. Each pass takes a batch from every queue, runs the program on each frame in place and carries
+/// One worker: a thread (pinned to one OS CPU when asked) that owns one queue of every port and a VM whose processor
+/// id (the CPU number its programs see, and so their per-CPU map slot) is the worker's index. Each pass takes a batch from every queue, runs the program on each frame in place and carries
 /// out the verdict (<see cref="Worker.Dispatch"/>), hands the batch back to its queue, then flushes every sink it
 /// used. Nothing on that path allocates or locks.
 /// </summary>
@@ -53,13 +53,13 @@ public sealed unsafe partial class Worker : IDisposable
     private ProgramEntry entry;
 
     public Worker(int index, BpfProgram program, ExecutionEngine engine, IReadOnlyList<WorkerPort> ports, int batchSize = 64,
-        IdleMode idle = IdleMode.BusyPoll, int? cpu = null)
-        : this(index, new ProgramSlot(new ProgramPlan(program, engine, 1)), ports, batchSize, idle, cpu)
+        IdleMode idle = IdleMode.BusyPoll, int? pinnedCpu = null)
+        : this(index, new ProgramSlot(new ProgramPlan(program, engine, 1)), ports, batchSize, idle, pinnedCpu)
     {
     }
 
     /// <summary>A worker that runs whatever plan <paramref name="slot"/> holds at the start of each batch.</summary>
-    public Worker(int index, ProgramSlot slot, IReadOnlyList<WorkerPort> ports, int batchSize = 64, IdleMode idle = IdleMode.BusyPoll, int? cpu = null)
+    public Worker(int index, ProgramSlot slot, IReadOnlyList<WorkerPort> ports, int batchSize = 64, IdleMode idle = IdleMode.BusyPoll, int? pinnedCpu = null)
     {
         ArgumentNullException.ThrowIfNull(slot);
         ArgumentNullException.ThrowIfNull(ports);
@@ -67,11 +67,11 @@ public sealed unsafe partial class Worker : IDisposable
         if (ports.Count == 0)
             throw new ArgumentException("a worker needs at least one port", nameof(ports));
         Index = index;
-        Cpu = cpu;
+        PinnedCpu = pinnedCpu;
         this.slot = slot;
         this.idle = idle;
         vm = new BpfVm(index);
-        // Bound here, so the first batch does not pay for it (the JIT's code for this CPU, if the plan did not bring it).
+        // Bound here, so the first batch does not pay for it (the JIT's code for this processor id, if the plan did not bring it).
         bound = slot.Current;
         entry = bound.Bind(vm);
         this.ports = [.. ports];
@@ -94,11 +94,11 @@ public sealed unsafe partial class Worker : IDisposable
         return batch;
     }
 
-    /// <summary>The worker's index: its queue of every port and its per-CPU map slot.</summary>
+    /// <summary>The worker's index: its queue of every port and its VM's processor id (so its per-CPU map slot).</summary>
     public int Index { get; }
 
-    /// <summary>The CPU the thread is pinned to, or null when the scheduler places it.</summary>
-    public int? Cpu { get; }
+    /// <summary>The OS CPU the thread is pinned to, or null when the scheduler places it.</summary>
+    public int? PinnedCpu { get; }
 
     /// <summary>The VM's fault counters and last fault, for reports.</summary>
     public BpfVm Vm => vm;
@@ -178,7 +178,7 @@ public sealed unsafe partial class Worker : IDisposable
 
     private void RunUntilStopped(CancellationToken stop)
     {
-        if (Cpu is { } cpu)
+        if (PinnedCpu is { } cpu)
             CpuAffinity.PinCurrentThread(cpu);
         var waiter = idle == IdleMode.Wait
             ? new PollSet(ports.Select(p => p.Queue.PollDescriptor).Concat(ports.Select(p => p.HostEgress?.PollDescriptor ?? -1)))

@@ -15,7 +15,7 @@ public sealed class WorkerPool : IDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly Exception?[] failures;
 
-    /// <param name="cpus">One per worker: the CPU it is pinned to when <see cref="WorkerOptions.Pin"/>.</param>
+    /// <param name="cpus">One per worker: the OS CPU it is pinned to when <see cref="WorkerOptions.Pin"/>.</param>
     /// <param name="passTarget">Where PASS frames of a port's queue go for a worker (its queue of the peer port, a TAP device...), or null.</param>
     public WorkerPool(IReadOnlyList<IPort> ports, BpfProgram program, IReadOnlyList<int> cpus, WorkerOptions options, Func<IPort, int, IFrameSink?> passTarget)
         : this(ports, new ProgramSlot(new ProgramPlan(program, options?.Engine ?? ExecutionEngine.Jit, 1, cpus?.Count ?? 1)), cpus!, options!, passTarget)

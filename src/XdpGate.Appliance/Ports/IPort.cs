@@ -31,7 +31,7 @@ public interface IPortQueue : IFrameSink
     /// <summary>The queue number the program sees as xdp_md.rx_queue_index.</summary>
     int QueueIndex { get; }
 
-    /// <summary>A descriptor to poll() for readable (RX) events, or -1 when the queue is always ready (in-memory drivers).</summary>
+    /// <summary>A descriptor to poll() for readable (RX) events, or -1 when the queue is always ready (in-memory ports).</summary>
     int PollDescriptor { get; }
 
     /// <summary>
@@ -73,7 +73,7 @@ public interface IPort : IDisposable
 
     /// <summary>
     /// The ifindex programs see as xdp_md.ingress_ifindex and name in bpf_redirect / devmap entries: the real
-    /// interface's, or for in-memory ports a number the driver assigns.
+    /// interface's, or for in-memory ports a number given when the port is opened.
     /// </summary>
     int Ifindex { get; }
 

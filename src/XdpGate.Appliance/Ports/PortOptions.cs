@@ -12,6 +12,6 @@ public sealed record PortOptions
     /// <summary>Bytes per frame buffer, headroom and reserved tailroom included.</summary>
     public int FrameSize { get; init; } = Bpf.Xdp.XdpLayout.FrameSize;
 
-    /// <summary>Ask the kernel to busy-poll the device (SO_PREFER_BUSY_POLL / SO_BUSY_POLL) where the driver supports it.</summary>
+    /// <summary>Ask the kernel to busy-poll the device (SO_PREFER_BUSY_POLL / SO_BUSY_POLL) where the device's kernel driver supports it.</summary>
     public bool BusyPoll { get; init; }
 }

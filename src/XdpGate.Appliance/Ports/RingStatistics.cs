@@ -2,7 +2,7 @@ namespace XdpGate.Appliance.Ports;
 
 /// <summary>
 /// What the kernel reports about one queue's rings, cumulative since the queue was opened (a port whose kernel
-/// counters reset on read, like PACKET_STATISTICS, sums them itself). Zero where a driver has no such counter.
+/// counters reset on read, like PACKET_STATISTICS, sums them itself). Zero where a kind of port has no such counter.
 /// </summary>
 public readonly record struct RingStatistics
 {

@@ -1,6 +1,6 @@
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers.Synthetic;
+using XdpGate.Appliance.Ports.Synthetic;
 using XdpGate.Appliance.Ports;
 
 namespace XdpGate.Appliance.Service;

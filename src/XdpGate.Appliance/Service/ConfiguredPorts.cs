@@ -1,6 +1,6 @@
 using XdpGate.Appliance.Config;
-using XdpGate.Appliance.Drivers.Pcap;
-using XdpGate.Appliance.Drivers.Synthetic;
+using XdpGate.Appliance.Ports.Pcap;
+using XdpGate.Appliance.Ports.Synthetic;
 using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Ports.AfPacket;
 using XdpGate.Appliance.Ports.AfXdp;

@@ -8,7 +8,7 @@ using static XdpGate.Bpf.Isa.Opcodes;
 namespace XdpGate.Bpf.Execution;
 
 /// <summary>
-/// The execution state of one CPU (worker): its stack frames, its context block, the memory a running program may
+/// The execution state of one processor id (a worker): its stack frames, its context block, the memory a running program may
 /// touch, redirect state and fault counters. A VM runs one program at a time on one thread; run one VM per core.
 /// Runs allocate nothing and take no locks.
 /// </summary>
@@ -22,23 +22,27 @@ public sealed unsafe class BpfVm : IDisposable
     private byte* memory;
     private ulong rng;
 
-    public BpfVm(int cpu = 0)
+    public BpfVm(int processorId = 0)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(cpu);
-        Cpu = cpu;
+        ArgumentOutOfRangeException.ThrowIfNegative(processorId);
+        ProcessorId = processorId;
         memory = (byte*)NativeMemory.AlignedAlloc((nuint)(StackBytes + ContextBytes + RawFrameBytes), 64);
         NativeMemory.Clear(memory, (nuint)(StackBytes + ContextBytes + RawFrameBytes));
         StackBase = memory;
         ContextBlock = memory + StackBytes;
         rawFrame = (XdpContext*)(ContextBlock + ContextBytes);
-        rng = (ulong)(0x9e3779b97f4a7c15 * (ulong)(cpu + 1)) ^ (ulong)Environment.TickCount64;
+        rng = (ulong)(0x9e3779b97f4a7c15 * (ulong)(processorId + 1)) ^ (ulong)Environment.TickCount64;
         if (rng == 0)
             rng = 1;
         CallFrames = new CallFrame[MAX_CALL_FRAMES];
     }
 
-    /// <summary>The CPU index this VM stands for: get_smp_processor_id and the per-CPU map slot.</summary>
-    public int Cpu { get; }
+    /// <summary>
+    /// The CPU number a program run on this VM sees, the kernel's smp_processor_id(): what bpf_get_smp_processor_id
+    /// returns, the slot of per-CPU map values it reads and writes, and the JIT's code it runs. The appliance gives
+    /// each worker its own, the worker's index; it is not the OS CPU the thread runs on.
+    /// </summary>
+    public int ProcessorId { get; }
 
     /// <summary>Backward jumps allowed per run before it is stopped; the verifier makes this a safety net only.</summary>
     public long BackwardJumpLimit { get; set; } = 1L << 24;

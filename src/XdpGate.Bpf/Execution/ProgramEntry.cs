@@ -7,7 +7,7 @@ namespace XdpGate.Bpf.Execution;
 
 /// <summary>
 /// A program made ready to run on one VM (<see cref="ExecutionEngines.Bind"/>): the engine and, for the JIT, the code
-/// of the VM's CPU, resolved once. A run through it looks nothing up and checks no argument: the dataplane binds
+/// of the VM's processor id, resolved once. A run through it looks nothing up and checks no argument: the dataplane binds
 /// one per worker each time a program is published and runs every frame through it.
 /// </summary>
 public readonly unsafe struct ProgramEntry
@@ -23,7 +23,7 @@ public readonly unsafe struct ProgramEntry
         this.vm = vm;
         this.program = program;
         this.code = code;
-        body = code?.Body(vm.Cpu);
+        body = code?.Body(vm.ProcessorId);
     }
 
     public BpfProgram Program => program;

@@ -29,7 +29,7 @@ internal static unsafe partial class ClockHelpers
 
     public static ulong GetPrandomU32(BpfVm vm, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => vm.NextRandom();
 
-    public static ulong GetSmpProcessorId(BpfVm vm, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => (uint)vm.Cpu;
+    public static ulong GetSmpProcessorId(BpfVm vm, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => (uint)vm.ProcessorId;
 
     /// <summary>
     /// The clocks the kernel's helpers read, from clock_gettime: .NET has no CLOCK_BOOTTIME, and Stopwatch does not

@@ -6,7 +6,7 @@ namespace XdpGate.Bpf.Helpers;
 
 /// <summary>
 /// The helpers programs may call, by kernel id: which program types may use each, and the function that runs it.
-/// Every helper takes the VM (its CPU, frame and fault state) and r1-r5, and returns r0.
+/// Every helper takes the VM (its processor id, frame and fault state) and r1-r5, and returns r0.
 /// </summary>
 public static unsafe class HelperTable
 {

@@ -11,7 +11,7 @@ internal static unsafe class MapHelpers
         var map = HelperArguments.Map(vm, mapHandle);
         if (map is null || !HelperArguments.Memory(vm, key, map.KeySize, write: false))
             return 0;
-        return (ulong)map.LookupElem((byte*)key, vm.Cpu);
+        return (ulong)map.LookupElem((byte*)key, vm.ProcessorId);
     }
 
     public static ulong Update(BpfVm vm, ulong mapHandle, ulong key, ulong value, ulong flags, ulong unused5)
@@ -21,7 +21,7 @@ internal static unsafe class MapHelpers
             || !HelperArguments.Memory(vm, key, map.KeySize, write: false)
             || !HelperArguments.Memory(vm, value, map.ValueSize, write: false))
             return 0;
-        return (ulong)(long)map.UpdateElem((byte*)key, (byte*)value, flags, vm.Cpu);
+        return (ulong)(long)map.UpdateElem((byte*)key, (byte*)value, flags, vm.ProcessorId);
     }
 
     public static ulong Delete(BpfVm vm, ulong mapHandle, ulong key, ulong unused3, ulong unused4, ulong unused5)

@@ -90,7 +90,7 @@ internal static unsafe class XdpHelpers
         if ((flags & ~(ActionMask | MapFlags.BPF_F_BROADCAST | MapFlags.BPF_F_EXCLUDE_INGRESS)) != 0)
             return (ulong)xdp_action.XDP_ABORTED;
         var index = (uint)key;
-        if ((flags & MapFlags.BPF_F_BROADCAST) == 0 && map.LookupElem((byte*)&index, vm.Cpu) is null)
+        if ((flags & MapFlags.BPF_F_BROADCAST) == 0 && map.LookupElem((byte*)&index, vm.ProcessorId) is null)
         {
             vm.RedirectMap = null;
             return flags & ActionMask;

@@ -7,8 +7,8 @@ namespace XdpGate.Bpf.Jit;
 
 /// <summary>
 /// Helper calls the code does itself, as the kernel's JIT does (map_gen_lookup, inlined get_smp_processor_id): the
-/// CPU number is a constant of this CPU's code; a lookup in a map the verifier knows at the call site is inlined for
-/// arrays (bounds check, then the address of this CPU's slot) and a direct call into the map otherwise. The verifier
+/// processor id is a constant of the code compiled for it; a lookup in a map the verifier knows at the call site is
+/// inlined for arrays (bounds check, then the address of that processor's slot) and a direct call into the map otherwise. The verifier
 /// proved the key readable, so neither reads it through a check.
 /// </summary>
 internal sealed unsafe partial class Emitter
@@ -21,7 +21,7 @@ internal sealed unsafe partial class Emitter
         switch (helper)
         {
             case bpf_func_id.BPF_FUNC_get_smp_processor_id:
-                Ld64((uint)cpu);
+                Ld64((uint)processorId);
                 St(0);
                 return true;
             case bpf_func_id.BPF_FUNC_map_lookup_elem when KnownMap(pc) is ArrayMap array:
@@ -54,7 +54,7 @@ internal sealed unsafe partial class Emitter
         St(0);
         il.Emit(OpCodes.Br, done);
         il.MarkLabel(inRange);
-        Ld64((long)array.SlotBase(cpu));
+        Ld64((long)array.SlotBase(processorId));
         il.Emit(OpCodes.Ldloc, scratch);
         Ld64(array.ElementSize);
         il.Emit(OpCodes.Mul);
@@ -63,7 +63,7 @@ internal sealed unsafe partial class Emitter
         il.MarkLabel(done);
     }
 
-    /// <summary>r0 = map.LookupElem(key, cpu) on the map object itself (a sealed type, so the call is direct).</summary>
+    /// <summary>r0 = map.LookupElem(key, processorId) on the map object itself (a sealed type, so the call is direct).</summary>
     private void EmitDirectLookup(BpfMap map)
     {
         il.Emit(OpCodes.Ldarg, ArgConstants);
@@ -73,7 +73,7 @@ internal sealed unsafe partial class Emitter
         constants.Add(map);
         Ld(2);
         il.Emit(OpCodes.Conv_U);
-        Ld32(cpu);
+        Ld32(processorId);
         il.Emit(OpCodes.Callvirt, LookupElem);
         il.Emit(OpCodes.Conv_U8);
         St(0);

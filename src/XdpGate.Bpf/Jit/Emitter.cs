@@ -58,8 +58,8 @@ internal sealed unsafe partial class Emitter
     private static readonly Type[] HelperParameters = [typeof(BpfVm), typeof(ulong), typeof(ulong), typeof(ulong), typeof(ulong), typeof(ulong)];
 
     private readonly BpfProgram program;
-    /// <summary>The CPU this code runs on: get_smp_processor_id and per-CPU map slots are constants.</summary>
-    private readonly int cpu;
+    /// <summary>The <see cref="BpfVm.ProcessorId"/> this code is for: get_smp_processor_id and per-CPU map slots are constants.</summary>
+    private readonly int processorId;
     private readonly int[] knownMaps;
     private readonly List<object> constants = [];
     private readonly DecodedInsn* code;
@@ -85,10 +85,10 @@ internal sealed unsafe partial class Emitter
     /// <summary>Where the code finds its own <see cref="JitProgram"/>: constant 0, handed to bpf_loop so its callbacks run this code.</summary>
     private const int OwnerConstant = 0;
 
-    public Emitter(JitProgram owner, int cpu)
+    public Emitter(JitProgram owner, int processorId)
     {
         program = owner.Program;
-        this.cpu = cpu;
+        this.processorId = processorId;
         constants.Add(owner);
         knownMaps = program.Verification.KnownMaps;
         proven = program.Verification.ProvenAccess;

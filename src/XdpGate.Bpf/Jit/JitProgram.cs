@@ -6,10 +6,10 @@ using XdpGate.Bpf.Xdp;
 namespace XdpGate.Bpf.Jit;
 
 /// <summary>
-/// A program compiled to IL and then to machine code by RyuJIT, once per CPU that runs it: each CPU's code has that
-/// CPU's number and per-CPU map slots as constants (<see cref="Emitter"/>). Runs behave exactly like the
-/// interpreter's (<see cref="BpfVm.Run"/>, <see cref="BpfVm.RunXdp"/>): same results, same faults, same map and
-/// packet effects.
+/// A program compiled to IL and then to machine code by RyuJIT, once per processor id that runs it
+/// (<see cref="BpfVm.ProcessorId"/>): each one's code has that number and its per-CPU map slots as constants
+/// (<see cref="Emitter"/>). Runs behave exactly like the interpreter's (<see cref="BpfVm.Run"/>,
+/// <see cref="BpfVm.RunXdp"/>): same results, same faults, same map and packet effects.
 /// </summary>
 public sealed unsafe class JitProgram
 {
@@ -17,13 +17,13 @@ public sealed unsafe class JitProgram
     private const int KnownCodeSlots = 16;
 
     private readonly Lock compiling = new();
-    // Read without a lock on every run; replaced (never changed in place) when a CPU's code is added.
+    // Read without a lock on every run; replaced (never changed in place) when a processor id's code is added.
     private JitBody?[] bodies;
     // The code of programs this one passes control to (tail-call targets, callers returned to), by program id, so
     // that a tail call finds its target's code without a table lookup. Entries are whole objects: no torn reads.
     private readonly JitProgram?[] known = new JitProgram?[KnownCodeSlots];
 
-    /// <summary>Compiles CPU 0's code now, so code the runtime refuses is a compile-time error; other CPUs' come on first use.</summary>
+    /// <summary>Compiles processor 0's code now, so code the runtime refuses is a compile-time error; the others' come on first use.</summary>
     internal JitProgram(BpfProgram program)
     {
         Program = program;
@@ -37,33 +37,33 @@ public sealed unsafe class JitProgram
     /// <summary>Memory accesses compiled with a run-time check (those the verifier did not prove in bounds).</summary>
     public int CheckedAccesses { get; }
 
-    /// <summary>The code specialized to <paramref name="cpu"/>, compiled on its first use (see <see cref="Prepare"/>).</summary>
+    /// <summary>The code specialized to <paramref name="processorId"/>, compiled on its first use (see <see cref="Prepare"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal JitBody Body(int cpu)
+    internal JitBody Body(int processorId)
     {
         var all = Volatile.Read(ref bodies);
-        return (uint)cpu < (uint)all.Length && all[cpu] is { } body ? body : CompileFor(cpu);
+        return (uint)processorId < (uint)all.Length && all[processorId] is { } body ? body : CompileFor(processorId);
     }
 
-    /// <summary>Compiles the code for <paramref name="cpu"/> now, so its first run does not pay for it.</summary>
-    public void Prepare(int cpu)
+    /// <summary>Compiles the code for <paramref name="processorId"/> now, so its first run does not pay for it.</summary>
+    public void Prepare(int processorId)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(cpu);
-        Body(cpu);
+        ArgumentOutOfRangeException.ThrowIfNegative(processorId);
+        Body(processorId);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private JitBody CompileFor(int cpu)
+    private JitBody CompileFor(int processorId)
     {
         lock (compiling)
         {
             var all = bodies;
-            if ((uint)cpu < (uint)all.Length && all[cpu] is { } done)
+            if ((uint)processorId < (uint)all.Length && all[processorId] is { } done)
                 return done;
-            var body = new Emitter(this, cpu).Compile().Body;
-            var grown = new JitBody?[Math.Max(all.Length, cpu + 1)];
+            var body = new Emitter(this, processorId).Compile().Body;
+            var grown = new JitBody?[Math.Max(all.Length, processorId + 1)];
             all.CopyTo(grown, 0);
-            grown[cpu] = body;
+            grown[processorId] = body;
             Volatile.Write(ref bodies, grown);
             return body;
         }
@@ -86,7 +86,7 @@ public sealed unsafe class JitProgram
         return code;
     }
 
-    /// <summary>Makes the code ready to run on <paramref name="vm"/>: its CPU's code, compiled now if it was not.</summary>
+    /// <summary>Makes the code ready to run on <paramref name="vm"/>: its processor id's code, compiled now if it was not.</summary>
     public ProgramEntry Bind(BpfVm vm)
     {
         ArgumentNullException.ThrowIfNull(vm);
@@ -100,7 +100,7 @@ public sealed unsafe class JitProgram
     public xdp_action RunXdp(BpfVm vm, ref XdpContext context) => Bind(vm).RunXdp(ref context);
 }
 
-/// <summary>What compiling a program for one CPU gave: its code and its checked accesses.</summary>
+/// <summary>What compiling a program for one processor id gave: its code and its checked accesses.</summary>
 internal readonly record struct EmittedCode(JitBody Body, int CheckedAccesses);
 
 /// <summary>

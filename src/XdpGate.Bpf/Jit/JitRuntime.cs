@@ -21,7 +21,7 @@ internal static unsafe class JitRuntime
     /// <summary>The start pc that returns at once (with this value), to have RyuJIT compile the code.</summary>
     internal const int Probe = -1;
 
-    /// <summary>Runs <paramref name="body"/>, <paramref name="code"/>'s code for the VM's CPU, from its first instruction with r1, r2; returns r0.</summary>
+    /// <summary>Runs <paramref name="body"/>, <paramref name="code"/>'s code for the VM's processor id, from its first instruction with r1, r2; returns r0.</summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong Run(BpfVm vm, JitProgram code, JitBody body, ulong r1, ulong r2)
@@ -54,7 +54,7 @@ internal static unsafe class JitRuntime
         {
             var state = stackalloc ulong[StateSlots];
             Enter(state, iteration, context, BpfRuntime.FramePointer(vm, depth), depth);
-            var status = (JitStatus)code.Body(vm.Cpu)(vm, state, startPc, depth);
+            var status = (JitStatus)code.Body(vm.ProcessorId)(vm, state, startPc, depth);
             return status == JitStatus.Exit ? state[0] : Continue(vm, code, status, state, depth);
         }
     }
@@ -96,7 +96,7 @@ internal static unsafe class JitRuntime
                 default:
                     return 0;
             }
-            status = (JitStatus)code.Body(vm.Cpu)(vm, state, pc, entryDepth);
+            status = (JitStatus)code.Body(vm.ProcessorId)(vm, state, pc, entryDepth);
         }
     }
 }

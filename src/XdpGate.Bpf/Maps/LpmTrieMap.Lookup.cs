@@ -9,7 +9,7 @@ namespace XdpGate.Bpf.Maps;
 // Safety against a concurrent writer rests on three facts: every entry, header and link is one aligned 32- or 64-bit
 // word written whole; a ref or child index, once written anywhere, stays a valid index for the life of the map (slots
 // and nodes are recycled, never released); and a level's nodes only hold children of the next level, so the walk ends
-// within Plan.Levels steps. A racing lookup can thus return an answer that was right a moment ago, never a wild pointer.
+// within Shape.Levels steps. A racing lookup can thus return an answer that was right a moment ago, never a wild pointer.
 // The loads are plain: each depends on the address produced by the previous one, which orders them on every CPU .NET
 // runs on, and the writer publishes with release stores.
 public sealed unsafe partial class LpmTrieMap

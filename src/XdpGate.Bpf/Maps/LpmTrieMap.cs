@@ -10,7 +10,7 @@ namespace XdpGate.Bpf.Maps;
 /// key's prefixlen; bits past a stored prefix's length are ignored.
 /// </summary>
 /// <remarks>
-/// <para><b>Layout.</b> A trie of levels (<see cref="StridePlan"/>: a wide root, then narrow strides). A prefix lives in
+/// <para><b>Layout.</b> A trie of levels (<see cref="TrieShape"/>: a wide root, then narrow strides). A prefix lives in
 /// the one node whose level contains its last bit and is expanded over the entries it covers there (controlled prefix
 /// expansion); each entry holds a 32-bit ref to the value slot of the longest prefix covering it, or the index of a
 /// child node with the top bit set. Answers are pushed down: an entry no prefix of its own node covers holds the
@@ -67,18 +67,18 @@ public sealed unsafe partial class LpmTrieMap : BpfMap
     {
     }
 
-    /// <summary>With an explicit stride plan, for tests that want many small levels and for benchmarks.</summary>
-    internal LpmTrieMap(MapDefinition definition, int possibleCpus, StridePlan? plan)
+    /// <summary>With an explicit shape (the strides of its levels), for tests that want many small levels and for benchmarks.</summary>
+    internal LpmTrieMap(MapDefinition definition, int possibleCpus, TrieShape? shape)
         : base(Validate(definition), possibleCpus)
     {
         dataSize = KeySize - KeyHeaderSize;
         maxBits = dataSize * 8;
         wordCount = KeyWordReader.WordCount(dataSize);
-        Plan = plan ?? StridePlan.For(maxBits, MaxEntries);
-        if (Plan.KeyBits != maxBits)
-            throw new ArgumentException($"map '{Name}': stride plan {Plan} is for {Plan.KeyBits}-bit keys, the map's are {maxBits}", nameof(plan));
+        Shape = shape ?? TrieShape.For(maxBits, MaxEntries);
+        if (Shape.KeyBits != maxBits)
+            throw new ArgumentException($"map '{Name}': strides {Shape} are for {Shape.KeyBits}-bit keys, the map's are {maxBits}", nameof(shape));
 
-        pools = new NodePool[Plan.Levels];
+        pools = new NodePool[Shape.Levels];
         levelOfLength = new byte[maxBits + 1];
         try
         {
@@ -86,11 +86,11 @@ public sealed unsafe partial class LpmTrieMap : BpfMap
             links = slots.Links;
             slab = slots.Slab;
             slotStride = (nuint)slots.Stride;
-            levels = (LpmLevel*)NativeMemory.AllocZeroed((nuint)Plan.Levels, (nuint)sizeof(LpmLevel));
+            levels = (LpmLevel*)NativeMemory.AllocZeroed((nuint)Shape.Levels, (nuint)sizeof(LpmLevel));
             var depth = 0;
-            for (var i = 0; i < Plan.Levels; i++)
+            for (var i = 0; i < Shape.Levels; i++)
             {
-                var stride = Plan.Strides[i];
+                var stride = Shape.Strides[i];
                 // Nodes of a level have disjoint subtrees, each holding at least one prefix: at most min(paths, entries)
                 // are live. The reserve beyond that serves while freed nodes wait out their grace period.
                 var live = Math.Min(depth >= 40 ? long.MaxValue : 1L << depth, MaxEntries);
@@ -123,7 +123,7 @@ public sealed unsafe partial class LpmTrieMap : BpfMap
         }
     }
 
-    internal StridePlan Plan { get; }
+    internal TrieShape Shape { get; }
 
     /// <summary>How long freed slots and nodes wait before reuse; tests shorten or lengthen it.</summary>
     internal TimeSpan GracePeriod
@@ -154,7 +154,7 @@ public sealed unsafe partial class LpmTrieMap : BpfMap
         {
             lock (gate)
             {
-                var total = slots.AllocatedBytes + (long)Plan.Levels * sizeof(LpmLevel);
+                var total = slots.AllocatedBytes + (long)Shape.Levels * sizeof(LpmLevel);
                 foreach (var pool in pools)
                     total += pool.AllocatedBytes;
                 return total;

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Control;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers;
+using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Ports.AfPacket;
 using XdpGate.Appliance.Service;
 

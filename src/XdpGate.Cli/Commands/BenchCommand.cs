@@ -49,7 +49,7 @@ internal static class BenchCommand
             {
                 foreach (var mode in chosenModes)
                 {
-                    rows.Add(SyntheticBench.Run(mode, executionEngine, TimeSpan.FromSeconds(seconds), parsed.GetValue(size), cpu: Environment.ProcessorCount > 1 ? 1 : 0));
+                    rows.Add(SyntheticBench.Run(mode, executionEngine, TimeSpan.FromSeconds(seconds), parsed.GetValue(size), pinnedCpu: Environment.ProcessorCount > 1 ? 1 : 0));
                     Print(rows[^1]);
                 }
             }

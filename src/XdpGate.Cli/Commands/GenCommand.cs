@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using XdpGate.Appliance.Drivers.Synthetic;
+using XdpGate.Appliance.Ports.Synthetic;
 using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Ports.AfPacket;
 using XdpGate.Appliance.Ports.AfXdp;

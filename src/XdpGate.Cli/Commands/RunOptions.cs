@@ -1,7 +1,7 @@
 using System.CommandLine;
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers.Synthetic;
+using XdpGate.Appliance.Ports.Synthetic;
 using XdpGate.Appliance.Objects;
 using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Service;

@@ -1,5 +1,5 @@
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.PcapFiles;
 using XdpGate.Appliance.Service;
 using XdpGate.Appliance.Tests.Firewall;
 

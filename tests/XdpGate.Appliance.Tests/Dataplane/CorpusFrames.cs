@@ -1,4 +1,4 @@
-using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.PcapFiles;
 
 namespace XdpGate.Appliance.Tests.Dataplane;
 

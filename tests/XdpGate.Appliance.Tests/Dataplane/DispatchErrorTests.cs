@@ -1,7 +1,6 @@
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers;
-using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.Ports;
+using XdpGate.Appliance.Ports.Synthetic;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Xdp;
 using Xunit;

@@ -1,8 +1,7 @@
 using System.IO.Pipes;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Drivers;
-using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.Ports;
+using XdpGate.Appliance.Ports.Synthetic;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using XdpGate.Appliance.Control;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.PcapFiles;
 using XdpGate.Appliance.Service;
 using XdpGate.Appliance.Tests.Firewall;
 using Xunit;

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using XdpGate.Appliance.Drivers;
-using XdpGate.Appliance.Drivers.Synthetic;
 using XdpGate.Appliance.Ports;
+using XdpGate.Appliance.Ports.Synthetic;
 
 namespace XdpGate.Appliance.Tests.Service;
 

@@ -66,7 +66,7 @@ public sealed class ConformanceTests
                 var programs = (ProgArrayMap)maps.Single(m => m.Name == mapName);
                 Assert.Equal(0, programs.SetProgram(slot, program));
             }
-            using var vm = new BpfVm(cpu: 1);
+            using var vm = new BpfVm(processorId: 1);
             var memory = testCase.Memory.ToArray();
             var result = Engines.Run(engine, vm, program, memory);
             return vm.LastFault.Reason == FaultReason.None ? (result, null) : (result, vm.LastFault.ToString());

@@ -81,7 +81,7 @@ public sealed class XdpRunTests
     {
         var (program, counters) = TestPrograms.ParseCount();
         using (counters)
-        using (var vm = new BpfVm(cpu: 1))
+        using (var vm = new BpfVm(processorId: 1))
         using (var frame = new PacketBuffer())
         {
             frame.Reset(Packets.Udp4(53));

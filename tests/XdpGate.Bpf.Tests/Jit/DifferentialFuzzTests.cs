@@ -59,7 +59,7 @@ public sealed unsafe class DifferentialFuzzTests(ITestOutputHelper output)
         using var perCpu = new ArrayMap(new MapDefinition("percpu", bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 2), 2);
         using var programs = new ProgArrayMap(new MapDefinition("jmp", bpf_map_type.BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 2));
         BpfMap[] maps = [array, perCpu, programs];
-        using var vm = new BpfVm(cpu: 1) { BackwardJumpLimit = 1000 };
+        using var vm = new BpfVm(processorId: 1) { BackwardJumpLimit = 1000 };
         using var frame = new PacketBuffer();
         // Pinned: r1 is its address, and a fault names addresses, so a GC move between the two runs would differ.
         var plainMemory = GC.AllocateArray<byte>(64, pinned: true);

@@ -9,13 +9,13 @@ using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Tests.Jit;
 
-/// <summary>Per-CPU code (the CPU number and per-CPU slots as constants) and map lookups done by the code itself.</summary>
+/// <summary>Code per processor id (the id and its per-CPU slots as constants) and map lookups done by the code itself.</summary>
 public sealed class JitPerCpuTests
 {
     private const int Cpus = 4;
 
-    // Adds (cpu + 1) to the u64 at the key read from the packet's first byte in map 0; r0 = 1 when the lookup found it.
-    private const string AddCpuAtPacketKey = """
+    // Adds (processor id + 1) to the u64 at the key read from the packet's first byte in map 0; r0 = 1 when the lookup found it.
+    private const string AddProcessorIdAtPacketKey = """
         r6 = r1
         r2 = *(u32 *)(r6 + 0)
         r3 = *(u32 *)(r6 + 4)
@@ -44,13 +44,13 @@ public sealed class JitPerCpuTests
     [Theory]
     [InlineData(0)]
     [InlineData(3)]
-    public void Each_CPU_s_code_answers_its_own_processor_id(int cpu)
+    public void Each_processor_id_s_code_answers_that_id(int processorId)
     {
         var program = BpfProgram.Load(Assembler.Assemble("call 8\nexit"), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP });
-        using var vm = new BpfVm(cpu);
+        using var vm = new BpfVm(processorId);
         using var frame = new PacketBuffer();
         frame.Reset(new byte[14]);
-        Assert.Equal((xdp_action)cpu, ExecutionEngine.Jit.RunXdp(vm, program, ref frame.Context));
+        Assert.Equal((xdp_action)processorId, ExecutionEngine.Jit.RunXdp(vm, program, ref frame.Context));
     }
 
     [Theory]
@@ -98,8 +98,8 @@ public sealed class JitPerCpuTests
         var definition = new MapDefinition("counts", bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4);
         using var old = MapFactory.Create(definition, Cpus);
         using var fresh = MapFactory.Create(definition, Cpus);
-        BpfProgram.Load(Assembler.Assemble(AddCpuAtPacketKey), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [old] });
-        var program = BpfProgram.Load(Assembler.Assemble(AddCpuAtPacketKey), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [fresh] });
+        BpfProgram.Load(Assembler.Assemble(AddProcessorIdAtPacketKey), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [old] });
+        var program = BpfProgram.Load(Assembler.Assemble(AddProcessorIdAtPacketKey), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [fresh] });
         using var vm = new BpfVm(2);
         using var frame = new PacketBuffer();
         frame.Reset([1, 0, 0, 0]);
@@ -115,14 +115,14 @@ public sealed class JitPerCpuTests
     private static string Counts(bpf_map_type type, ExecutionEngine engine)
     {
         using var map = MapFactory.Create(new MapDefinition("counts", type, 4, 8, 4), Cpus);
-        var program = BpfProgram.Load(Assembler.Assemble(AddCpuAtPacketKey), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [map] });
+        var program = BpfProgram.Load(Assembler.Assemble(AddProcessorIdAtPacketKey), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [map] });
         for (uint key = 0; key < 3; key++)
             Assert.Equal(0, map.Update(BitConverter.GetBytes(key), new byte[8 * (map.IsPerCpu ? Cpus : 1)]));
         var verdicts = new List<xdp_action>();
         using var frame = new PacketBuffer();
-        for (var cpu = 0; cpu < Cpus; cpu++)
+        for (var processorId = 0; processorId < Cpus; processorId++)
         {
-            using var vm = new BpfVm(cpu);
+            using var vm = new BpfVm(processorId);
             foreach (byte key in new byte[] { 0, 1, 2, 3, 4 })
             {
                 frame.Reset([key, 0, 0, 0]);

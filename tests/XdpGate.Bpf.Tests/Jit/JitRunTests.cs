@@ -14,7 +14,7 @@ public sealed class JitRunTests
     {
         var (program, counters) = TestPrograms.ParseCount();
         using (counters)
-        using (var vm = new BpfVm(cpu: 1))
+        using (var vm = new BpfVm(processorId: 1))
         using (var frame = new PacketBuffer())
         {
             var jit = JitCompiler.Compile(program);
@@ -46,7 +46,7 @@ public sealed class JitRunTests
     {
         var (program, counters) = TestPrograms.ParseCount();
         using (counters)
-        using (var vm = new BpfVm(cpu: 0))
+        using (var vm = new BpfVm(processorId: 0))
         using (var frame = new PacketBuffer())
         {
             var jit = JitCompiler.Compile(program);

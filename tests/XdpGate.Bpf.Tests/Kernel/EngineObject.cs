@@ -15,7 +15,7 @@ namespace XdpGate.Bpf.Tests.Kernel;
 internal sealed unsafe class EngineObject : IXdpTarget
 {
     private readonly EngineObjectLoad loaded;
-    private readonly BpfVm vm = new(cpu: 0);
+    private readonly BpfVm vm = new(processorId: 0);
     private readonly PacketBuffer frame = new();
 
     private readonly string engine;

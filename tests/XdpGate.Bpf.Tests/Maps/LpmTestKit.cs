@@ -10,8 +10,8 @@ namespace XdpGate.Bpf.Tests.Maps;
 /// <summary>Keys, maps and a reference longest-prefix match for the LPM trie tests.</summary>
 internal static class LpmTestKit
 {
-    public static LpmTrieMap NewMap(string name = "lpm", int dataSize = 4, int valueSize = 8, uint maxEntries = 1024, StridePlan? plan = null) =>
-        new(new MapDefinition(name, bpf_map_type.BPF_MAP_TYPE_LPM_TRIE, (uint)(4 + dataSize), (uint)valueSize, maxEntries, MapFlags.BPF_F_NO_PREALLOC), 1, plan);
+    public static LpmTrieMap NewMap(string name = "lpm", int dataSize = 4, int valueSize = 8, uint maxEntries = 1024, TrieShape? shape = null) =>
+        new(new MapDefinition(name, bpf_map_type.BPF_MAP_TYPE_LPM_TRIE, (uint)(4 + dataSize), (uint)valueSize, maxEntries, MapFlags.BPF_F_NO_PREALLOC), 1, shape);
 
     /// <summary>A key from "a.b.c.d/len" or "x::y/len"; without "/len" the full width.</summary>
     public static byte[] Key(string cidr)

@@ -13,7 +13,7 @@ public sealed class LpmTrieMapAllocationTests
     [InlineData(20)]
     public unsafe void A_million_program_lookups_allocate_nothing(int dataSize)
     {
-        using var map = NewMap(dataSize: dataSize, maxEntries: 4096, plan: StridePlan.Uniform(dataSize * 8, 16, 4));
+        using var map = NewMap(dataSize: dataSize, maxEntries: 4096, shape: TrieShape.Uniform(dataSize * 8, 16, 4));
         var rng = new Random(dataSize);
         var keys = new byte[1024][];
         for (var i = 0; i < keys.Length; i++)

@@ -21,7 +21,7 @@ public sealed class LpmTrieMapConcurrencyTests
     [MemberData(nameof(Plans))]
     public void Lookups_during_updates_always_return_a_valid_answer_and_never_miss_a_permanent_prefix(int root, int deep)
     {
-        using var map = NewMap(maxEntries: 2048, plan: root == 0 ? null : StridePlan.Uniform(32, root, deep));
+        using var map = NewMap(maxEntries: 2048, shape: root == 0 ? null : TrieShape.Uniform(32, root, deep));
         Assert.Equal(0, map.Update(Key("10.0.0.0/8"), Encode(Key("10.0.0.0/8"))));
         Assert.Equal(0, map.Update(Key("10.0.0.0/16"), Encode(Key("10.0.0.0/16"))));
 

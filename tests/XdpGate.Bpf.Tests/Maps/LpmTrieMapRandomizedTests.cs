@@ -10,7 +10,7 @@ public sealed class LpmTrieMapRandomizedTests
 {
     private const int MaxEntries = 2000;
 
-    /// <summary>Key data size, root stride, deeper stride (0, 0: the map's default plan).</summary>
+    /// <summary>Key data size, root stride, deeper stride (0, 0: the map's default shape).</summary>
     public static TheoryData<int, int, int> Plans => new()
     {
         { 4, 0, 0 },
@@ -31,9 +31,9 @@ public sealed class LpmTrieMapRandomizedTests
         var rng = new Random(1000 * dataSize + 10 * root + deep);
         // Random short prefixes in a wide root expand over millions of entries, slow in a Debug build: a few are
         // inserted on purpose, the random ones stay within 12 bits of the root's width.
-        var plan = root == 0 ? null : StridePlan.Uniform(dataSize * 8, root, deep);
-        using var map = NewMap(dataSize: dataSize, maxEntries: MaxEntries, plan: plan);
-        var generator = new PrefixGenerator(rng, dataSize, shortest: Math.Max(0, map.Plan.Strides[0] - 12));
+        var shape = root == 0 ? null : TrieShape.Uniform(dataSize * 8, root, deep);
+        using var map = NewMap(dataSize: dataSize, maxEntries: MaxEntries, shape: shape);
+        var generator = new PrefixGenerator(rng, dataSize, shortest: Math.Max(0, map.Shape.Strides[0] - 12));
         var reference = new ReferenceLpm();
         foreach (var length in new[] { 1, 3, 6 })
         {

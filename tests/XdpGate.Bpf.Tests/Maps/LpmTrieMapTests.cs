@@ -155,7 +155,7 @@ public sealed class LpmTrieMapTests
     [Fact]
     public void A_lookup_key_prefixlen_below_the_width_matches_only_prefixes_no_longer_than_it()
     {
-        using var map = NewMap(plan: StridePlan.Uniform(32, 8, 4));
+        using var map = NewMap(shape: TrieShape.Uniform(32, 8, 4));
         map.Put("10.0.0.0/8", 1);
         map.Put("10.1.0.0/16", 2);
         map.Put("10.1.2.0/24", 3);

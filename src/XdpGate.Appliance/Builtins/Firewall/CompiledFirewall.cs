@@ -80,7 +80,7 @@ public sealed class CompiledFirewall
     public uint[] Actions { get; internal set; } = [];
 
     /// <summary>What each map will hold, for `xdpgate check`: map name and the number of entries written.</summary>
-    public IReadOnlyList<(string Map, int Entries)> Plan() =>
+    public IReadOnlyList<(string Map, int Entries)> EntriesPerMap() =>
     [
         (FirewallMaps.Config, 1),
         .. Prefixes.Select(p => (p.Key, p.Value.Count)),

@@ -26,7 +26,7 @@ public sealed class FirewallConfig(FirewallPolicy policy) : IBuiltinConfig
     {
         var compiled = RuleCompiler.Compile(Policy);
         FirewallMapWriter.Write(compiled, maps);
-        return compiled.Plan().ToDictionary(p => p.Map, p => p.Entries);
+        return compiled.EntriesPerMap().ToDictionary(p => p.Map, p => p.Entries);
     }
 
     public IBuiltinControl Serve(IReadOnlyDictionary<string, BpfMap> maps, IBuiltinControl? previous) => new FirewallControl(Policy, maps, previous);

@@ -6,8 +6,8 @@ namespace XdpGate.Appliance.Ports.AfXdp;
 
 /// <summary>
 /// An interface driven through AF_XDP: one socket per queue (queue w for worker w), each with its own UMEM, and
-/// the redirect program attached to the interface (native XDP where the driver has it, generic otherwise). Opened
-/// in the calling thread's network namespace. Dispose closes the sockets and detaches the program.
+/// the redirect program attached to the interface (native XDP where the device's kernel driver has it, generic
+/// otherwise). Opened in the calling thread's network namespace. Dispose closes the sockets and detaches the program.
 /// </summary>
 public sealed class AfXdpPort : IPort
 {

@@ -1,18 +1,19 @@
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
 using XdpGate.Appliance.Service;
+using XdpGate.Appliance.Tests.Dataplane;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Xdp;
 using Xunit;
 
-namespace XdpGate.Appliance.Tests.Dataplane;
+namespace XdpGate.Appliance.Tests.Ports;
 
 /// <summary>
-/// Corpus programs replayed through the pcap driver and the workers, as `xdpgate run -d pcap` runs them: every frame the kernel answered with
+/// Corpus programs replayed through the pcap port and the workers, as `xdpgate run -d pcap` runs them: every frame the kernel answered with
 /// XDP_TX must appear in the port's TX capture, and every XDP_PASS frame in its pass capture, byte for byte as the
 /// kernel left it (after adjust_head, adjust_tail, checksum and MAC rewrites), in order, and nothing else.
 /// </summary>
-public sealed class PcapDriverTests : IDisposable
+public sealed class PcapPortTests : IDisposable
 {
     private readonly string directory = Directory.CreateTempSubdirectory("xdpgate-pcap-").FullName;
 

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Net;
-using XdpGate.Appliance.Drivers.Synthetic;
+using XdpGate.Appliance.Ports.Synthetic;
 using Xunit;
 
-namespace XdpGate.Appliance.Tests.Dataplane;
+namespace XdpGate.Appliance.Tests.Ports;
 
 public sealed class SyntheticTrafficTests
 {

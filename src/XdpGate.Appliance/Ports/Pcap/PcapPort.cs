@@ -1,8 +1,7 @@
-using XdpGate.Appliance.Pcap;
-using XdpGate.Appliance.Ports;
-using XdpGate.Appliance.Run;
+using XdpGate.Appliance.PcapFiles;
+using XdpGate.Appliance.ProgramTools;
 
-namespace XdpGate.Appliance.Drivers.Pcap;
+namespace XdpGate.Appliance.Ports.Pcap;
 
 /// <summary>
 /// A port that replays a capture as its received traffic (records dealt to the queues in turn, so each queue keeps

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace XdpGate.Appliance.Pcap;
+namespace XdpGate.Appliance.PcapFiles;
 
 /// <summary>Writes a microsecond, little-endian, Ethernet pcap file, the form every tool reads.</summary>
 public sealed class PcapWriter : IDisposable

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using XdpGate.Appliance.Ports;
 
-namespace XdpGate.Appliance.Drivers.Synthetic;
+namespace XdpGate.Appliance.Ports.Synthetic;
 
 /// <summary>What a generator run sent.</summary>
 public sealed record GeneratorResult(long Sent, long RingFull, long Failed, TimeSpan Elapsed)

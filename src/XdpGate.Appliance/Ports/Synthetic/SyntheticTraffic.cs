@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using XdpGate.Bpf.Xdp;
 
-namespace XdpGate.Appliance.Drivers.Synthetic;
+namespace XdpGate.Appliance.Ports.Synthetic;
 
 /// <summary>
 /// Benchmark traffic: Ethernet/IPv4/UDP or Ethernet/IPv6/UDP frames of one size, cycling over <see cref="Flows"/>

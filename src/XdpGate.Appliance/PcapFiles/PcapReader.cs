@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 
-namespace XdpGate.Appliance.Pcap;
+namespace XdpGate.Appliance.PcapFiles;
 
 /// <summary>
 /// Reads a pcap stream record by record through a <see cref="PipeReader"/>, so a large capture streams through a

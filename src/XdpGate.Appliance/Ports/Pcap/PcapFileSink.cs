@@ -1,10 +1,9 @@
-using XdpGate.Appliance.Pcap;
-using XdpGate.Appliance.Ports;
+using XdpGate.Appliance.PcapFiles;
 using XdpGate.Bpf.Xdp;
 
-namespace XdpGate.Appliance.Drivers.Pcap;
+namespace XdpGate.Appliance.Ports.Pcap;
 
-/// <summary>A wire that records: every frame it takes is appended to a capture file (the pcap driver's TX and host stack).</summary>
+/// <summary>A wire that records: every frame it takes is appended to a capture file (the pcap port's TX and host stack).</summary>
 public sealed class PcapFileSink : IFrameSink, IDisposable
 {
     private readonly FileStream file;

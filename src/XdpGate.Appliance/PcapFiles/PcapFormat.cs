@@ -1,4 +1,4 @@
-namespace XdpGate.Appliance.Pcap;
+namespace XdpGate.Appliance.PcapFiles;
 
 /// <summary>The classic libpcap file format (not pcapng): a 24-byte file header, then 16-byte record headers.</summary>
 public static class PcapFormat

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Xunit;
-using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.PcapFiles;
 
-namespace XdpGate.Appliance.Tests.Pcap;
+namespace XdpGate.Appliance.Tests.PcapFiles;
 
-public sealed class PcapTests
+public sealed class PcapFileTests
 {
     private const string Tcpdump = "/usr/bin/tcpdump";
 

@@ -1,7 +1,6 @@
-using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Xdp;
 
-namespace XdpGate.Appliance.Drivers;
+namespace XdpGate.Appliance.Ports;
 
 /// <summary>A wire that takes every frame that fits and keeps none: the TX side of in-memory ports, and their host stack.</summary>
 public sealed class DiscardSink : IFrameSink

@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
-using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Xdp;
 
-namespace XdpGate.Appliance.Drivers;
+namespace XdpGate.Appliance.Ports;
 
 /// <summary>
 /// The buffers of an in-memory queue: page-sized frames handed out in turn with the kernel's XDP headroom and

@@ -1,9 +1,9 @@
-using XdpGate.Appliance.Pcap;
+using XdpGate.Appliance.PcapFiles;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
 
-namespace XdpGate.Appliance.Run;
+namespace XdpGate.Appliance.ProgramTools;
 
 /// <summary>The outcome for one replayed packet.</summary>
 public sealed record ReplayedPacket(long Index, uint ReturnValue, byte[] DataOut, Fault Fault);

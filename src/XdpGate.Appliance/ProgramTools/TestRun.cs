@@ -5,7 +5,7 @@ using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
 
-namespace XdpGate.Appliance.Run;
+namespace XdpGate.Appliance.ProgramTools;
 
 /// <summary>What one BPF_PROG_TEST_RUN-style run gives: the return value, the average time, and the frame after.</summary>
 public sealed record TestRunResult(uint ReturnValue, double AverageNanoseconds, byte[] DataOut, Fault Fault);

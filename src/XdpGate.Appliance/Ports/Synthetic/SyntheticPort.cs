@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Xdp;
 
-namespace XdpGate.Appliance.Drivers.Synthetic;
+namespace XdpGate.Appliance.Ports.Synthetic;
 
 /// <summary>
 /// A port with no interface behind it: every queue generates <see cref="SyntheticTraffic"/> frames in a reusable

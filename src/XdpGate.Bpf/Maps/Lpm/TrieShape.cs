@@ -8,11 +8,11 @@ namespace XdpGate.Bpf.Maps.Lpm;
 /// No stride crosses a multiple of 64 bits, so that a level's index is one shift and mask of one 64-bit key word.
 /// Strides are at most 24 bits: a 24-bit root is 64 MiB of entries, and nothing wider pays for itself.
 /// </remarks>
-internal sealed class StridePlan
+internal sealed class TrieShape
 {
     public const int MaxStride = 24;
 
-    public StridePlan(int keyBits, IReadOnlyList<int> strides)
+    public TrieShape(int keyBits, IReadOnlyList<int> strides)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(keyBits, 1);
         ArgumentNullException.ThrowIfNull(strides);
@@ -36,14 +36,14 @@ internal sealed class StridePlan
     public int Levels => Strides.Count;
 
     /// <summary>
-    /// The default plan. The root stride grows with max_entries (log2 + 4, rounded down to a multiple of 4, 8..24
+    /// The default shape. The root stride grows with max_entries (log2 + 4, rounded down to a multiple of 4, 8..24
     /// bits): a big table is dense near the root, so a wide root turns most lookups into one load, while a small map
     /// keeps a small root. Keys up to 32 bits (IPv4) then take 4-bit strides: below a wide root prefixes are sparse,
     /// and a 4-bit node (68 bytes) keeps a lone /28 or /32 cheap. Wider keys (IPv6) take a root of at most 16 bits and
     /// 8-bit strides down to bit 32, where real tables are dense (registry blocks, /32 allocations), then 4-bit strides
     /// for the sparse customer prefixes below. Multiples of 4 keep level ends on the common /16, /24, /32, /48, /64.
     /// </summary>
-    public static StridePlan For(int keyBits, long maxEntries)
+    public static TrieShape For(int keyBits, long maxEntries)
     {
         var log2 = 0;
         while (log2 < 40 && (1L << log2) < maxEntries)
@@ -55,13 +55,13 @@ internal sealed class StridePlan
     }
 
     /// <summary>A root stride then equal strides, each cut short at 64-bit word boundaries and at the key's end.</summary>
-    public static StridePlan Uniform(int keyBits, int rootStride, int deepStride) => Build(keyBits, [rootStride], deepStride);
+    public static TrieShape Uniform(int keyBits, int rootStride, int deepStride) => Build(keyBits, [rootStride], deepStride);
 
     /// <summary>
     /// Leading strides (taken while they end at or before <paramref name="wideUntil"/>, if given) then
     /// <paramref name="deepStride"/>, each cut short at 64-bit word boundaries and at the key's end.
     /// </summary>
-    private static StridePlan Build(int keyBits, int[] leading, int deepStride, int wideUntil = int.MaxValue)
+    private static TrieShape Build(int keyBits, int[] leading, int deepStride, int wideUntil = int.MaxValue)
     {
         var strides = new List<int>();
         var depth = 0;
@@ -74,7 +74,7 @@ internal sealed class StridePlan
             strides.Add(stride);
             depth += stride;
         }
-        return new StridePlan(keyBits, strides);
+        return new TrieShape(keyBits, strides);
     }
 
     public override string ToString() => string.Join('/', Strides);

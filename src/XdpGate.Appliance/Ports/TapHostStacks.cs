@@ -1,8 +1,7 @@
-using XdpGate.Appliance.Ports;
 using XdpGate.Linux.Netlink;
 using XdpGate.Linux.Tap;
 
-namespace XdpGate.Appliance.Drivers;
+namespace XdpGate.Appliance.Ports;
 
 /// <summary>
 /// The host network stack behind real ports: one TAP device per port, named <c>xg-PORT</c> (cut to 15 bytes) and
