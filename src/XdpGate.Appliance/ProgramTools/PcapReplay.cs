@@ -24,7 +24,7 @@ public static class PcapReplay
         using var frame = new PacketBuffer();
         await foreach (var record in PcapReader.ReadAsync(input, inputName, cancellation).ConfigureAwait(false))
         {
-            TestRun.CheckFrameLength(record.Data.Length, $"{inputName}: record {record.Index}");
+            XdpLayout.CheckFrameLength(record.Data.Length, $"{inputName}: record {record.Index}");
             frame.Reset(record.Data);
             var verdict = engine.RunXdp(vm, program, ref frame.Context);
             results.Add(new ReplayedPacket(record.Index, (uint)verdict, frame.ToArrayWithMetadata(), vm.LastFault));

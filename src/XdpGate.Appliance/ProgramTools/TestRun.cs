@@ -40,7 +40,7 @@ public static class TestRun
         ArgumentNullException.ThrowIfNull(vm);
         ArgumentNullException.ThrowIfNull(program);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeat, 1);
-        CheckFrameLength(packet.Length, "the packet");
+        XdpLayout.CheckFrameLength(packet.Length, "the packet");
         if (ReferenceEquals(warmUp, program))
             throw new ArgumentException("the warm-up needs a second load of the program: runs of the measured one would change its maps", nameof(warmUp));
         using var frame = new PacketBuffer();
@@ -98,17 +98,5 @@ public static class TestRun
                 quietSince = clock.Elapsed;
             }
         }
-    }
-
-    /// <summary>
-    /// The kernel's XDP test run takes frames of an Ethernet header up to what one linear frame holds (longer ones
-    /// become multi-buffer fragments there, which frames here do not support yet).
-    /// </summary>
-    public static void CheckFrameLength(int length, string what)
-    {
-        if (length < XdpLayout.ETH_HLEN)
-            throw new ArgumentException($"{what} is {length} bytes; an XDP frame needs at least an Ethernet header ({XdpLayout.ETH_HLEN} bytes)");
-        if (length > XdpLayout.MaxPacketSize)
-            throw new ArgumentException($"{what} is {length} bytes; a frame holds at most {XdpLayout.MaxPacketSize} (multi-buffer frames are not supported)");
     }
 }

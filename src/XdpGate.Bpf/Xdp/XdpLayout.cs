@@ -20,4 +20,16 @@ public static class XdpLayout
     public const int MaxPacketSize = FrameSize - XDP_PACKET_HEADROOM - SkbSharedInfoSize;
 
     public const int ETH_HLEN = 14;
+
+    /// <summary>
+    /// A frame is an Ethernet header up to what one linear frame holds, as the kernel's XDP test run takes it (longer
+    /// ones become multi-buffer fragments there, which frames here do not support yet).
+    /// </summary>
+    public static void CheckFrameLength(int length, string what)
+    {
+        if (length < ETH_HLEN)
+            throw new ArgumentException($"{what} is {length} bytes; an XDP frame needs at least an Ethernet header ({ETH_HLEN} bytes)");
+        if (length > MaxPacketSize)
+            throw new ArgumentException($"{what} is {length} bytes; a frame holds at most {MaxPacketSize} (multi-buffer frames are not supported)");
+    }
 }

@@ -1,5 +1,5 @@
 using XdpGate.Appliance.PcapFiles;
-using XdpGate.Appliance.ProgramTools;
+using XdpGate.Bpf.Xdp;
 
 namespace XdpGate.Appliance.Ports.Pcap;
 
@@ -59,7 +59,7 @@ public sealed class PcapPort : IPort, IHostStackPort
         var records = new List<byte[]>();
         foreach (var record in PcapReader.ReadAsync(stream, path).ToBlockingEnumerable())
         {
-            TestRun.CheckFrameLength(record.Data.Length, $"{path}: record {record.Index}");
+            XdpLayout.CheckFrameLength(record.Data.Length, $"{path}: record {record.Index}");
             records.Add(record.Data);
         }
         return [.. records];
