@@ -21,7 +21,8 @@ internal static unsafe partial class Interpreter
             r[i->Src] = old;
     }
 
-    // The caller has checked the address (writable, aligned); op is the atomic's imm.
+    // The caller has checked the address (writable, aligned); op is the atomic's imm. One body per width, like the
+    // JIT's: Interlocked.Add has no generic form, and a compare-exchange loop in its place would slow add/or/and.
 
     /// <summary>add/or/and/xor/xchg on a 32-bit word; returns the old value, zero-extended.</summary>
     private static ulong Fetch32(ulong address, ulong operandRegister, int op)
