@@ -27,11 +27,13 @@ public class SyscallException : Exception
     public static int Check(int result, string call, string? detail = null) =>
         result < 0 ? throw new SyscallException(call, Tmds.Linux.LibC.errno, detail) : result;
 
+    /// <summary>"call: errno text: detail", the start of every failed call's message here and in BpfSyscallException.</summary>
+    internal static string Describe(string call, int errno, string? detail) =>
+        string.IsNullOrEmpty(detail) ? $"{call}: {ErrnoText.Describe(errno)}" : $"{call}: {ErrnoText.Describe(errno)}: {detail}";
+
     private static string Format(string call, int errno, string? detail, string? kernelMessage)
     {
-        var message = $"{call}: {ErrnoText.Describe(errno)}";
-        if (!string.IsNullOrEmpty(detail))
-            message += $": {detail}";
+        var message = Describe(call, errno, detail);
         if (!string.IsNullOrEmpty(kernelMessage))
             message += $" (kernel: {kernelMessage})";
         return message;

@@ -117,7 +117,7 @@ public sealed class ControlRequestHandler(IApplianceControl appliance)
             case "dump":
                 writer.WriteStartArray();
                 foreach (var (key, value) in target.Dump())
-                    WriteEntry(writer, target, key, value);
+                    MapsJson.WriteEntry(writer, target, key, value);
                 writer.WriteEndArray();
                 break;
             case "lookup":
@@ -125,7 +125,7 @@ public sealed class ControlRequestHandler(IApplianceControl appliance)
                 var key = MapArguments.Read(args, ref at, "key", target.KeySize, name);
                 var value = new byte[target.UserValueSize];
                 Check(target.Lookup(key, value), target);
-                WriteEntry(writer, target, key, value);
+                MapsJson.WriteEntry(writer, target, key, value);
                 break;
             }
             case "update":
@@ -143,25 +143,6 @@ public sealed class ControlRequestHandler(IApplianceControl appliance)
                 writer.WriteStringValue("deleted");
                 break;
         }
-    }
-
-    private static void WriteEntry(Utf8JsonWriter writer, BpfMap map, byte[] key, byte[] value)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("key", HexBytes.Format(key));
-        if (map.IsPerCpu)
-        {
-            var stride = BpfMap.RoundUp8(map.ValueSize);
-            writer.WriteStartArray("values");
-            for (var cpu = 0; cpu < map.PossibleCpus; cpu++)
-                writer.WriteStringValue(HexBytes.Format(value.AsSpan(cpu * stride, map.ValueSize)));
-            writer.WriteEndArray();
-        }
-        else
-        {
-            writer.WriteString("value", HexBytes.Format(value));
-        }
-        writer.WriteEndObject();
     }
 
     private static void Check(int result, BpfMap map)

@@ -20,24 +20,28 @@ public static class MapsJson
                 continue;
             json.WriteStartArray(map.Name);
             foreach (var (key, value) in map.Dump())
-            {
-                json.WriteStartObject();
-                json.WriteString("key", HexBytes.Format(key));
-                if (map.IsPerCpu)
-                {
-                    json.WriteStartArray("values");
-                    var stride = BpfMap.RoundUp8(map.ValueSize);
-                    for (var cpu = 0; cpu < map.PossibleCpus; cpu++)
-                        json.WriteStringValue(HexBytes.Format(value.AsSpan(cpu * stride, map.ValueSize)));
-                    json.WriteEndArray();
-                }
-                else
-                {
-                    json.WriteString("value", HexBytes.Format(value));
-                }
-                json.WriteEndObject();
-            }
+                WriteEntry(json, map, key, value);
             json.WriteEndArray();
+        }
+        json.WriteEndObject();
+    }
+
+    /// <summary>One entry, <c>{"key":"HEX","value":"HEX"}</c> or with per-CPU <c>"values"</c>: as the dump and the control socket's map verbs show it.</summary>
+    public static void WriteEntry(Utf8JsonWriter json, BpfMap map, byte[] key, byte[] value)
+    {
+        json.WriteStartObject();
+        json.WriteString("key", HexBytes.Format(key));
+        if (map.IsPerCpu)
+        {
+            json.WriteStartArray("values");
+            var stride = BpfMap.RoundUp8(map.ValueSize);
+            for (var cpu = 0; cpu < map.PossibleCpus; cpu++)
+                json.WriteStringValue(HexBytes.Format(value.AsSpan(cpu * stride, map.ValueSize)));
+            json.WriteEndArray();
+        }
+        else
+        {
+            json.WriteString("value", HexBytes.Format(value));
         }
         json.WriteEndObject();
     }

@@ -30,20 +30,11 @@ internal sealed class Btf
 
     public static Btf Parse(ReadOnlySpan<byte> section, string sectionName = ".BTF")
     {
-        if (section.Length < HeaderSize)
-            throw new BpfLoadException($"'{sectionName}': {section.Length} bytes, shorter than the {HeaderSize}-byte btf_header");
-        var magic = BinaryPrimitives.ReadUInt16LittleEndian(section);
-        if (magic != BTF_MAGIC)
-            throw new BpfLoadException($"'{sectionName}': bad magic 0x{magic:x4} (expected 0x{BTF_MAGIC:x4}, little-endian BTF)");
-        if (section[2] != BTF_VERSION)
-            throw new BpfLoadException($"'{sectionName}': version {section[2]} is not {BTF_VERSION}");
-        var hdrLen = BinaryPrimitives.ReadUInt32LittleEndian(section[4..]);
+        var hdrLen = HeaderLength(section, sectionName, HeaderSize, "btf_header");
         var typeOff = BinaryPrimitives.ReadUInt32LittleEndian(section[8..]);
         var typeLen = BinaryPrimitives.ReadUInt32LittleEndian(section[12..]);
         var strOff = BinaryPrimitives.ReadUInt32LittleEndian(section[16..]);
         var strLen = BinaryPrimitives.ReadUInt32LittleEndian(section[20..]);
-        if (hdrLen < HeaderSize || hdrLen > (uint)section.Length)
-            throw new BpfLoadException($"'{sectionName}': hdr_len {hdrLen} is outside [{HeaderSize}, {section.Length}]");
 
         var body = section[(int)hdrLen..];
         var typeBytes = Region(body, typeOff, typeLen, sectionName, "type section");
@@ -54,6 +45,25 @@ internal sealed class Btf
         var btf = new Btf(stringBytes.ToArray()) { TypeSectionStart = (int)(hdrLen + typeOff) };
         btf.types = btf.ParseTypes(typeBytes, sectionName, out btf.typeStarts);
         return btf;
+    }
+
+    /// <summary>
+    /// Checks what btf_header and btf_ext_header begin alike with (magic, version, hdr_len, the header's own size
+    /// at least <paramref name="minSize"/>) and returns hdr_len, where the rest of the section starts.
+    /// </summary>
+    internal static uint HeaderLength(ReadOnlySpan<byte> section, string sectionName, int minSize, string header)
+    {
+        if (section.Length < minSize)
+            throw new BpfLoadException($"'{sectionName}': {section.Length} bytes, shorter than the {minSize}-byte {header}");
+        var magic = BinaryPrimitives.ReadUInt16LittleEndian(section);
+        if (magic != BTF_MAGIC)
+            throw new BpfLoadException($"'{sectionName}': bad magic 0x{magic:x4} (expected 0x{BTF_MAGIC:x4}, little-endian BTF)");
+        if (section[2] != BTF_VERSION)
+            throw new BpfLoadException($"'{sectionName}': version {section[2]} is not {BTF_VERSION}");
+        var hdrLen = BinaryPrimitives.ReadUInt32LittleEndian(section[4..]);
+        if (hdrLen < minSize || hdrLen > (uint)section.Length)
+            throw new BpfLoadException($"'{sectionName}': hdr_len {hdrLen} is outside [{minSize}, {section.Length}]");
+        return hdrLen;
     }
 
     private static ReadOnlySpan<byte> Region(ReadOnlySpan<byte> body, uint offset, uint length, string sectionName, string what)

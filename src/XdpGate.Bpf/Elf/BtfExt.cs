@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using static XdpGate.Bpf.Elf.BtfKinds;
 
 namespace XdpGate.Bpf.Elf;
 
@@ -32,16 +31,7 @@ internal sealed class BtfExt
     public static BtfExt Parse(ReadOnlySpan<byte> section, Btf btf)
     {
         const string name = "'.BTF.ext'";
-        if (section.Length < MinHeaderSize)
-            throw new BpfLoadException($"{name}: {section.Length} bytes, shorter than the {MinHeaderSize}-byte btf_ext_header");
-        var magic = BinaryPrimitives.ReadUInt16LittleEndian(section);
-        if (magic != BTF_MAGIC)
-            throw new BpfLoadException($"{name}: bad magic 0x{magic:x4} (expected 0x{BTF_MAGIC:x4})");
-        if (section[2] != BTF_VERSION)
-            throw new BpfLoadException($"{name}: version {section[2]} is not {BTF_VERSION}");
-        var hdrLen = U32(section, 4);
-        if (hdrLen < MinHeaderSize || hdrLen > (uint)section.Length)
-            throw new BpfLoadException($"{name}: hdr_len {hdrLen} is outside [{MinHeaderSize}, {section.Length}]");
+        var hdrLen = Btf.HeaderLength(section, ".BTF.ext", MinHeaderSize, "btf_ext_header");
         var body = section[(int)hdrLen..];
 
         var ext = new BtfExt();

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace XdpGate.Bpf.Execution;
@@ -6,67 +7,42 @@ namespace XdpGate.Bpf.Execution;
 internal static partial class BpfRuntime
 {
     // offset 1 selects the signed form (sdiv/smod). Division by zero gives 0; modulo by zero leaves dst unchanged;
-    // the one signed overflow (MIN / -1) gives MIN and MIN % -1 gives 0, which C# would otherwise trap on.
+    // the one signed overflow (MIN / -1) gives MIN and MIN % -1 gives 0, which C# would otherwise trap on. One body
+    // serves both widths (U/S: uint/int for BPF_ALU, ulong/long for BPF_ALU64): each instantiation compiles to the
+    // width's own division, and the result is zero-extended as a 32-bit ALU result must be.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ulong Div64(ulong dst, ulong src, int signed)
+    internal static ulong Div<U, S>(U dst, U src, int signed)
+        where U : IBinaryInteger<U>, IUnsignedNumber<U>
+        where S : IBinaryInteger<S>, ISignedNumber<S>
     {
-        if (src == 0)
+        if (U.IsZero(src))
             return 0;
         if (signed == 0)
-            return dst / src;
-        return (long)src == -1 ? (ulong)-(long)dst : (ulong)((long)dst / (long)src);
+            return ulong.CreateTruncating(dst / src);
+        var divisor = S.CreateTruncating(src);
+        var dividend = S.CreateTruncating(dst);
+        return ulong.CreateTruncating(U.CreateTruncating(divisor == S.NegativeOne ? -dividend : dividend / divisor));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ulong Mod64(ulong dst, ulong src, int signed)
+    internal static ulong Mod<U, S>(U dst, U src, int signed)
+        where U : IBinaryInteger<U>, IUnsignedNumber<U>
+        where S : IBinaryInteger<S>, ISignedNumber<S>
     {
-        if (src == 0)
-            return dst;
+        if (U.IsZero(src))
+            return ulong.CreateTruncating(dst);
         if (signed == 0)
-            return dst % src;
-        return (long)src == -1 ? 0 : (ulong)((long)dst % (long)src);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ulong Div32(uint dst, uint src, int signed)
-    {
-        if (src == 0)
-            return 0;
-        if (signed == 0)
-            return dst / src;
-        return (int)src == -1 ? (uint)-(int)dst : (uint)((int)dst / (int)src);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ulong Mod32(uint dst, uint src, int signed)
-    {
-        if (src == 0)
-            return dst;
-        if (signed == 0)
-            return dst % src;
-        return (int)src == -1 ? 0 : (uint)((int)dst % (int)src);
+            return ulong.CreateTruncating(dst % src);
+        var divisor = S.CreateTruncating(src);
+        return divisor == S.NegativeOne ? 0 : ulong.CreateTruncating(U.CreateTruncating(S.CreateTruncating(dst) % divisor));
     }
 
     // Interlocked has no Xor: a compare-exchange loop that retries with the value the failed exchange saw, the shape
     // of Interlocked.Or's and of the kernel's x86 JIT for the fetch forms.
 
-    /// <summary>Atomic xor of a 32-bit word; returns the old value.</summary>
+    /// <summary>Atomic xor of a 32- or 64-bit word; returns the old value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int Xor(ref int location, int operand)
-    {
-        var current = location;
-        while (true)
-        {
-            var seen = Interlocked.CompareExchange(ref location, current ^ operand, current);
-            if (seen == current)
-                return current;
-            current = seen;
-        }
-    }
-
-    /// <summary>Atomic xor of a 64-bit word; returns the old value.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static long Xor(ref long location, long operand)
+    internal static T Xor<T>(ref T location, T operand) where T : IBinaryInteger<T>
     {
         var current = location;
         while (true)

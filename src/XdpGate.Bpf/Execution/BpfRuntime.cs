@@ -12,28 +12,24 @@ namespace XdpGate.Bpf.Execution;
 internal static unsafe partial class BpfRuntime
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool Readable(BpfVm vm, ulong address, int size, int pc)
-    {
-        if (vm.CanAccess(address, size, write: false))
-            return true;
-        ReadFault(vm, address, size, pc);
-        return false;
-    }
-
-    private static void ReadFault(BpfVm vm, ulong address, int size, int pc) =>
-        vm.RaiseFault(vm.InContextBlock(address) ? FaultReason.InvalidContextAccess : FaultReason.InvalidRead, pc, address, size);
+    internal static bool Readable(BpfVm vm, ulong address, int size, int pc) => Accessible(vm, address, size, pc, write: false);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool Writable(BpfVm vm, ulong address, int size, int pc)
+    internal static bool Writable(BpfVm vm, ulong address, int size, int pc) => Accessible(vm, address, size, pc, write: true);
+
+    // Inlined into each caller with write a constant: the fast path is one CanAccess, the fault out of line.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Accessible(BpfVm vm, ulong address, int size, int pc, bool write)
     {
-        if (vm.CanAccess(address, size, write: true))
+        if (vm.CanAccess(address, size, write))
             return true;
-        WriteFault(vm, address, size, pc);
+        AccessFault(vm, address, size, pc, write);
         return false;
     }
 
-    private static void WriteFault(BpfVm vm, ulong address, int size, int pc) =>
-        vm.RaiseFault(vm.InContextBlock(address) ? FaultReason.InvalidContextAccess : FaultReason.InvalidWrite, pc, address, size);
+    private static void AccessFault(BpfVm vm, ulong address, int size, int pc, bool write) =>
+        vm.RaiseFault(vm.InContextBlock(address) ? FaultReason.InvalidContextAccess
+            : write ? FaultReason.InvalidWrite : FaultReason.InvalidRead, pc, address, size);
 
     internal static bool AtomicTarget(BpfVm vm, ulong address, int size, int pc)
     {

@@ -7,33 +7,22 @@ namespace XdpGate.Bpf.Execution;
 /// <summary>The atomics, dispatched on their imm; division, modulo and xor are the runtime's (<see cref="BpfRuntime"/>).</summary>
 internal static unsafe partial class Interpreter
 {
-    private static void Atomic32(DecodedInsn* i, ulong address, ulong* r)
+    /// <summary>One atomic on a 32-bit (<paramref name="wide"/> false) or 64-bit word, as the JIT's EmitAtomic.</summary>
+    private static void Atomic(DecodedInsn* i, ulong address, ulong* r, bool wide)
     {
         var op = (int)i->Imm;
         if (op == BPF_CMPXCHG)
         {
-            r[0] = CompareExchange32(address, r[i->Src], r[0]);
+            r[0] = wide ? CompareExchange64(address, r[i->Src], r[0]) : CompareExchange32(address, r[i->Src], r[0]);
             return;
         }
-        var old = Fetch32(address, r[i->Src], op);
+        var old = wide ? Fetch64(address, r[i->Src], op) : Fetch32(address, r[i->Src], op);
         if ((op & BPF_FETCH) != 0)
             r[i->Src] = old;
     }
 
-    private static void Atomic64(DecodedInsn* i, ulong address, ulong* r)
-    {
-        var op = (int)i->Imm;
-        if (op == BPF_CMPXCHG)
-        {
-            r[0] = CompareExchange64(address, r[i->Src], r[0]);
-            return;
-        }
-        var old = Fetch64(address, r[i->Src], op);
-        if ((op & BPF_FETCH) != 0)
-            r[i->Src] = old;
-    }
-
-    // The caller has checked the address (writable, aligned); op is the atomic's imm.
+    // The caller has checked the address (writable, aligned); op is the atomic's imm. One body per width, like the
+    // JIT's: Interlocked.Add has no generic form, and a compare-exchange loop in its place would slow add/or/and.
 
     /// <summary>add/or/and/xor/xchg on a 32-bit word; returns the old value, zero-extended.</summary>
     private static ulong Fetch32(ulong address, ulong operandRegister, int op)

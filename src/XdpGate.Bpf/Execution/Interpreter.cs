@@ -56,10 +56,10 @@ internal static unsafe partial class Interpreter
                 case BPF_ALU64 | BPF_SUB | BPF_X: r[i->Dst] -= r[i->Src]; break;
                 case BPF_ALU64 | BPF_MUL | BPF_K: r[i->Dst] *= (ulong)i->Imm; break;
                 case BPF_ALU64 | BPF_MUL | BPF_X: r[i->Dst] *= r[i->Src]; break;
-                case BPF_ALU64 | BPF_DIV | BPF_K: r[i->Dst] = BpfRuntime.Div64(r[i->Dst], (ulong)i->Imm, i->Off); break;
-                case BPF_ALU64 | BPF_DIV | BPF_X: r[i->Dst] = BpfRuntime.Div64(r[i->Dst], r[i->Src], i->Off); break;
-                case BPF_ALU64 | BPF_MOD | BPF_K: r[i->Dst] = BpfRuntime.Mod64(r[i->Dst], (ulong)i->Imm, i->Off); break;
-                case BPF_ALU64 | BPF_MOD | BPF_X: r[i->Dst] = BpfRuntime.Mod64(r[i->Dst], r[i->Src], i->Off); break;
+                case BPF_ALU64 | BPF_DIV | BPF_K: r[i->Dst] = BpfRuntime.Div<ulong, long>(r[i->Dst], (ulong)i->Imm, i->Off); break;
+                case BPF_ALU64 | BPF_DIV | BPF_X: r[i->Dst] = BpfRuntime.Div<ulong, long>(r[i->Dst], r[i->Src], i->Off); break;
+                case BPF_ALU64 | BPF_MOD | BPF_K: r[i->Dst] = BpfRuntime.Mod<ulong, long>(r[i->Dst], (ulong)i->Imm, i->Off); break;
+                case BPF_ALU64 | BPF_MOD | BPF_X: r[i->Dst] = BpfRuntime.Mod<ulong, long>(r[i->Dst], r[i->Src], i->Off); break;
                 case BPF_ALU64 | BPF_OR | BPF_K: r[i->Dst] |= (ulong)i->Imm; break;
                 case BPF_ALU64 | BPF_OR | BPF_X: r[i->Dst] |= r[i->Src]; break;
                 case BPF_ALU64 | BPF_AND | BPF_K: r[i->Dst] &= (ulong)i->Imm; break;
@@ -100,10 +100,10 @@ internal static unsafe partial class Interpreter
                 case BPF_ALU | BPF_SUB | BPF_X: r[i->Dst] = (uint)r[i->Dst] - (uint)r[i->Src]; break;
                 case BPF_ALU | BPF_MUL | BPF_K: r[i->Dst] = (uint)r[i->Dst] * (uint)i->Imm; break;
                 case BPF_ALU | BPF_MUL | BPF_X: r[i->Dst] = (uint)r[i->Dst] * (uint)r[i->Src]; break;
-                case BPF_ALU | BPF_DIV | BPF_K: r[i->Dst] = BpfRuntime.Div32((uint)r[i->Dst], (uint)i->Imm, i->Off); break;
-                case BPF_ALU | BPF_DIV | BPF_X: r[i->Dst] = BpfRuntime.Div32((uint)r[i->Dst], (uint)r[i->Src], i->Off); break;
-                case BPF_ALU | BPF_MOD | BPF_K: r[i->Dst] = BpfRuntime.Mod32((uint)r[i->Dst], (uint)i->Imm, i->Off); break;
-                case BPF_ALU | BPF_MOD | BPF_X: r[i->Dst] = BpfRuntime.Mod32((uint)r[i->Dst], (uint)r[i->Src], i->Off); break;
+                case BPF_ALU | BPF_DIV | BPF_K: r[i->Dst] = BpfRuntime.Div<uint, int>((uint)r[i->Dst], (uint)i->Imm, i->Off); break;
+                case BPF_ALU | BPF_DIV | BPF_X: r[i->Dst] = BpfRuntime.Div<uint, int>((uint)r[i->Dst], (uint)r[i->Src], i->Off); break;
+                case BPF_ALU | BPF_MOD | BPF_K: r[i->Dst] = BpfRuntime.Mod<uint, int>((uint)r[i->Dst], (uint)i->Imm, i->Off); break;
+                case BPF_ALU | BPF_MOD | BPF_X: r[i->Dst] = BpfRuntime.Mod<uint, int>((uint)r[i->Dst], (uint)r[i->Src], i->Off); break;
                 case BPF_ALU | BPF_OR | BPF_K: r[i->Dst] = (uint)r[i->Dst] | (uint)i->Imm; break;
                 case BPF_ALU | BPF_OR | BPF_X: r[i->Dst] = (uint)r[i->Dst] | (uint)r[i->Src]; break;
                 case BPF_ALU | BPF_AND | BPF_K: r[i->Dst] = (uint)r[i->Dst] & (uint)i->Imm; break;
@@ -345,12 +345,12 @@ internal static unsafe partial class Interpreter
                 case BPF_STX | BPF_ATOMIC | BPF_W:
                     address = r[i->Dst] + (ulong)(long)i->Off;
                     if (!BpfRuntime.AtomicTarget(vm, address, 4, pc - 1)) return 0;
-                    Atomic32(i, address, r);
+                    Atomic(i, address, r, wide: false);
                     break;
                 case BPF_STX | BPF_ATOMIC | BPF_DW:
                     address = r[i->Dst] + (ulong)(long)i->Off;
                     if (!BpfRuntime.AtomicTarget(vm, address, 8, pc - 1)) return 0;
-                    Atomic64(i, address, r);
+                    Atomic(i, address, r, wide: true);
                     break;
 
                 default:

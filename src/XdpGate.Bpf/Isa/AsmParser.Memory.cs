@@ -69,12 +69,7 @@ internal sealed partial class AsmParser
             if (IsRegisterAhead())
             {
                 var src = ParseRegister(wide: true);
-                Int128 value = 0;
-                if (Accept("+"))
-                    value = ParseInteger();
-                else if (Accept("-"))
-                    value = -ParseInteger();
-                Emit((byte)(BPF_LD | BPF_IND | size), 0, src, 0, Imm32(value, "packet offset"));
+                Emit((byte)(BPF_LD | BPF_IND | size), 0, src, 0, Imm32(ParseOffset(), "packet offset"));
             }
             else
             {
@@ -217,14 +212,12 @@ internal sealed partial class AsmParser
     private int ParseAddress(out short off)
     {
         var reg = ParseRegister(wide: true);
-        Int128 value = 0;
-        if (Accept("+"))
-            value = ParseInteger();
-        else if (Accept("-"))
-            value = -ParseInteger();
-        off = Off16(value, "memory offset");
+        off = Off16(ParseOffset(), "memory offset");
         return reg;
     }
+
+    /// <summary>What follows a base register: <c>+ N</c>, <c>- N</c>, or nothing (0).</summary>
+    private Int128 ParseOffset() => Accept("+") ? ParseInteger() : Accept("-") ? -ParseInteger() : 0;
 
     private int ParseParenthesizedAddress(out short off)
     {

@@ -116,135 +116,67 @@ internal static class Syntax
         return true;
     }
 
-    public static string? AluOperator(byte op, short off)
-    {
-        foreach (var (text, o, f) in AluOperators)
-            if (o == op && f == off)
-                return text;
-        return null;
-    }
+    // Each table is read both ways, spelling to code and code to spelling; Array.Find gives the all-default row
+    // (a null spelling, zero codes) when nothing matches, which is what the callers report as not found.
+
+    public static string? AluOperator(byte op, short off) => Array.Find(AluOperators, row => row.Op == op && row.Off == off).Text;
 
     public static bool TryParseAluOperator(string text, out byte op, out short off)
     {
-        foreach (var (t, o, f) in AluOperators)
-        {
-            if (t == text)
-            {
-                (op, off) = (o, f);
-                return true;
-            }
-        }
-        (op, off) = (0, 0);
-        return false;
+        var row = Array.Find(AluOperators, row => row.Text == text);
+        (op, off) = (row.Op, row.Off);
+        return row.Text != null;
     }
 
-    public static string? JumpOperator(byte op)
-    {
-        foreach (var (text, o) in JumpOperators)
-            if (o == op)
-                return text;
-        return null;
-    }
+    public static string? JumpOperator(byte op) => Array.Find(JumpOperators, row => row.Op == op).Text;
 
     public static bool TryParseJumpOperator(string text, out byte op)
     {
-        foreach (var (t, o) in JumpOperators)
-        {
-            if (t == text)
-            {
-                op = o;
-                return true;
-            }
-        }
-        op = 0;
-        return false;
+        var row = Array.Find(JumpOperators, row => row.Text == text);
+        op = row.Op;
+        return row.Text != null;
     }
 
     /// <summary>The lock operator and fetch name of a simple atomic operation (imm without the fetch bit).</summary>
     public static bool TryAtomicOperator(int op, out string lockOperator, out string fetchName)
     {
-        foreach (var (text, name, o) in AtomicOperators)
-        {
-            if (o == op)
-            {
-                (lockOperator, fetchName) = (text, name);
-                return true;
-            }
-        }
-        (lockOperator, fetchName) = ("", "");
-        return false;
+        var row = Array.Find(AtomicOperators, row => row.Op == op);
+        (lockOperator, fetchName) = (row.Operator ?? "", row.Name ?? "");
+        return row.Operator != null;
     }
 
     public static bool TryParseAtomicLockOperator(string text, out int op)
     {
-        foreach (var (t, _, o) in AtomicOperators)
-        {
-            if (t == text)
-            {
-                op = o;
-                return true;
-            }
-        }
-        op = 0;
-        return false;
+        var row = Array.Find(AtomicOperators, row => row.Operator == text);
+        op = row.Op;
+        return row.Operator != null;
     }
 
     public static bool TryParseAtomicFetchName(string name, out int op)
     {
-        foreach (var (_, n, o) in AtomicOperators)
-        {
-            if (n == name)
-            {
-                op = o;
-                return true;
-            }
-        }
-        op = 0;
-        return false;
+        var row = Array.Find(AtomicOperators, row => row.Name == name);
+        op = row.Op;
+        return row.Name != null;
     }
 
-    public static string SizeName(byte size, bool signed)
-    {
-        foreach (var (text, s) in signed ? SignedSizes : UnsignedSizes)
-            if (s == size)
-                return text;
-        throw new ArgumentOutOfRangeException(nameof(size), size, signed ? "no signed spelling for this size" : "not a size");
-    }
+    public static string SizeName(byte size, bool signed) =>
+        Array.Find(signed ? SignedSizes : UnsignedSizes, row => row.Size == size).Text
+        ?? throw new ArgumentOutOfRangeException(nameof(size), size, signed ? "no signed spelling for this size" : "not a size");
 
     public static bool TryParseSize(string text, out byte size, out bool signed)
     {
-        signed = false;
-        foreach (var (t, s) in UnsignedSizes)
-        {
-            if (t == text)
-            {
-                size = s;
-                return true;
-            }
-        }
-        signed = true;
-        foreach (var (t, s) in SignedSizes)
-        {
-            if (t == text)
-            {
-                size = s;
-                return true;
-            }
-        }
-        size = 0;
-        return false;
+        var row = Array.Find(UnsignedSizes, row => row.Text == text);
+        signed = row.Text == null;
+        if (signed)
+            row = Array.Find(SignedSizes, row => row.Text == text);
+        size = row.Size;
+        return row.Text != null;
     }
 
     /// <summary>Bits of a size, as movsx writes them in 'off' and casts write them in <c>(s8)</c>.</summary>
     public static int Bits(byte size) => SizeInBytes(size) * 8;
 
-    public static string? ByteSwapName(byte cls, byte order)
-    {
-        foreach (var (text, c, o) in ByteSwaps)
-            if (c == cls && o == order)
-                return text;
-        return null;
-    }
+    public static string? ByteSwapName(byte cls, byte order) => Array.Find(ByteSwaps, row => row.Class == cls && row.Order == order).Text;
 
     /// <summary>Splits <c>be16</c>, <c>le32</c>, <c>bswap64</c> into class, order and width.</summary>
     public static bool TryParseByteSwap(string text, out byte cls, out byte order, out int width)

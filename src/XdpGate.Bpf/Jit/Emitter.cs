@@ -35,10 +35,10 @@ internal sealed unsafe partial class Emitter
     private static readonly MethodInfo LoadPacket = Of((LoadPacketFunction)BpfRuntime.LoadPacket);
     private static readonly MethodInfo TailCall = Of((Func<BpfVm, ulong, ulong, BpfProgram?>)BpfRuntime.TailCall);
     private static readonly MethodInfo BackwardJump = Of((Func<BpfVm, int, bool>)BpfRuntime.BackwardJump);
-    private static readonly MethodInfo Div64 = Of((Func<ulong, ulong, int, ulong>)BpfRuntime.Div64);
-    private static readonly MethodInfo Mod64 = Of((Func<ulong, ulong, int, ulong>)BpfRuntime.Mod64);
-    private static readonly MethodInfo Div32 = Of((Func<uint, uint, int, ulong>)BpfRuntime.Div32);
-    private static readonly MethodInfo Mod32 = Of((Func<uint, uint, int, ulong>)BpfRuntime.Mod32);
+    private static readonly MethodInfo Div64 = Of((Func<ulong, ulong, int, ulong>)BpfRuntime.Div<ulong, long>);
+    private static readonly MethodInfo Mod64 = Of((Func<ulong, ulong, int, ulong>)BpfRuntime.Mod<ulong, long>);
+    private static readonly MethodInfo Div32 = Of((Func<uint, uint, int, ulong>)BpfRuntime.Div<uint, int>);
+    private static readonly MethodInfo Mod32 = Of((Func<uint, uint, int, ulong>)BpfRuntime.Mod<uint, int>);
     private static readonly MethodInfo Xor32 = Of((XorFunction<int>)BpfRuntime.Xor);
     private static readonly MethodInfo Xor64 = Of((XorFunction<long>)BpfRuntime.Xor);
     private static readonly MethodInfo Loop = Of((LoopFunction)JitRuntime.Loop);

@@ -24,7 +24,7 @@ public static unsafe partial class BpfSyscall
     {
         var attr = new bpf_attr_get_id { prog_id = id };
         var fd = Invoke(BPF_PROG_GET_FD_BY_ID, &attr, sizeof(bpf_attr_get_id));
-        if (fd == -ENOENT)
+        if (fd == -Errno.ENOENT)
             return null;
         if (fd < 0)
             throw new BpfSyscallException(BPF_PROG_GET_FD_BY_ID, fd, $"prog id {id}");

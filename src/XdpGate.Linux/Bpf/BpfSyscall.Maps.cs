@@ -12,7 +12,6 @@ public static unsafe partial class BpfSyscall
     private const uint BPF_MAP_TYPE_PERCPU_ARRAY = 6;
     private const uint BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
     private const uint BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21;
-    private const int ENOENT = 2;
 #pragma warning restore CA1707
 
     /// <summary>Bytes of a value as bpf() copies it: round_up(value_size, 8) per possible CPU for per-CPU maps, value_size otherwise.</summary>
@@ -52,7 +51,7 @@ public static unsafe partial class BpfSyscall
         fixed (byte* v = value)
         {
             var result = Elem(BPF_MAP_LOOKUP_ELEM, map, k, v, flags);
-            return result == 0 || Refuse(BPF_MAP_LOOKUP_ELEM, result, map, allowed: ENOENT);
+            return result == 0 || Refuse(BPF_MAP_LOOKUP_ELEM, result, map, allowed: Errno.ENOENT);
         }
     }
 
@@ -77,7 +76,7 @@ public static unsafe partial class BpfSyscall
         fixed (byte* k = key)
         {
             var result = Elem(BPF_MAP_DELETE_ELEM, map, k, null, 0);
-            return result == 0 || Refuse(BPF_MAP_DELETE_ELEM, result, map, allowed: ENOENT);
+            return result == 0 || Refuse(BPF_MAP_DELETE_ELEM, result, map, allowed: Errno.ENOENT);
         }
     }
 
@@ -109,7 +108,7 @@ public static unsafe partial class BpfSyscall
         {
             // A NULL key asks for the first key.
             var result = Elem(BPF_MAP_GET_NEXT_KEY, map, key.IsEmpty ? null : k, n, 0);
-            return result == 0 || Refuse(BPF_MAP_GET_NEXT_KEY, result, map, allowed: ENOENT);
+            return result == 0 || Refuse(BPF_MAP_GET_NEXT_KEY, result, map, allowed: Errno.ENOENT);
         }
     }
 

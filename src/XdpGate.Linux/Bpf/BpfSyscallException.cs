@@ -1,6 +1,3 @@
-using XdpGate.Uapi;
-
-
 namespace XdpGate.Linux.Bpf;
 
 /// <summary>bpf() failed: names the command, the errno and, for BPF_PROG_LOAD, ends with the verifier log's tail.</summary>
@@ -27,9 +24,7 @@ public sealed class BpfSyscallException : Exception
 
     private static string Format(bpf_cmd command, int errno, string? detail, string? log)
     {
-        var message = $"{command}: {ErrnoText.Describe(errno)}";
-        if (!string.IsNullOrEmpty(detail))
-            message += $": {detail}";
+        var message = SyscallException.Describe(command.ToString(), errno, detail);
         if (!string.IsNullOrWhiteSpace(log))
         {
             var lines = log.TrimEnd('\0', '\n', ' ').Split('\n');

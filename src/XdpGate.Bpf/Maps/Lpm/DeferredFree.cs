@@ -29,3 +29,63 @@ internal static class DeferredFree
         return Now >= reusableAt;
     }
 }
+
+/// <summary>Where a pool keeps, beside each of its items, the link to the next freed item and when it was freed.</summary>
+internal interface IFreeLinks
+{
+    ref uint NextFree(uint index);
+
+    ref long FreedAt(uint index);
+}
+
+/// <summary>
+/// The FIFO of a pool's freed items under the rule of <see cref="DeferredFree"/>: value slots and trie nodes both
+/// queue and reuse through it, each keeping the links in its own memory (<see cref="IFreeLinks"/>; a struct, so the
+/// calls compile to direct loads and stores).
+/// </summary>
+internal struct FreeQueue
+{
+    private const uint End = uint.MaxValue;
+
+    private uint head = End;
+    private uint tail = End;
+    private uint count;
+
+    public FreeQueue()
+    {
+    }
+
+    /// <summary>Queues an unlinked item at the back, stamped with the time it was freed.</summary>
+    public void Push<TLinks>(TLinks links, uint index) where TLinks : struct, IFreeLinks
+    {
+        links.NextFree(index) = End;
+        links.FreedAt(index) = DeferredFree.Now;
+        if (tail == End)
+            head = index;
+        else
+            links.NextFree(tail) = index;
+        tail = index;
+        count++;
+    }
+
+    /// <summary>
+    /// The oldest freed item once its grace period has passed. Otherwise false, with when it will have passed in
+    /// <paramref name="reusableAt"/> (0 when nothing is queued).
+    /// </summary>
+    public bool TryPop<TLinks>(TLinks links, long gracePeriod, out uint index, out long reusableAt)
+        where TLinks : struct, IFreeLinks
+    {
+        reusableAt = 0;
+        if (count == 0 || !DeferredFree.Expired(links.FreedAt(head), gracePeriod, out reusableAt))
+        {
+            index = End;
+            return false;
+        }
+        index = head;
+        head = links.NextFree(index);
+        if (head == End)
+            tail = End;
+        count--;
+        return true;
+    }
+}

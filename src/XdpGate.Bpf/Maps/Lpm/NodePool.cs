@@ -40,9 +40,7 @@ internal sealed unsafe class NodePool : IDisposable
     private readonly nint* metaChunks;
     private readonly uint capacity;
     private uint highWater;
-    private uint freeHead = None;
-    private uint freeTail = None;
-    private uint freeCount;
+    private FreeQueue freed = new();
     private bool disposed;
 
     public NodePool(int stride, long capacity)
@@ -95,10 +93,8 @@ internal sealed unsafe class NodePool : IDisposable
     public bool TryAllocate(uint header, uint fill, out uint index)
     {
         BlockedUntil = 0;
-        long reusableAt = 0;
-        if (freeCount > 0 && DeferredFree.Expired(Meta(freeHead)->FreedAt, GracePeriod, out reusableAt))
+        if (freed.TryPop(new FreeLinks(this), GracePeriod, out index, out var reusableAt))
         {
-            index = PopFree();
             NativeMemory.Clear(Meta(index), (nuint)MetaBytes);
             Fill(index, fill);
         }
@@ -117,7 +113,7 @@ internal sealed unsafe class NodePool : IDisposable
         }
         else
         {
-            BlockedUntil = freeCount > 0 ? reusableAt : 0;
+            BlockedUntil = reusableAt;
             index = None;
             return false;
         }
@@ -138,26 +134,13 @@ internal sealed unsafe class NodePool : IDisposable
     }
 
     /// <summary>Queues an unlinked node for reuse; readers may still be inside it, so it stays as it is until then.</summary>
-    public void Free(uint index)
-    {
-        Meta(index)->NextFree = None;
-        Meta(index)->FreedAt = DeferredFree.Now;
-        if (freeTail == None)
-            freeHead = index;
-        else
-            Meta(freeTail)->NextFree = index;
-        freeTail = index;
-        freeCount++;
-    }
+    public void Free(uint index) => freed.Push(new FreeLinks(this), index);
 
-    private uint PopFree()
+    private readonly struct FreeLinks(NodePool pool) : IFreeLinks
     {
-        var index = freeHead;
-        freeHead = Meta(index)->NextFree;
-        if (freeHead == None)
-            freeTail = None;
-        freeCount--;
-        return index;
+        public ref uint NextFree(uint index) => ref pool.Meta(index)->NextFree;
+
+        public ref long FreedAt(uint index) => ref pool.Meta(index)->FreedAt;
     }
 
     private bool TryAllocateChunk(int chunk)

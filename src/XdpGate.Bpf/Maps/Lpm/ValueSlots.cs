@@ -18,17 +18,13 @@ namespace XdpGate.Bpf.Maps.Lpm;
 /// </remarks>
 internal sealed unsafe class ValueSlots : IDisposable
 {
-    private const uint None = uint.MaxValue;
-
     private SeqLock sequence; // not readonly: Free clears it in place
     private readonly byte* keys;
     private readonly uint* nextFree;
     private readonly long* freedAt;
     private readonly int dataSize;
     private uint highWater;
-    private uint freeHead = None;
-    private uint freeTail = None;
-    private uint freeCount;
+    private FreeQueue freed = new();
     private bool disposed;
 
     public ValueSlots(int valueSize, int dataSize, long maxEntries)
@@ -103,18 +99,15 @@ internal sealed unsafe class ValueSlots : IDisposable
     public bool TryAllocate(out uint slot)
     {
         BlockedUntil = 0;
-        long reusableAt = 0;
-        if (freeCount > 0 && DeferredFree.Expired(freedAt[freeHead], GracePeriod, out reusableAt))
-            slot = PopFree();
-        else if (highWater < Total)
-            slot = highWater++;
-        else
+        if (freed.TryPop(new FreeLinks(this), GracePeriod, out slot, out var reusableAt))
+            return true;
+        if (highWater < Total)
         {
-            BlockedUntil = freeCount > 0 ? reusableAt : 0;
-            slot = None;
-            return false;
+            slot = highWater++;
+            return true;
         }
-        return true;
+        BlockedUntil = reusableAt;
+        return false;
     }
 
     /// <summary>Fills a slot that no trie entry refers to yet: value, key as written, prefix length and parent.</summary>
@@ -132,26 +125,13 @@ internal sealed unsafe class ValueSlots : IDisposable
     }
 
     /// <summary>Queues an unlinked slot for reuse; its value and link stay intact for readers still holding it.</summary>
-    public void Free(uint slot)
-    {
-        nextFree[slot] = None;
-        freedAt[slot] = DeferredFree.Now;
-        if (freeTail == None)
-            freeHead = slot;
-        else
-            nextFree[freeTail] = slot;
-        freeTail = slot;
-        freeCount++;
-    }
+    public void Free(uint slot) => freed.Push(new FreeLinks(this), slot);
 
-    private uint PopFree()
+    private readonly struct FreeLinks(ValueSlots slots) : IFreeLinks
     {
-        var slot = freeHead;
-        freeHead = nextFree[slot];
-        if (freeHead == None)
-            freeTail = None;
-        freeCount--;
-        return slot;
+        public ref uint NextFree(uint index) => ref slots.nextFree[index];
+
+        public ref long FreedAt(uint index) => ref slots.freedAt[index];
     }
 
     public void Dispose()

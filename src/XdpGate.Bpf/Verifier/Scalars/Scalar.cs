@@ -145,6 +145,7 @@ public partial struct Scalar
         DeduceMixed();
     }
 
+    // Deduce32 and Deduce64 are the kernel's __reg32_deduce_bounds and __reg64_deduce_bounds, twins kept as it keeps them.
     private void Deduce32()
     {
         // When the 64-bit bounds share their upper half, their lower halves bound the subregister.

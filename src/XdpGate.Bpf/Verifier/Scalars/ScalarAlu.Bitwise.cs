@@ -8,12 +8,9 @@ public static partial class ScalarAlu
 {
     private static void And32(ref Scalar r, in Scalar src)
     {
-        var bits = r.Bits.Subreg;
-        if (src.Bits.SubregIsConst && bits.IsConst)
-        {
-            r.MarkKnown32((uint)bits.Value);
+        if (MarkedKnown32(ref r, src))
             return;
-        }
+        var bits = r.Bits.Subreg;
         // The known ones are the least; the result is no more than either operand.
         r.U32Min = (uint)bits.Value;
         r.U32Max = Math.Min(r.U32Max, src.U32Max);
@@ -22,11 +19,8 @@ public static partial class ScalarAlu
 
     private static void And64(ref Scalar r, in Scalar src)
     {
-        if (src.Bits.IsConst && r.Bits.IsConst)
-        {
-            r.MarkKnown(r.Bits.Value);
+        if (MarkedKnown64(ref r, src))
             return;
-        }
         r.UMin = r.Bits.Value;
         r.UMax = Math.Min(r.UMax, src.UMax);
         SignedFromUnsigned64(ref r);
@@ -35,12 +29,9 @@ public static partial class ScalarAlu
 
     private static void Or32(ref Scalar r, in Scalar src)
     {
-        var bits = r.Bits.Subreg;
-        if (src.Bits.SubregIsConst && bits.IsConst)
-        {
-            r.MarkKnown32((uint)bits.Value);
+        if (MarkedKnown32(ref r, src))
             return;
-        }
+        var bits = r.Bits.Subreg;
         // No less than either operand; the unknowns all set are the most.
         r.U32Min = Math.Max(r.U32Min, src.U32Min);
         r.U32Max = (uint)bits.Max;
@@ -49,11 +40,8 @@ public static partial class ScalarAlu
 
     private static void Or64(ref Scalar r, in Scalar src)
     {
-        if (src.Bits.IsConst && r.Bits.IsConst)
-        {
-            r.MarkKnown(r.Bits.Value);
+        if (MarkedKnown64(ref r, src))
             return;
-        }
         r.UMin = Math.Max(r.UMin, src.UMin);
         r.UMax = r.Bits.Max;
         SignedFromUnsigned64(ref r);
@@ -62,12 +50,9 @@ public static partial class ScalarAlu
 
     private static void Xor32(ref Scalar r, in Scalar src)
     {
-        var bits = r.Bits.Subreg;
-        if (src.Bits.SubregIsConst && bits.IsConst)
-        {
-            r.MarkKnown32((uint)bits.Value);
+        if (MarkedKnown32(ref r, src))
             return;
-        }
+        var bits = r.Bits.Subreg;
         r.U32Min = (uint)bits.Value;
         r.U32Max = (uint)bits.Max;
         SignedFromUnsigned32(ref r);
@@ -75,15 +60,30 @@ public static partial class ScalarAlu
 
     private static void Xor64(ref Scalar r, in Scalar src)
     {
-        if (src.Bits.IsConst && r.Bits.IsConst)
-        {
-            r.MarkKnown(r.Bits.Value);
+        if (MarkedKnown64(ref r, src))
             return;
-        }
         r.UMin = r.Bits.Value;
         r.UMax = r.Bits.Max;
         SignedFromUnsigned64(ref r);
         r.UpdateBounds();
+    }
+
+    // scalar32_min_max_and/or/xor begin alike: with both operands known the result is the combined known bits.
+    private static bool MarkedKnown32(ref Scalar r, in Scalar src)
+    {
+        var bits = r.Bits.Subreg;
+        if (!src.Bits.SubregIsConst || !bits.IsConst)
+            return false;
+        r.MarkKnown32((uint)bits.Value);
+        return true;
+    }
+
+    private static bool MarkedKnown64(ref Scalar r, in Scalar src)
+    {
+        if (!src.Bits.IsConst || !r.Bits.IsConst)
+            return false;
+        r.MarkKnown(r.Bits.Value);
+        return true;
     }
 
     /// <summary>The unsigned range is also the signed one when it does not cross the sign bit.</summary>

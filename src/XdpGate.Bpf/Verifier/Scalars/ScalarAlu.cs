@@ -10,6 +10,8 @@ namespace XdpGate.Bpf.Verifier.Scalars;
 /// Each bound is computed the kernel's way, including where the kernel gives up (division, modulo, shifts by an
 /// amount that is not a constant below the width), so that programs pass or fail here as they do in the kernel.
 /// The 32-bit bounds of a 64-bit operation are tracked alongside, since later 32-bit jumps and ops read them.
+/// Each operation has a 32-bit and a 64-bit body (Add32/Add64, And32/And64, ...) because the kernel has: they mirror
+/// its scalar32_min_max_* and scalar_min_max_* twins line for line, which keeps them checkable against it.
 /// </remarks>
 public static partial class ScalarAlu
 {

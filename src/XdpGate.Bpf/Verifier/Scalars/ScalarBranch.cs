@@ -1,3 +1,4 @@
+using System.Numerics;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Verifier.Scalars;
@@ -126,49 +127,26 @@ public static class ScalarBranch
                 RefineAgainstConst(op, ref a, ConstValue(b, is32), is32);
                 return;
         }
-        if (is32)
-        {
-            // Unsigned wrap-around of the ±1 only happens where IsTaken has decided the jump already.
-            switch (op)
-            {
-                case BPF_JLE:
-                    a.U32Max = Math.Min(a.U32Max, b.U32Max);
-                    b.U32Min = Math.Max(a.U32Min, b.U32Min);
-                    break;
-                case BPF_JLT:
-                    a.U32Max = Math.Min(a.U32Max, b.U32Max - 1);
-                    b.U32Min = Math.Max(a.U32Min + 1, b.U32Min);
-                    break;
-                case BPF_JSLE:
-                    a.S32Max = Math.Min(a.S32Max, b.S32Max);
-                    b.S32Min = Math.Max(a.S32Min, b.S32Min);
-                    break;
-                default: // BPF_JSLT
-                    a.S32Max = Math.Min(a.S32Max, b.S32Max - 1);
-                    b.S32Min = Math.Max(a.S32Min + 1, b.S32Min);
-                    break;
-            }
-            return;
-        }
-        switch (op)
-        {
-            case BPF_JLE:
-                a.UMax = Math.Min(a.UMax, b.UMax);
-                b.UMin = Math.Max(a.UMin, b.UMin);
-                break;
-            case BPF_JLT:
-                a.UMax = Math.Min(a.UMax, b.UMax - 1);
-                b.UMin = Math.Max(a.UMin + 1, b.UMin);
-                break;
-            case BPF_JSLE:
-                a.SMax = Math.Min(a.SMax, b.SMax);
-                b.SMin = Math.Max(a.SMin, b.SMin);
-                break;
-            default: // BPF_JSLT
-                a.SMax = Math.Min(a.SMax, b.SMax - 1);
-                b.SMin = Math.Max(a.SMin + 1, b.SMin);
-                break;
-        }
+        // Unsigned wrap-around of the ±1 only happens where IsTaken has decided the jump already.
+        var strict = op is BPF_JLT or BPF_JSLT;
+        var unsigned = op is BPF_JLE or BPF_JLT;
+        if (is32 && unsigned)
+            RefineLess(ref a.U32Max, a.U32Min, ref b.U32Min, b.U32Max, strict);
+        else if (is32)
+            RefineLess(ref a.S32Max, a.S32Min, ref b.S32Min, b.S32Max, strict);
+        else if (unsigned)
+            RefineLess(ref a.UMax, a.UMin, ref b.UMin, b.UMax, strict);
+        else
+            RefineLess(ref a.SMax, a.SMin, ref b.SMin, b.SMax, strict);
+    }
+
+    /// <summary>a &lt;= b (a &lt; b when <paramref name="strict"/>) in one of the four views: a is at most b's
+    /// maximum, b at least a's minimum.</summary>
+    private static void RefineLess<T>(ref T aMax, T aMin, ref T bMin, T bMax, bool strict) where T : IBinaryInteger<T>
+    {
+        var step = strict ? T.One : T.Zero;
+        aMax = T.Min(aMax, bMax - step);
+        bMin = T.Max(aMin + step, bMin);
     }
 
     /// <summary>Equal values: each operand takes the other's bounds and known bits.</summary>
