@@ -38,7 +38,7 @@ public class DataplaneBenchmarks
             ? BpfProgram.Load(Assembler.Assemble("r0 = 1\nexit"), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP })
             : BpfProgram.Load(ParseCountFixture.Instructions(), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP, Maps = [counters] });
         port = new SyntheticPort("syn0", 1, new SyntheticTraffic { Size = 60 }, new PortOptions());
-        worker = new Worker(0, program, Engine, [new WorkerPort(port, 0, DiscardSink.Instance, new QueueCounters())], Batch);
+        worker = new Worker(0, program, [new WorkerPort(port, 0, DiscardSink.Instance, new QueueCounters())], new WorkerOptions { Engine = Engine, BatchSize = Batch });
     }
 
     [Benchmark(Description = "one frame from ring to verdict (ns/frame)", OperationsPerInvoke = Batch)]

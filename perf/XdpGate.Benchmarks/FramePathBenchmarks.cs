@@ -34,7 +34,7 @@ public unsafe class FramePathBenchmarks
     {
         var program = BpfProgram.Load(Assembler.Assemble("r0 = 1\nexit"), new ProgramOptions { Type = bpf_prog_type.BPF_PROG_TYPE_XDP });
         port = new InPlacePort(Batch, ParseCountFixture.Packet());
-        worker = new Worker(0, program, Engine, [new WorkerPort(port, 0, DiscardSink.Instance, new QueueCounters())], Batch);
+        worker = new Worker(0, program, [new WorkerPort(port, 0, DiscardSink.Instance, new QueueCounters())], new WorkerOptions { Engine = Engine, BatchSize = Batch });
         Engine.Prepare(program);
         vm = new BpfVm();
         entry = Engine.Bind(program, vm);

@@ -30,7 +30,7 @@ public sealed class HotPathAllocationTests
         var options = new PortOptions { RingSize = 512 };
         using IPort port = topology.InDut<IPort>(() => driver == "afxdp" ? AfXdpPort.Open(topology.West, options) : AfPacketPort.Open(topology.West, options));
         var counters = new QueueCounters();
-        using var worker = new Worker(0, Programs.SwapMacsAndBounce(), engine, [new WorkerPort(port, 0, null, counters)]);
+        using var worker = new Worker(0, Programs.SwapMacsAndBounce(), [new WorkerPort(port, 0, null, counters)], new WorkerOptions { Engine = engine });
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var flood = Task.Run(() => topology.InClient(() =>
         {

@@ -52,24 +52,25 @@ public sealed unsafe partial class Worker : IDisposable
     private ProgramPlan bound;
     private ProgramEntry entry;
 
-    public Worker(int index, BpfProgram program, ExecutionEngine engine, IReadOnlyList<WorkerPort> ports, int batchSize = 64,
-        IdleMode idle = IdleMode.BusyPoll, int? pinnedCpu = null)
-        : this(index, new ProgramSlot(new ProgramPlan(program, engine, 1)), ports, batchSize, idle, pinnedCpu)
+    /// <summary>A worker that runs <paramref name="program"/> with <paramref name="options"/>' engine.</summary>
+    public Worker(int index, BpfProgram program, IReadOnlyList<WorkerPort> ports, WorkerOptions? options = null)
+        : this(index, new ProgramSlot(new ProgramPlan(program, (options ?? WorkerOptions.Default).Engine, 1)), ports, options)
     {
     }
 
     /// <summary>A worker that runs whatever plan <paramref name="slot"/> holds at the start of each batch.</summary>
-    public Worker(int index, ProgramSlot slot, IReadOnlyList<WorkerPort> ports, int batchSize = 64, IdleMode idle = IdleMode.BusyPoll, int? pinnedCpu = null)
+    public Worker(int index, ProgramSlot slot, IReadOnlyList<WorkerPort> ports, WorkerOptions? options = null, int? pinnedCpu = null)
     {
+        options ??= WorkerOptions.Default;
         ArgumentNullException.ThrowIfNull(slot);
         ArgumentNullException.ThrowIfNull(ports);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
         if (ports.Count == 0)
             throw new ArgumentException("a worker needs at least one port", nameof(ports));
         Index = index;
         PinnedCpu = pinnedCpu;
         this.slot = slot;
-        this.idle = idle;
+        idle = options.Idle;
         vm = new BpfVm(index);
         // Bound here, so the first batch does not pay for it (the JIT's code for this processor id, if the plan did not bring it).
         bound = slot.Current;
@@ -78,7 +79,7 @@ public sealed unsafe partial class Worker : IDisposable
         // Every queue is flushed each pass (it may have received, or been sent to); pass sinks that are not
         // queues (TAP devices, capture files) too, each once.
         sinks = [.. ports.Select(p => (IFrameSink)p.Queue).Concat(ports.Select(p => p.Pass).OfType<IFrameSink>()).Distinct()];
-        batches = [.. ports.Select(p => Batch(p, batchSize))];
+        batches = [.. ports.Select(p => Batch(p, options.BatchSize))];
         hasHostEgress = ports.Any(p => p.HostEgress is not null);
     }
 

@@ -8,6 +8,8 @@ namespace XdpGate.Appliance.Dataplane;
 /// </summary>
 public sealed record WorkerOptions
 {
+    public static WorkerOptions Default { get; } = new();
+
     public ExecutionEngine Engine { get; init; } = ExecutionEngine.Jit;
 
     /// <summary>

@@ -50,7 +50,7 @@ public sealed class WorkerPool : IDisposable
                 var egress = index == 0 && pass is IFrameSource source and not IPortQueue ? source : null;
                 return new WorkerPort(port, index, pass, Counters[p][index]) { HostEgress = egress };
             }).ToArray();
-            workers[w] = new Worker(w, slot, views, options.BatchSize, options.Idle, options.Pin ? cpus[w] : null);
+            workers[w] = new Worker(w, slot, views, options, options.Pin ? cpus[w] : null);
         }
         failures = new Exception?[count];
         threads = [.. workers.Select(worker => new Thread(() => RunWorker(worker)) { Name = $"xdpgate worker {worker.Index}", IsBackground = true })];

@@ -146,7 +146,7 @@ public sealed class WorkerTests
             new WorkerPort(ingress, 0, DiscardSink.Instance, new QueueCounters()),
             new WorkerPort(egress, 0, ingress.Queues[0], new QueueCounters()),
         };
-        using var worker = new Worker(0, program, engine, views);
+        using var worker = new Worker(0, program, views, new WorkerOptions { Engine = engine });
         Assert.Equal(0, Allocations.InSteadyState(() =>
         {
             for (var i = 0; i < 1000; i++)
@@ -162,8 +162,8 @@ public sealed class WorkerTests
     {
         using var queue = new IdleQueue { HasUnsentFrames = unsent };
         using var port = new OneQueuePort(queue);
-        using var worker = new Worker(0, Programs.Returning((uint)xdp_action.XDP_DROP), ExecutionEngine.Interpreter,
-            [new WorkerPort(port, 0, null, new QueueCounters())], idle: IdleMode.Wait);
+        using var worker = new Worker(0, Programs.Returning((uint)xdp_action.XDP_DROP), [new WorkerPort(port, 0, null, new QueueCounters())],
+            new WorkerOptions { Engine = ExecutionEngine.Interpreter, Idle = IdleMode.Wait });
         using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         worker.Run(stop.Token);
 
