@@ -5,6 +5,7 @@ using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
 using XdpGate.Linux.Bpf;
+using XdpGate.Uapi;
 
 namespace XdpGate.Benchmarks;
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 
 namespace XdpGate.Benchmarks;
 

@@ -1,5 +1,6 @@
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 
 namespace XdpGate.Benchmarks;
 

@@ -2,6 +2,7 @@ using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Tests;
 

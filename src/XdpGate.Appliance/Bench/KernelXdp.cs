@@ -47,7 +47,7 @@ public sealed class KernelXdp : IDisposable
     public static ulong Count(BpfMapFd counter)
     {
         ArgumentNullException.ThrowIfNull(counter);
-        var values = new byte[BpfSyscall.UserValueSize((uint)Bpf.Maps.bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 8)];
+        var values = new byte[BpfSyscall.UserValueSize((uint)Uapi.bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY, 8)];
         return BpfSyscall.MapLookup(counter, new byte[4], values) ? VethBench.SumSlots(values) : 0;
     }
 

@@ -4,6 +4,7 @@ using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Bench;
 

@@ -3,10 +3,10 @@ using System.Net;
 using System.Runtime.InteropServices;
 using XdpGate.Appliance.Config;
 using XdpGate.Appliance.Dataplane;
-using XdpGate.Appliance.Ports;
-using XdpGate.Appliance.Ports.Synthetic;
 using XdpGate.Appliance.Ports.AfPacket;
 using XdpGate.Appliance.Ports.AfXdp;
+using XdpGate.Appliance.Ports.Synthetic;
+using XdpGate.Appliance.Ports;
 using XdpGate.Appliance.Service;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
@@ -15,6 +15,7 @@ using XdpGate.Linux.Bpf;
 using XdpGate.Linux.Netlink;
 using XdpGate.Linux.Netns;
 using XdpGate.Linux.Threading;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Bench;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Control;
 

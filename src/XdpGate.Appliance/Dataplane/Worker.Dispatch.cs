@@ -3,6 +3,7 @@ using XdpGate.Appliance.Ports;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Dataplane;
 

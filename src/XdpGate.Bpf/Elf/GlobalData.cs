@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 using static XdpGate.Bpf.Elf.BtfKinds;
 using static XdpGate.Bpf.Elf.ElfConstants;
 

@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Elf;
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using XdpGate.Bpf.Maps.Lpm;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Maps;
 

@@ -1,3 +1,4 @@
+using XdpGate.Uapi;
 namespace XdpGate.Bpf.Maps;
 
 /// <summary>What <c>BPF_MAP_CREATE</c> takes: the map's type, sizes, capacity and flags, and its C name.</summary>

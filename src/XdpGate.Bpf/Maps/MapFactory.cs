@@ -1,3 +1,4 @@
+using XdpGate.Uapi;
 namespace XdpGate.Bpf.Maps;
 
 /// <summary>BPF_MAP_CREATE: builds the map a definition describes, or throws <see cref="BpfLoadException"/> naming what the kernel would refuse.</summary>

@@ -2,6 +2,7 @@ using XdpGate.Bpf.Helpers;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Verifier.Checks;
 using XdpGate.Bpf.Verifier.Transfer;
+using XdpGate.Uapi;
 using static XdpGate.Bpf.Isa.Opcodes;
 using static XdpGate.Bpf.Helpers.bpf_func_id;
 

@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 using static XdpGate.Bpf.Helpers.bpf_func_id;
 
 namespace XdpGate.Bpf.Verifier;

@@ -3,6 +3,7 @@ using System.Text;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Verifier;
 

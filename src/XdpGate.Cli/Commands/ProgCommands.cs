@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using XdpGate.Appliance.MapData;
 using XdpGate.Appliance.Objects;
 using XdpGate.Appliance.PcapFiles;
@@ -10,6 +10,7 @@ using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Program;
+using XdpGate.Uapi;
 
 namespace XdpGate.Cli.Commands;
 
@@ -272,5 +273,5 @@ internal static class ProgCommands
 
     private static string TypeName(bpf_prog_type type) => type.ToString()["BPF_PROG_TYPE_".Length..].ToLowerInvariant();
 
-    private static string MapTypeName(Bpf.Maps.bpf_map_type type) => type.ToString()["BPF_MAP_TYPE_".Length..].ToLowerInvariant();
+    private static string MapTypeName(Uapi.bpf_map_type type) => type.ToString()["BPF_MAP_TYPE_".Length..].ToLowerInvariant();
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Tmds.Linux;
+using XdpGate.Uapi;
 
 namespace XdpGate.Linux.Bpf;
 

@@ -6,18 +6,14 @@ namespace XdpGate.Linux.Bpf;
 /// <summary>The map commands: create, and the element commands that copy keys and values.</summary>
 public static unsafe partial class BpfSyscall
 {
-#pragma warning disable CA1707 // kernel names kept exactly
-    // Map types whose values bpf() copies as one round_up(value_size, 8) slot per possible CPU (bpf_map_value_size).
-    private const uint BPF_MAP_TYPE_PERCPU_HASH = 5;
-    private const uint BPF_MAP_TYPE_PERCPU_ARRAY = 6;
-    private const uint BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
-    private const uint BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21;
-#pragma warning restore CA1707
-
-    /// <summary>Bytes of a value as bpf() copies it: round_up(value_size, 8) per possible CPU for per-CPU maps, value_size otherwise.</summary>
-    public static int UserValueSize(uint mapType, uint valueSize) => mapType switch
+    /// <summary>
+    /// Bytes of a value as bpf() copies it (the kernel's bpf_map_value_size): round_up(value_size, 8) per possible CPU
+    /// for per-CPU maps, value_size otherwise.
+    /// </summary>
+    public static int UserValueSize(uint mapType, uint valueSize) => (bpf_map_type)mapType switch
     {
-        BPF_MAP_TYPE_PERCPU_HASH or BPF_MAP_TYPE_PERCPU_ARRAY or BPF_MAP_TYPE_LRU_PERCPU_HASH or BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE
+        bpf_map_type.BPF_MAP_TYPE_PERCPU_HASH or bpf_map_type.BPF_MAP_TYPE_PERCPU_ARRAY or bpf_map_type.BPF_MAP_TYPE_LRU_PERCPU_HASH
+            or bpf_map_type.BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE
             => checked((int)((valueSize + 7) & ~7u) * PossibleCpus.Count),
         _ => checked((int)valueSize),
     };

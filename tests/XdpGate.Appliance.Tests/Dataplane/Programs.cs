@@ -1,6 +1,7 @@
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Uapi;
 
 namespace XdpGate.Appliance.Tests.Dataplane;
 

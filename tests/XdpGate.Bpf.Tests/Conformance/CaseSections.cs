@@ -1,6 +1,7 @@
 using System.Globalization;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Tests.Conformance;
 

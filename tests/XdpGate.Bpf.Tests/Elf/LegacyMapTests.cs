@@ -1,6 +1,7 @@
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Uapi;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Elf;

@@ -1,12 +1,13 @@
-using Xunit;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Helpers;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
-using XdpGate.Bpf.Verifier;
 using XdpGate.Bpf.Tests.Isa;
+using XdpGate.Bpf.Verifier;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Uapi;
+using Xunit;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Tests.Execution;

@@ -1,7 +1,8 @@
-using Xunit;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Uapi;
+using Xunit;
 
 namespace XdpGate.Bpf.Tests.Helpers;
 

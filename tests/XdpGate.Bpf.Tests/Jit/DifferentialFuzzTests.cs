@@ -1,16 +1,17 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Xunit;
-using Xunit.Abstractions;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Helpers;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Jit;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
-using XdpGate.Bpf.Verifier;
 using XdpGate.Bpf.Tests.Isa;
+using XdpGate.Bpf.Verifier;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Uapi;
+using Xunit.Abstractions;
+using Xunit;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Tests.Jit;

@@ -1,10 +1,11 @@
-using Xunit;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Jit;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Uapi;
+using Xunit;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Tests.Jit;

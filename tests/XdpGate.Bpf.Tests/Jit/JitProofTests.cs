@@ -5,6 +5,7 @@ using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier;
 using XdpGate.Bpf.Xdp;
+using XdpGate.Uapi;
 using Xunit;
 using static XdpGate.Bpf.Isa.Opcodes;
 

@@ -1,9 +1,10 @@
-using Xunit;
 using XdpGate.Bpf.Execution;
 using XdpGate.Bpf.Jit;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Xdp;
 using XdpGate.Testing.HotPath;
+using XdpGate.Uapi;
+using Xunit;
 
 namespace XdpGate.Bpf.Tests.Jit;
 

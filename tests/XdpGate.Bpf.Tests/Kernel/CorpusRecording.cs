@@ -1,8 +1,9 @@
 using XdpGate.Bpf.Maps;
 using XdpGate.Linux.Threading;
 using XdpGate.Testing.Fixtures;
-using XdpGate.Testing;
 using XdpGate.Testing.Kernel;
+using XdpGate.Testing;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Tests.Kernel;
 

@@ -2,8 +2,9 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using XdpGate.Bpf.Maps;
-using Xunit;
+using XdpGate.Uapi;
 using Xunit.Abstractions;
+using Xunit;
 
 namespace XdpGate.Bpf.Tests.Kernel;
 

@@ -1,5 +1,6 @@
 using XdpGate.Bpf.Maps;
 using XdpGate.Testing.Kernel;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Tests.Kernel;
 

@@ -1,6 +1,7 @@
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
+using XdpGate.Uapi;
 using Xunit;
 using static XdpGate.Bpf.Isa.Opcodes;
 

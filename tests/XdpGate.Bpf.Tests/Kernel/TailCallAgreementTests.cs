@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Kernel;

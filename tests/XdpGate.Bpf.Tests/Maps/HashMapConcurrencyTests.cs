@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 using Xunit;
 using static XdpGate.Bpf.Tests.Maps.HashMapTestKit;
 

@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 using Xunit;
 using static XdpGate.Bpf.Tests.Maps.HashMapTestKit;
 

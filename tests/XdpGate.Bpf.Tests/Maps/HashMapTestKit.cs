@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 using Xunit;
 
 namespace XdpGate.Bpf.Tests.Maps;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 
 namespace XdpGate.Testing.Fixtures;
 

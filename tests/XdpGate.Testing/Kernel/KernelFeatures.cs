@@ -3,6 +3,7 @@ using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
 using XdpGate.Linux.Bpf;
+using XdpGate.Uapi;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Testing.Kernel;

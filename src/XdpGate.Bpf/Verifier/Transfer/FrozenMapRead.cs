@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using XdpGate.Bpf.Maps;
+using XdpGate.Uapi;
 
 namespace XdpGate.Bpf.Verifier.Transfer;
 

@@ -1,7 +1,4 @@
-using XdpGate.Uapi;
-
-
-namespace XdpGate.Bpf.Maps;
+namespace XdpGate.Uapi;
 
 /// <summary>Map types with the numbers of the kernel's <c>enum bpf_map_type</c> (uapi/linux/bpf.h).</summary>
 #pragma warning disable CA1707, IDE1006 // kernel names kept exactly
