@@ -115,6 +115,8 @@ public sealed class ConfigRunCommandTests : IDisposable
 
             Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).WaitForExit();
             Assert.True(process.WaitForExit(20_000), "SIGTERM did not stop it");
+            // Only the wait without a timeout waits for the asynchronous reader to deliver stderr's last lines.
+            process.WaitForExit();
             Assert.Equal(0, process.ExitCode);
             Assert.Contains(lines, l => l.Contains("info: stopped; ports closed", StringComparison.Ordinal));
             Assert.False(File.Exists(socket), "the control socket was left behind");
