@@ -105,7 +105,7 @@ public sealed class BuiltProgram : IDisposable
         try
         {
             var reuse = previous?.loaded?.Maps.Where(m => !configMaps.Contains(m.Key)).ToDictionary();
-            loaded = obj.Load(PossibleCpus(config), settings, reuse: reuse);
+            loaded = obj.Load(PossibleCpus(config), settings, reuse: reuse, program: program.Name);
         }
         catch (BpfLoadException e)
         {
@@ -121,6 +121,12 @@ public sealed class BuiltProgram : IDisposable
         {
             loaded.Dispose();
             diagnostics.Error(program.MapsAt, e.Message);
+            return null;
+        }
+        catch (BpfLoadException e)
+        {
+            loaded.Dispose();
+            diagnostics.Error(program.ObjectAt, $"program: {e.Message}");
             return null;
         }
     }
@@ -168,8 +174,14 @@ public sealed class BuiltProgram : IDisposable
         var errors = diagnostics.Items.Count;
         mapsJson = null;
         configMaps = [];
-        if (program.Name is { } name && obj.Programs.All(p => p.Name != name))
-            diagnostics.Error(program.NameAt, $"{program.ObjectText} has no program '{name}' (programs: {string.Join(", ", obj.Programs.Select(p => p.Name))})");
+        if (program.Name is { } name)
+        {
+            var named = obj.Programs.FirstOrDefault(p => p.Name == name) ?? obj.Programs.FirstOrDefault(p => p.Section == name);
+            if (named is null)
+                diagnostics.Error(program.NameAt, $"{program.ObjectText} has no program or section '{name}' (programs: {string.Join(", ", obj.Programs.Select(p => p.Name))})");
+            else if (named.NotLoadable is { } why)
+                diagnostics.Error(program.NameAt, $"{program.ObjectText}: program '{named.Name}' cannot run here: {why}");
+        }
         var rodata = new Dictionary<string, byte[]>();
         foreach (var setting in program.Rodata)
         {
