@@ -117,7 +117,7 @@ public sealed class BpfObject
     public void SetRodata<T>(string variable, T value) where T : unmanaged =>
         SetRodata(variable, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
 
-    /// <summary>Creates the maps and loads the programs XdpGate runs, or the one named; see <see cref="LoadedObject"/>.</summary>
+    /// <summary>Creates the maps and loads the programs XdpGate runs; see <see cref="LoadedObject"/>.</summary>
     /// <param name="possibleCpus">CPU slots of per-CPU maps.</param>
     /// <param name="rodata">Read-only globals to set for this load only, by variable name.</param>
     /// <param name="verification">How every program is verified before it may run.</param>
@@ -126,8 +126,8 @@ public sealed class BpfObject
     /// same definition is shared instead of created, so its contents live on (a reload keeps its state).
     /// </param>
     /// <param name="program">
-    /// The program to load (a C function name, else a section name as ip link's <c>sec</c>) with the programs the
-    /// object puts in its program arrays; null loads every program XdpGate runs. A named program that cannot load throws.
+    /// The program that must load (a C function name, else a section name as ip link's <c>sec</c>): its refusal throws,
+    /// while the refusal of any other program only leaves that one out (<see cref="LoadedObject.Refused"/>).
     /// </param>
     public LoadedObject Load(int possibleCpus = 1, IReadOnlyDictionary<string, byte[]>? rodata = null,
         VerificationLevel verification = VerificationLevel.Privileged, IReadOnlyDictionary<string, BpfMap>? reuse = null,

@@ -11,8 +11,8 @@ namespace XdpGate.Bpf.Elf;
 /// An object after load: its maps created (global data holding its initial values, program arrays holding their
 /// initial programs) and its programs validated and bound to them. As libbpf loads an object: every map is created
 /// (one whose type the engine lacks is left out, refusing the programs that use it), and the programs that load are the
-/// ones XdpGate runs (XDP, socket filters) or the one asked for with its tail-call targets; the others (tp_btf, tc,
-/// kprobe, ...) stay unloaded. A program that cannot load is refused alone, naming why, and its siblings load.
+/// ones XdpGate runs (XDP, socket filters); the others (tp_btf, tc, kprobe, ...) stay unloaded. A program that cannot
+/// load is refused alone, naming why, and its siblings load; only a program asked for by name must load.
 /// Disposing frees the maps.
 /// </summary>
 public sealed partial class LoadedObject : IDisposable
@@ -47,7 +47,7 @@ public sealed partial class LoadedObject : IDisposable
     /// <summary>Programs this load tried and could not load, by name, with the reason (naming the program and its section).</summary>
     public IReadOnlyDictionary<string, string> Refused { get; }
 
-    /// <summary>Programs this load left out by design, by name, with why: a type XdpGate does not run, or another program was asked for.</summary>
+    /// <summary>Programs this load left out by design, by name, with why: a type XdpGate does not run.</summary>
     public IReadOnlyDictionary<string, string> Unloaded { get; }
 
     /// <summary>Maps of a type the engine lacks, by name, with the reason; the programs that use one are refused, the others load.</summary>
@@ -159,26 +159,22 @@ public sealed partial class LoadedObject : IDisposable
     }
 
     /// <summary>
-    /// The programs to load and why the others are left out. With no name, every program XdpGate runs. With a name (a
-    /// program, else a section, as ip link's <c>sec</c> takes it), that program and the programs its object puts in
-    /// program arrays, as iproute2 loads the program to attach and its tail calls; a name that does not run here is refused.
+    /// The programs to load (every program XdpGate runs) and why the others are left out (their type). A named program
+    /// (a C function, else a section, as ip link's <c>sec</c> takes it) must be one XdpGate runs; its siblings are
+    /// loaded too when they can be, since tail calls and map contents may name them.
     /// </summary>
     private static (List<ObjectProgram> Selected, Dictionary<string, string> Unloaded) Select(BpfObject source, string? wanted)
     {
-        var unloaded = new Dictionary<string, string>();
-        var named = wanted is null ? null : NamedProgram(source, wanted);
-        if (named is not null && !named.Runs)
+        if (wanted is not null && NamedProgram(source, wanted) is { Runs: false } named)
             throw new BpfLoadException($"program '{named.Name}': {named.NotLoadable}");
-        var slotted = source.Maps.SelectMany(m => m.ProgramSlots).Select(s => s.Program).ToHashSet();
+        var unloaded = new Dictionary<string, string>();
         var selected = new List<ObjectProgram>();
         foreach (var program in source.Programs)
         {
-            if (!program.Runs)
-                unloaded[program.Name] = program.NotLoadable!;
-            else if (named is null || program == named || slotted.Contains(program.Name))
+            if (program.Runs)
                 selected.Add(program);
             else
-                unloaded[program.Name] = $"not asked for ('{wanted}' was)";
+                unloaded[program.Name] = program.NotLoadable!;
         }
         return (selected, unloaded);
     }

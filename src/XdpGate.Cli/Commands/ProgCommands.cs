@@ -32,7 +32,7 @@ internal static class ProgCommands
 
     private static Option<string?> ProgramOption() => new("--prog")
     {
-        Description = "Program (C function) name, or a section name as ip link's sec takes it; only it loads (with its tail calls). Default: the first program XdpGate runs",
+        Description = "Program (C function) name, or a section name as ip link's sec takes it; it must load (siblings load when they can). Default: the first program XdpGate runs",
     };
 
     private static Option<bool> JsonOption() => new("-j", "--json") { Description = "JSON output" };
@@ -43,7 +43,7 @@ internal static class ProgCommands
     {
         var obj = ObjectArgument();
         var name = ProgramOption();
-        var command = new Command("load", "Open, link and load the programs XdpGate runs (or the one named) and every map; report each program") { obj, name };
+        var command = new Command("load", "Open, link and load the programs XdpGate runs and every map; report each program (exit 1 if any is refused)") { obj, name };
         command.SetAction(parsed =>
         {
             var path = parsed.GetValue(obj)!;
