@@ -169,10 +169,31 @@ public sealed class MixedObjectCommandTests : IDisposable
         var (exit, output, error) = CliRunner.Run("", "check", "--config", config);
         Assert.True(exit == 0, error);
         Assert.Contains($"prog xdp_classify  from {Mixed}", output, StringComparison.Ordinal);
+        Assert.Contains($"prog trace_exception  not loaded: a tracing program (section 'tp_btf/xdp_exception'); {NotRun}", output, StringComparison.Ordinal);
+        Assert.Contains($"prog tc_count  not loaded: a sched_cls program (section 'tc'); {NotRun}", output, StringComparison.Ordinal);
 
         (exit, output, error) = CliRunner.Run("", "run", "--config", config, "--no-control", "--duration", "1");
         Assert.True(exit == 0, error);
         Assert.Matches(@"port in \(ifindex \d+\): rx [1-9]", output);
+    }
+
+    [Fact]
+    public void A_config_on_an_object_with_refused_programs_checks_and_lists_them_and_the_map_it_could_not_create_is_left_out()
+    {
+        var config = Path.Combine(temp.FullName, "refusals.yaml");
+        File.WriteAllText(config, $"""
+            ports:
+              - name: in
+                driver: synthetic
+            program:
+              object: {Refusals}
+            """);
+        var (exit, output, error) = CliRunner.Run("", "check", "--config", config);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"prog pass_counted  from {Refusals}", output, StringComparison.Ordinal);
+        Assert.Contains("prog samples  not loaded: refused: program 'samples' (section 'xdp'): map 'events'", output, StringComparison.Ordinal);
+        Assert.Contains("map passes  type array", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("map events", output, StringComparison.Ordinal);
     }
 
     [Fact]

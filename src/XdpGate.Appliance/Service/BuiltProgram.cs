@@ -35,7 +35,7 @@ public sealed class BuiltProgram : IDisposable
         this.loaded = loaded;
         Contents = loaded is null
             ? [.. maps.Values.Select(m => new BuiltMap(m, 0))]
-            : [.. loaded.Object.Maps.Select(m => new BuiltMap(maps[m.Name],
+            : [.. loaded.Object.Maps.Where(m => maps.ContainsKey(m.Name)).Select(m => new BuiltMap(maps[m.Name],
                 written.TryGetValue(m.Name, out var n) ? n : m.Kind == ObjectMapKind.GlobalData ? 1 : m.ProgramSlots.Count))];
     }
 
@@ -47,8 +47,19 @@ public sealed class BuiltProgram : IDisposable
     /// <summary>Every map of the program's object, by name.</summary>
     public IReadOnlyDictionary<string, BpfMap> Maps { get; }
 
-    /// <summary>The maps in the object's order, each with the entries the config wrote (global data and program arrays their own).</summary>
+    /// <summary>
+    /// The maps in the object's order, each with the entries the config wrote (global data and program arrays their
+    /// own); a map the engine could not create, which no loaded program uses, is not among them.
+    /// </summary>
     public IReadOnlyList<BuiltMap> Contents { get; }
+
+    /// <summary>
+    /// The object's programs that did not load, in object order, each with why: a type XdpGate does not run (a tp_btf
+    /// or tc sibling), or its refusal. Empty for a built-in.
+    /// </summary>
+    public IEnumerable<(string Program, string Why)> ProgramsNotLoaded => loaded is null ? []
+        : loaded.Object.Programs.Where(p => !loaded.Programs.ContainsKey(p.Name))
+            .Select(p => (p.Name, loaded.Refused.TryGetValue(p.Name, out var refusal) ? $"refused: {refusal}" : loaded.Unloaded[p.Name]));
 
     /// <summary>The maps taken over from the program this one replaced (its state lives on), by name.</summary>
     public IReadOnlyList<string> Kept => loaded?.Kept ?? [];
