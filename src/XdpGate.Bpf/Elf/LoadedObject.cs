@@ -101,7 +101,7 @@ public sealed partial class LoadedObject : IDisposable
                 }
             }
 
-            // Indexes of maps not created stay null: every program using one was refused above, before it could load.
+            // Indexes of maps not created stay null: a program using one is refused below, before it loads.
             var bound = Array.ConvertAll(maps, m => m!);
             var programs = new Dictionary<string, BpfProgram>();
             foreach (var program in selected)
