@@ -73,7 +73,7 @@ public sealed class MixedObjectCommandTests : IDisposable
         var (exit, output, _) = CliRunner.Run("", "prog", "load", Refusals);
         Assert.Equal(1, exit);
         Assert.Contains("prog pass_counted  loaded", output, StringComparison.Ordinal);
-        Assert.Contains("prog asks_pid  refused: program 'asks_pid' (section 'xdp'): xdp_mixed_refusals.c:", output, StringComparison.Ordinal);
+        Assert.Contains("prog reads_skb  refused: program 'reads_skb' (section 'xdp'): xdp_mixed_refusals.c:", output, StringComparison.Ordinal);
         Assert.Contains("prog samples  refused: program 'samples' (section 'xdp'): map 'events': type BPF_MAP_TYPE_PERF_EVENT_ARRAY is not supported", output, StringComparison.Ordinal);
         Assert.Contains("prog calls_kfunc  refused: program 'calls_kfunc' (section 'xdp'): ", output, StringComparison.Ordinal);
         Assert.Contains("prog trace_event  not loaded: a tracing program", output, StringComparison.Ordinal);

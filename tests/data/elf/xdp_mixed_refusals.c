@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// Programs refused one by one while their siblings load: a helper XDP programs do not have, a map type the engine
-// lacks (a perf event array, which a tp_btf sibling also uses and which no loaded program needs otherwise), and a
-// kfunc extern. pass_counted loads; trace_event stays unloaded (tracing).
+// Programs refused one by one while their siblings load: a helper XDP programs do not have (an skb helper), a map
+// type the engine lacks (a perf event array, which a tp_btf sibling also uses), and a kfunc extern. pass_counted
+// loads; trace_event stays unloaded (tracing).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -31,10 +31,13 @@ int pass_counted(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* An skb helper: the kernel refuses it for XDP ("program of this type cannot use helper bpf_skb_load_bytes#26"). */
 SEC("xdp")
-int asks_pid(struct xdp_md *ctx)
+int reads_skb(struct xdp_md *ctx)
 {
-	return bpf_get_current_pid_tgid() ? XDP_PASS : XDP_DROP;
+	char first;
+
+	return bpf_skb_load_bytes(ctx, 0, &first, 1) ? XDP_DROP : XDP_PASS;
 }
 
 SEC("xdp")
