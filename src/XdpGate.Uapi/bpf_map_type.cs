@@ -32,6 +32,12 @@ public enum bpf_map_type : uint
     BPF_MAP_TYPE_DEVMAP_HASH = 25,
     BPF_MAP_TYPE_STRUCT_OPS = 26,
     BPF_MAP_TYPE_RINGBUF = 27,
+    BPF_MAP_TYPE_INODE_STORAGE = 28,
+    BPF_MAP_TYPE_TASK_STORAGE = 29,
+    BPF_MAP_TYPE_BLOOM_FILTER = 30,
+    BPF_MAP_TYPE_USER_RINGBUF = 31,
+    BPF_MAP_TYPE_CGRP_STORAGE = 32,
+    BPF_MAP_TYPE_ARENA = 33,
 }
 
 /// <summary>Flags of map creation and element updates, with the kernel's values.</summary>

@@ -165,7 +165,7 @@ public sealed class ProgCommandTests : IDisposable
         File.WriteAllBytes(packet, TcpSyn());
         var (exit, _, error) = CliRunner.Run("", "prog", "run", Object("xdp_tailcall"), "--prog", "nope", "--data-in", packet);
         Assert.Equal(1, exit);
-        Assert.Contains("no program named 'nope'", error, StringComparison.Ordinal);
+        Assert.Contains("no program or section named 'nope'", error, StringComparison.Ordinal);
 
         var badInit = Temp("init.json");
         File.WriteAllText(badInit, """{"scratch":[{"key":"00000000","value":"0102"}]}""");

@@ -129,7 +129,7 @@ public sealed class RunCommandTests : IDisposable
     {
         var (exit, _, error) = CliRunner.Run("", "run", "-d", "synthetic", "-i", "syn0", "--prog", Object("xdp_meta_mark") + ":nope", "-n", "10");
         Assert.Equal(1, exit);
-        Assert.Contains("xdp_meta_mark.o has no program 'nope' (programs: xdp_meta_mark)", error, StringComparison.Ordinal);
+        Assert.Contains("xdp_meta_mark.o has no program or section 'nope' (programs: xdp_meta_mark)", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,18 +18,28 @@ public static class ObjectFiles
         return path.EndsWith(".c", StringComparison.Ordinal) ? BpfObject.Open(CompileCache.Default.Compile(path)) : BpfObject.Open(path);
     }
 
-    /// <summary>The program called <paramref name="name"/>, or the object's first program when no name is given.</summary>
+    /// <summary>
+    /// The loaded program called <paramref name="name"/> (else the first loaded one of the section of that name, as ip
+    /// link's <c>sec</c> picks), or the object's first loaded program when no name is given; throws saying why a
+    /// program is not loaded.
+    /// </summary>
     public static BpfProgram Select(LoadedObject loaded, string? name)
     {
         ArgumentNullException.ThrowIfNull(loaded);
         if (name is null)
         {
-            var first = loaded.Object.Programs.FirstOrDefault()
-                ?? throw new BpfLoadException("the object has no programs");
+            var first = loaded.Object.Programs.FirstOrDefault(p => loaded.Programs.ContainsKey(p.Name))
+                ?? throw new BpfLoadException(loaded.Object.Programs.Count == 0 ? "the object has no programs"
+                    : $"the object has no program XdpGate runs ({string.Join("; ", loaded.Unloaded.Select(u => $"'{u.Key}': {u.Value}"))})");
             return loaded.Programs[first.Name];
         }
-        return loaded.Programs.TryGetValue(name, out var program)
-            ? program
-            : throw new BpfLoadException($"no program named '{name}' (programs: {string.Join(", ", loaded.Object.Programs.Select(p => p.Name))})");
+        var named = loaded.Object.Programs.FirstOrDefault(p => p.Name == name)
+            ?? loaded.Object.Programs.FirstOrDefault(p => p.Section == name && loaded.Programs.ContainsKey(p.Name))
+            ?? loaded.Object.Programs.FirstOrDefault(p => p.Section == name)
+            ?? throw new BpfLoadException($"no program or section named '{name}' (programs: {string.Join(", ", loaded.Object.Programs.Select(p => $"{p.Name} in '{p.Section}'"))})");
+        if (loaded.Programs.TryGetValue(named.Name, out var program))
+            return program;
+        throw new BpfLoadException(loaded.Refused.TryGetValue(named.Name, out var refusal) ? refusal
+            : $"program '{named.Name}' is not loaded: {loaded.Unloaded.GetValueOrDefault(named.Name, "unknown reason")}");
     }
 }

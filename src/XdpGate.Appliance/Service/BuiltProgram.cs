@@ -35,7 +35,7 @@ public sealed class BuiltProgram : IDisposable
         this.loaded = loaded;
         Contents = loaded is null
             ? [.. maps.Values.Select(m => new BuiltMap(m, 0))]
-            : [.. loaded.Object.Maps.Select(m => new BuiltMap(maps[m.Name],
+            : [.. loaded.Object.Maps.Where(m => maps.ContainsKey(m.Name)).Select(m => new BuiltMap(maps[m.Name],
                 written.TryGetValue(m.Name, out var n) ? n : m.Kind == ObjectMapKind.GlobalData ? 1 : m.ProgramSlots.Count))];
     }
 
@@ -47,8 +47,19 @@ public sealed class BuiltProgram : IDisposable
     /// <summary>Every map of the program's object, by name.</summary>
     public IReadOnlyDictionary<string, BpfMap> Maps { get; }
 
-    /// <summary>The maps in the object's order, each with the entries the config wrote (global data and program arrays their own).</summary>
+    /// <summary>
+    /// The maps in the object's order, each with the entries the config wrote (global data and program arrays their
+    /// own); a map the engine could not create, which no loaded program uses, is not among them.
+    /// </summary>
     public IReadOnlyList<BuiltMap> Contents { get; }
+
+    /// <summary>
+    /// The object's programs that did not load, in object order, each with why: a type XdpGate does not run (a tp_btf
+    /// or tc sibling), or its refusal. Empty for a built-in.
+    /// </summary>
+    public IEnumerable<(string Program, string Why)> ProgramsNotLoaded => loaded is null ? []
+        : loaded.Object.Programs.Where(p => !loaded.Programs.ContainsKey(p.Name))
+            .Select(p => (p.Name, loaded.Refused.TryGetValue(p.Name, out var refusal) ? $"refused: {refusal}" : loaded.Unloaded[p.Name]));
 
     /// <summary>The maps taken over from the program this one replaced (its state lives on), by name.</summary>
     public IReadOnlyList<string> Kept => loaded?.Kept ?? [];
@@ -105,7 +116,7 @@ public sealed class BuiltProgram : IDisposable
         try
         {
             var reuse = previous?.loaded?.Maps.Where(m => !configMaps.Contains(m.Key)).ToDictionary();
-            loaded = obj.Load(PossibleCpus(config), settings, reuse: reuse);
+            loaded = obj.Load(PossibleCpus(config), settings, reuse: reuse, program: program.Name);
         }
         catch (BpfLoadException e)
         {
@@ -121,6 +132,12 @@ public sealed class BuiltProgram : IDisposable
         {
             loaded.Dispose();
             diagnostics.Error(program.MapsAt, e.Message);
+            return null;
+        }
+        catch (BpfLoadException e)
+        {
+            loaded.Dispose();
+            diagnostics.Error(program.ObjectAt, $"program: {e.Message}");
             return null;
         }
     }
@@ -168,8 +185,14 @@ public sealed class BuiltProgram : IDisposable
         var errors = diagnostics.Items.Count;
         mapsJson = null;
         configMaps = [];
-        if (program.Name is { } name && obj.Programs.All(p => p.Name != name))
-            diagnostics.Error(program.NameAt, $"{program.ObjectText} has no program '{name}' (programs: {string.Join(", ", obj.Programs.Select(p => p.Name))})");
+        if (program.Name is { } name)
+        {
+            var named = obj.Programs.FirstOrDefault(p => p.Name == name) ?? obj.Programs.FirstOrDefault(p => p.Section == name);
+            if (named is null)
+                diagnostics.Error(program.NameAt, $"{program.ObjectText} has no program or section '{name}' (programs: {string.Join(", ", obj.Programs.Select(p => p.Name))})");
+            else if (named.NotLoadable is { } why)
+                diagnostics.Error(program.NameAt, $"{program.ObjectText}: program '{named.Name}' cannot run here: {why}");
+        }
         var rodata = new Dictionary<string, byte[]>();
         foreach (var setting in program.Rodata)
         {

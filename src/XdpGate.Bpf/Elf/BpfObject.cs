@@ -28,7 +28,7 @@ public sealed class BpfObject
     /// <summary>The <c>license</c> section's string ("" when there is none).</summary>
     public string License { get; }
 
-    /// <summary>Entry programs, in section order then offset order.</summary>
+    /// <summary>Entry programs of every section libbpf knows (and legacy XDP names), in section order then offset order.</summary>
     public IReadOnlyList<ObjectProgram> Programs { get; }
 
     /// <summary>Maps in load order (legacy, then BTF-defined, then global data); programs index them in this order.</summary>
@@ -75,17 +75,32 @@ public sealed class BpfObject
         ProgArraySlots.Read(file, code, maps);
         CodeRelocations.Read(file, code, maps);
 
-        var programs = code.Programs.Select(p => ProgramLinker.Link(p, code, ext)).ToArray();
-        if (btf is not null)
+        var programs = code.Programs.Select(p => Link(p, code, ext, btf)).ToArray();
+        var kernelBtf = btf is null ? null : Elf.KernelBtf.Fix(btfSection!.Data.Span, btf, file);
+        return new BpfObject(ReadLicense(file), programs, [.. maps.Maps], [.. GlobalData.Variables(file, btf, maps)], kernelBtf);
+    }
+
+    /// <summary>
+    /// Links one program with its func_info. What only this program needs and cannot have (an extern, a bad call)
+    /// refuses it alone, as libbpf fails only the programs it loads; its siblings load.
+    /// </summary>
+    private static ObjectProgram Link(CodeFunction function, CodeSections code, BtfExt? ext, Btf? btf)
+    {
+        try
         {
-            foreach (var program in programs)
+            var program = ProgramLinker.Link(function, code, ext);
+            if (btf is not null)
             {
                 program.FuncInfo = Elf.KernelBtf.FuncInfo(btf, program.Functions);
                 program.GlobalFunctions = Elf.GlobalFunctions.Of(btf, program);
             }
+            return program;
         }
-        var kernelBtf = btf is null ? null : Elf.KernelBtf.Fix(btfSection!.Data.Span, btf, file);
-        return new BpfObject(ReadLicense(file), programs, [.. maps.Maps], [.. GlobalData.Variables(file, btf, maps)], kernelBtf);
+        catch (BpfLoadException e)
+        {
+            return new ObjectProgram(function.Name, function.Section.Name, ProgramSections.Classify(function.Section.Name),
+                function.Instructions, function.Instructions, [], [new ObjectFunction(0, function.Name)], e.Message);
+        }
     }
 
     /// <summary>
@@ -102,7 +117,7 @@ public sealed class BpfObject
     public void SetRodata<T>(string variable, T value) where T : unmanaged =>
         SetRodata(variable, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
 
-    /// <summary>Creates the maps and loads every program; see <see cref="LoadedObject"/>.</summary>
+    /// <summary>Creates the maps and loads the programs XdpGate runs; see <see cref="LoadedObject"/>.</summary>
     /// <param name="possibleCpus">CPU slots of per-CPU maps.</param>
     /// <param name="rodata">Read-only globals to set for this load only, by variable name.</param>
     /// <param name="verification">How every program is verified before it may run.</param>
@@ -110,8 +125,13 @@ public sealed class BpfObject
     /// Maps of an earlier load to keep using, by name: a declared map (not global data, not a program array) with the
     /// same definition is shared instead of created, so its contents live on (a reload keeps its state).
     /// </param>
+    /// <param name="program">
+    /// The program that must load (a C function name, else a section name as ip link's <c>sec</c>): its refusal throws,
+    /// while the refusal of any other program only leaves that one out (<see cref="LoadedObject.Refused"/>).
+    /// </param>
     public LoadedObject Load(int possibleCpus = 1, IReadOnlyDictionary<string, byte[]>? rodata = null,
-        VerificationLevel verification = VerificationLevel.Privileged, IReadOnlyDictionary<string, BpfMap>? reuse = null)
+        VerificationLevel verification = VerificationLevel.Privileged, IReadOnlyDictionary<string, BpfMap>? reuse = null,
+        string? program = null)
     {
         var initialData = Maps.Select(m => m.InitialData.ToArray()).ToArray();
         foreach (var (name, value) in rodata ?? new Dictionary<string, byte[]>())
@@ -119,7 +139,7 @@ public sealed class BpfObject
             var (map, found) = FindRodata(name, value.Length);
             value.CopyTo(initialData[map].AsSpan(found.Offset));
         }
-        return LoadedObject.Create(this, possibleCpus, initialData, verification, reuse);
+        return LoadedObject.Create(this, possibleCpus, initialData, verification, reuse, program);
     }
 
     /// <summary>The read-only globals (`volatile const`), which a load may set.</summary>

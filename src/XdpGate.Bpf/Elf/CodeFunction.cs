@@ -35,6 +35,12 @@ internal sealed class CodeFunction(ElfSection section, string name, int start, b
     public bool IsSubprogram { get; } = isSubprogram;
     public Dictionary<int, CodeRelocation> Relocations { get; } = [];
 
+    /// <summary>
+    /// The first relocation of this function that cannot be applied (an extern, a symbol in no map): it refuses the
+    /// programs that contain the function, not the object, as libbpf fails only the programs it loads.
+    /// </summary>
+    public string? RelocationError { get; set; }
+
     public bool Contains(int sectionIndex) => sectionIndex >= Start && sectionIndex < End;
 
     public override string ToString() => $"'{Name}' (section '{Section.Name}', instructions {Start}..{End - 1})";

@@ -37,9 +37,16 @@ internal static class CodeRelocations
                     continue;
 
                 var local = index - function.Start;
-                var relocation = Classify(elf, code, maps, function, local, symbol, where);
-                if (!function.Relocations.TryAdd(local, relocation))
-                    throw new BpfLoadException($"{where}: the instruction already has a relocation");
+                try
+                {
+                    var relocation = Classify(elf, code, maps, function, local, symbol, where);
+                    if (!function.Relocations.TryAdd(local, relocation))
+                        throw new BpfLoadException($"{where}: the instruction already has a relocation");
+                }
+                catch (BpfLoadException e)
+                {
+                    function.RelocationError ??= e.Message;
+                }
             }
         }
     }

@@ -76,8 +76,6 @@ internal sealed class CodeSections
             if (functions[i].Start < functions[i - 1].End)
                 throw new BpfLoadException($"section '{section.Name}': functions {functions[i - 1]} and {functions[i]} overlap");
         }
-        if (!isText && functions.Count > 0 && ProgramSections.Classify(section.Name) is null)
-            throw new BpfLoadException($"section '{section.Name}' (program '{functions[0].Name}'): not a program type XdpGate runs; section names it knows: {ProgramSections.Supported}");
         return functions;
     }
 }

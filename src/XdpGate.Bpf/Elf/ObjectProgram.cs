@@ -17,13 +17,15 @@ public readonly record struct ObjectFuncInfo(int InstructionIndex, uint TypeId);
 public sealed class ObjectProgram
 {
     internal ObjectProgram(string name, string section, SectionKind kind, bpf_insn[] rawInstructions, bpf_insn[] instructions,
-        BpfLineInfo[] lineInfo, ObjectFunction[] functions)
+        BpfLineInfo[] lineInfo, ObjectFunction[] functions, string? refusal = null)
     {
         Name = name;
         Section = section;
         Type = kind.Type;
         ExpectedAttachType = kind.AttachType;
         Frags = kind.Frags;
+        SectionKnown = kind.Known;
+        Refusal = refusal;
         RawInstructions = rawInstructions;
         Instructions = instructions;
         LineInfo = lineInfo;
@@ -43,6 +45,27 @@ public sealed class ObjectProgram
 
     /// <summary>Whether the section asks for multi-buffer packets (<c>xdp.frags</c>: BPF_F_XDP_HAS_FRAGS).</summary>
     public bool Frags { get; }
+
+    /// <summary>
+    /// Whether libbpf knows the section name. A name it does not know (<c>xdp_redirect_map</c>, <c>xdp_sock</c>,
+    /// <c>prog</c>) is XDP, as ip link and libxdp load it.
+    /// </summary>
+    public bool SectionKnown { get; }
+
+    /// <summary>Whether XdpGate runs programs of this type (XDP and socket filters); the others stay unloaded.</summary>
+    public bool Runs => ProgramSections.Runs(Type);
+
+    /// <summary>Why the program cannot be linked (a relocation it needs cannot be applied), or null; its siblings are not affected.</summary>
+    public string? Refusal { get; }
+
+    /// <summary>Why a load leaves this program out, or null when it can load: its type does not run here, or <see cref="Refusal"/>.</summary>
+    public string? NotLoadable => Runs ? Refusal
+        : $"a {TypeName(Type)} program (section '{Section}'); XdpGate runs xdp and socket_filter programs";
+
+    /// <summary>A program type's short name as bpftool prints it: "xdp", "sched_cls", "tracing".</summary>
+    public static string TypeName(bpf_prog_type type) =>
+        type.ToString() is var name && name.StartsWith("BPF_PROG_TYPE_", StringComparison.Ordinal)
+            ? name["BPF_PROG_TYPE_".Length..].ToLowerInvariant() : name;
 
     /// <summary>The function's instructions as the object holds them, before linking.</summary>
     public IReadOnlyList<bpf_insn> RawInstructions { get; }

@@ -9,12 +9,13 @@ namespace XdpGate.Bpf.Elf;
 /// subprogram it pulled in), appends every .text function that is called or whose address is taken the first time
 /// it is needed, and points the call or <c>lddw</c> at the appended copy. Maps become <c>lddw map_by_idx</c> and
 /// global data <c>lddw map_value_by_idx</c> with the variable's offset. Line info follows each function to its new place.
+/// A relocation that cannot be applied in any function it links refuses this program only.
 /// </summary>
 internal static class ProgramLinker
 {
     public static ObjectProgram Link(CodeFunction program, CodeSections code, BtfExt? ext)
     {
-        var kind = ProgramSections.Classify(program.Section.Name)!.Value;
+        var kind = ProgramSections.Classify(program.Section.Name);
         var instructions = new List<bpf_insn>(program.Instructions);
         var placed = new List<(CodeFunction Function, int At)> { (program, 0) };
         var placedAt = new Dictionary<CodeFunction, int> { [program] = 0 };
@@ -23,6 +24,8 @@ internal static class ProgramLinker
         for (var c = 0; c < placed.Count; c++)
         {
             var (function, at) = placed[c];
+            if (function.RelocationError is { } error)
+                throw new BpfLoadException(function.IsSubprogram ? $"subprogram '{function.Name}': {error}" : error);
             for (var local = 0; local < function.Instructions.Length; local++)
             {
                 var pc = at + local;

@@ -1,11 +1,46 @@
 namespace XdpGate.Bpf.Program;
 
-/// <summary>Program types with the kernel's numbers (uapi/linux/bpf.h); the type decides context, helpers and checks.</summary>
+/// <summary>
+/// Program types with the kernel's numbers (uapi/linux/bpf.h); the type decides context, helpers and checks. The
+/// engine runs <see cref="BPF_PROG_TYPE_XDP"/> and <see cref="BPF_PROG_TYPE_SOCKET_FILTER"/> programs (and
+/// <see cref="BPF_PROG_TYPE_UNSPEC"/> for `vm run`); the others are named so an object's other programs can be listed
+/// with their type and left unloaded.
+/// </summary>
 #pragma warning disable CA1707, IDE1006 // kernel names kept exactly
 public enum bpf_prog_type : uint
 {
     /// <summary>No context: r1 points at a plain memory buffer and r2 is its length (uBPF's convention, for `vm run`).</summary>
     BPF_PROG_TYPE_UNSPEC = 0,
     BPF_PROG_TYPE_SOCKET_FILTER = 1,
+    BPF_PROG_TYPE_KPROBE = 2,
+    BPF_PROG_TYPE_SCHED_CLS = 3,
+    BPF_PROG_TYPE_SCHED_ACT = 4,
+    BPF_PROG_TYPE_TRACEPOINT = 5,
     BPF_PROG_TYPE_XDP = 6,
+    BPF_PROG_TYPE_PERF_EVENT = 7,
+    BPF_PROG_TYPE_CGROUP_SKB = 8,
+    BPF_PROG_TYPE_CGROUP_SOCK = 9,
+    BPF_PROG_TYPE_LWT_IN = 10,
+    BPF_PROG_TYPE_LWT_OUT = 11,
+    BPF_PROG_TYPE_LWT_XMIT = 12,
+    BPF_PROG_TYPE_SOCK_OPS = 13,
+    BPF_PROG_TYPE_SK_SKB = 14,
+    BPF_PROG_TYPE_CGROUP_DEVICE = 15,
+    BPF_PROG_TYPE_SK_MSG = 16,
+    BPF_PROG_TYPE_RAW_TRACEPOINT = 17,
+    BPF_PROG_TYPE_CGROUP_SOCK_ADDR = 18,
+    BPF_PROG_TYPE_LWT_SEG6LOCAL = 19,
+    BPF_PROG_TYPE_LIRC_MODE2 = 20,
+    BPF_PROG_TYPE_SK_REUSEPORT = 21,
+    BPF_PROG_TYPE_FLOW_DISSECTOR = 22,
+    BPF_PROG_TYPE_CGROUP_SYSCTL = 23,
+    BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE = 24,
+    BPF_PROG_TYPE_CGROUP_SOCKOPT = 25,
+    BPF_PROG_TYPE_TRACING = 26,
+    BPF_PROG_TYPE_STRUCT_OPS = 27,
+    BPF_PROG_TYPE_EXT = 28,
+    BPF_PROG_TYPE_LSM = 29,
+    BPF_PROG_TYPE_SK_LOOKUP = 30,
+    BPF_PROG_TYPE_SYSCALL = 31,
+    BPF_PROG_TYPE_NETFILTER = 32,
 }

@@ -57,6 +57,8 @@ internal static class CheckCommand
         var verification = built.Program.Verification;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"prog {built.Program.Name}  from {source}  insns {built.Program.Instructions.Count}  verified {verification.Level.ToString().ToLowerInvariant()} ({verification.InstructionsProcessed} insns processed)"));
+        foreach (var (program, why) in built.ProgramsNotLoaded)
+            output.WriteLine($"prog {program}  not loaded: {why}");
         foreach (var (map, entries) in built.Contents)
         {
             var d = map.Definition;

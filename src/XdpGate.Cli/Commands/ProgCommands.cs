@@ -31,7 +31,10 @@ internal static class ProgCommands
 
     private static Argument<string> ObjectArgument() => new("OBJ") { Description = "Object file (clang -O2 -g -target bpf), or a .c file to compile" };
 
-    private static Option<string?> ProgramOption() => new("--prog") { Description = "Program (C function) name; default: the first in the object" };
+    private static Option<string?> ProgramOption() => new("--prog")
+    {
+        Description = "Program (C function) name, or a section name as ip link's sec takes it; it must load (siblings load when they can). Default: the first program XdpGate runs",
+    };
 
     private static Option<bool> JsonOption() => new("-j", "--json") { Description = "JSON output" };
 
@@ -40,13 +43,25 @@ internal static class ProgCommands
     private static Command Load(CliIo io)
     {
         var obj = ObjectArgument();
-        var command = new Command("load", "Open, link and load every program and map; report what loaded") { obj };
+        var name = ProgramOption();
+        var command = new Command("load", "Open, link and load the programs XdpGate runs and every map; report each program (exit 1 if any is refused)") { obj, name };
         command.SetAction(parsed =>
         {
             var path = parsed.GetValue(obj)!;
-            using var loaded = ObjectFiles.Open(path).Load(Environment.ProcessorCount);
+            using var loaded = ObjectFiles.Open(path).Load(Environment.ProcessorCount, program: parsed.GetValue(name));
             io.Out.WriteLine($"{path}: loaded {loaded.Programs.Count} program(s), {loaded.Maps.Count} map(s)");
-            return ExitCode.Success;
+            foreach (var p in loaded.Object.Programs)
+            {
+                if (loaded.Programs.ContainsKey(p.Name))
+                    io.Out.WriteLine($"prog {p.Name}  loaded");
+                else if (loaded.Refused.TryGetValue(p.Name, out var refusal))
+                    io.Out.WriteLine($"prog {p.Name}  refused: {refusal}");
+                else
+                    io.Out.WriteLine($"prog {p.Name}  not loaded: {loaded.Unloaded[p.Name]}");
+            }
+            foreach (var (map, why) in loaded.MapsNotCreated)
+                io.Out.WriteLine($"map {map}  not created: {why}");
+            return loaded.Refused.Count == 0 ? ExitCode.Success : ExitCode.Failure;
         });
         return command;
     }
@@ -71,8 +86,13 @@ internal static class ProgCommands
                         writer.WriteStartObject();
                         writer.WriteString("name", p.Name);
                         writer.WriteString("section", p.Section);
-                        writer.WriteString("type", TypeName(p.Type));
+                        writer.WriteString("type", ObjectProgram.TypeName(p.Type));
                         writer.WriteNumber("insns", p.InstructionCount);
+                        writer.WriteBoolean("loadable", p.NotLoadable is null);
+                        if (p.NotLoadable is { } why)
+                            writer.WriteString("not_loadable", why);
+                        if (!p.SectionKnown)
+                            writer.WriteString("note", LegacySectionNote);
                         writer.WriteEndObject();
                     }
                     writer.WriteEndArray();
@@ -95,7 +115,10 @@ internal static class ProgCommands
                 return ExitCode.Success;
             }
             foreach (var p in o.Programs)
-                io.Out.WriteLine($"prog {p.Name}  section {p.Section}  type {TypeName(p.Type)}  insns {p.InstructionCount}");
+            {
+                var note = p.NotLoadable is { } why ? $"  (not loadable here: {why})" : p.SectionKnown ? "" : $"  ({LegacySectionNote})";
+                io.Out.WriteLine($"prog {p.Name}  section {p.Section}  type {ObjectProgram.TypeName(p.Type)}  insns {p.InstructionCount}{note}");
+            }
             foreach (var m in o.Maps)
             {
                 var d = m.Definition;
@@ -150,7 +173,7 @@ internal static class ProgCommands
             var source = ObjectFiles.Open(parsed.GetValue(obj)!);
             LoadedObject Load()
             {
-                var loaded = RodataOption.Load(source, parsed.GetValue(rodata), Environment.ProcessorCount);
+                var loaded = RodataOption.Load(source, parsed.GetValue(rodata), Environment.ProcessorCount, program: parsed.GetValue(name));
                 try
                 {
                     ApplyMapsInit(loaded, parsed.GetValue(mapsInit));
@@ -212,7 +235,7 @@ internal static class ProgCommands
         command.SetAction(async (parsed, cancellation) =>
         {
             var executionEngine = EngineOption.Parse(parsed.GetValue(engine));
-            using var loaded = RodataOption.Load(parsed.GetValue(obj)!, parsed.GetValue(rodata), Environment.ProcessorCount);
+            using var loaded = RodataOption.Load(parsed.GetValue(obj)!, parsed.GetValue(rodata), Environment.ProcessorCount, program: parsed.GetValue(name));
             ApplyMapsInit(loaded, parsed.GetValue(mapsInit));
             var program = ObjectFiles.Select(loaded, parsed.GetValue(name));
             var inputPath = parsed.GetValue(pcap)!;
@@ -237,7 +260,7 @@ internal static class ProgCommands
                 }
                 json.WriteEndArray();
                 json.WritePropertyName("maps");
-                MapsJson.Write(json, loaded.Object.Maps.Select(m => loaded.Maps[m.Name]));
+                MapsJson.Write(json, loaded.Object.Maps.Where(m => loaded.Maps.ContainsKey(m.Name)).Select(m => loaded.Maps[m.Name]));
                 json.WriteEndObject();
             });
             return ExitCode.Success;
@@ -271,7 +294,7 @@ internal static class ProgCommands
         io.Out.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
-    private static string TypeName(bpf_prog_type type) => type.ToString()["BPF_PROG_TYPE_".Length..].ToLowerInvariant();
+    private const string LegacySectionNote = "section name libbpf does not know: xdp, as ip link and libxdp load it";
 
     private static string MapTypeName(Uapi.bpf_map_type type) => type.ToString()["BPF_MAP_TYPE_".Length..].ToLowerInvariant();
 }

@@ -10,7 +10,7 @@ internal static class ProgVerifyCommand
     public static Command Build(CliIo io)
     {
         var obj = new Argument<string>("OBJ") { Description = "Object file (clang -O2 -g -target bpf), or a .c file to compile" };
-        var name = new Option<string?>("--prog") { Description = "Program (C function) name; default: every program in the object" };
+        var name = new Option<string?>("--prog") { Description = "Program (C function) name, or section name; default: every program XdpGate runs" };
         var strict = new Option<bool>("--strict") { Description = "Add the kernel's unprivileged rules: no pointer leaks, no uninitialized stack reads, no leaking pointer comparisons" };
         var verbose = new Option<bool>("-v", "--verbose") { Description = "Print the path log: every instruction explored, with the registers" };
         var rodata = RodataOption.Create();
@@ -19,11 +19,9 @@ internal static class ProgVerifyCommand
         {
             var level = parsed.GetValue(strict) ? VerificationLevel.Strict : VerificationLevel.Privileged;
             // Linked without verification, so each program is verified (and reported) on its own below.
-            using var loaded = RodataOption.Load(parsed.GetValue(obj)!, parsed.GetValue(rodata), Environment.ProcessorCount, VerificationLevel.None);
-            var selected = parsed.GetValue(name) is { } wanted
-                ? loaded.Programs.ContainsKey(wanted) ? [wanted]
-                    : throw new CliInputException($"no program named '{wanted}' (programs: {string.Join(", ", loaded.Programs.Keys)})")
-                : loaded.Object.Programs.Select(p => p.Name).ToArray();
+            using var loaded = RodataOption.Load(parsed.GetValue(obj)!, parsed.GetValue(rodata), Environment.ProcessorCount, VerificationLevel.None,
+                parsed.GetValue(name));
+            var selected = loaded.Object.Programs.Select(p => p.Name).Where(loaded.Programs.ContainsKey).ToArray();
             var refused = 0;
             foreach (var program in selected)
             {
@@ -40,6 +38,16 @@ internal static class ProgVerifyCommand
                     io.Out.WriteLine($"{program}: refused ({Name(level)}, {e.Rule.Name()}): {e.Message}");
                     refused++;
                 }
+            }
+            foreach (var (program, why) in loaded.Refused)
+            {
+                io.Out.WriteLine($"{program}: refused before verification: {why}");
+                refused++;
+            }
+            if (parsed.GetValue(name) is null)
+            {
+                foreach (var (program, why) in loaded.Unloaded)
+                    io.Out.WriteLine($"{program}: not verified: {why}");
             }
             return refused == 0 ? ExitCode.Success : ExitCode.Failure;
         });

@@ -17,18 +17,18 @@ internal static class RodataOption
         AllowMultipleArgumentsPerToken = false,
     };
 
-    /// <summary>Opens <paramref name="path"/> and loads it with the `--rodata` <paramref name="assignments"/>.</summary>
+    /// <summary>Opens <paramref name="path"/> and loads it (every program it runs, or the one `--prog` names) with the `--rodata` <paramref name="assignments"/>.</summary>
     public static LoadedObject Load(string path, IEnumerable<string>? assignments, int possibleCpus,
-        VerificationLevel verification = VerificationLevel.Privileged) =>
-        Load(ObjectFiles.Open(path), assignments, possibleCpus, verification);
+        VerificationLevel verification = VerificationLevel.Privileged, string? program = null) =>
+        Load(ObjectFiles.Open(path), assignments, possibleCpus, verification, program);
 
     /// <summary>Loads the opened <paramref name="obj"/> with the `--rodata` <paramref name="assignments"/>.</summary>
     public static LoadedObject Load(BpfObject obj, IEnumerable<string>? assignments, int possibleCpus,
-        VerificationLevel verification = VerificationLevel.Privileged)
+        VerificationLevel verification = VerificationLevel.Privileged, string? program = null)
     {
         try
         {
-            return obj.Load(possibleCpus, RodataValues.ParseAssignments(obj, assignments ?? []), verification);
+            return obj.Load(possibleCpus, RodataValues.ParseAssignments(obj, assignments ?? []), verification, program: program);
         }
         catch (FormatException e)
         {

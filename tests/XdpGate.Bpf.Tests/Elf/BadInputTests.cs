@@ -102,11 +102,11 @@ public sealed class BadInputTests
     }
 
     [Fact]
-    public void A_relocation_of_an_instruction_that_is_neither_lddw_nor_call_is_refused()
+    public void A_relocation_of_an_instruction_that_is_neither_lddw_nor_call_refuses_its_program()
     {
         var patch = new ElfPatch("xdp_maps.o");
         patch.U64(patch.RelocationEntry(".relxdp", 0), 0);
-        Assert.Equal("section 'xdp': relocation #0 at instruction 0 (function 'tail_pass') against 'counters': instruction code 0xb7 is neither lddw nor call, so nothing in it can be relocated", patch.Refusal());
+        Assert.Equal("section 'xdp': relocation #0 at instruction 0 (function 'tail_pass') against 'counters': instruction code 0xb7 is neither lddw nor call, so nothing in it can be relocated", patch.ProgramRefusal("tail_pass"));
     }
 
     [Fact]
@@ -206,22 +206,36 @@ public sealed class BadInputTests
     }
 
     [Fact]
-    public void An_unknown_map_type_is_refused_when_the_object_is_loaded()
+    public void A_map_the_engine_cannot_create_refuses_the_programs_that_use_it()
     {
         var patch = new ElfPatch("xdp_legacy.o");
-        patch.U32(patch.SectionData("maps") + 20, 11);   // 'verdicts' becomes an LPM trie
+        patch.U32(patch.SectionData("maps") + 20, 11);   // 'verdicts' becomes an LPM trie without BPF_F_NO_PREALLOC
         var obj = BpfObject.Open(patch.Bytes);
         var e = Assert.Throws<BpfLoadException>(() => obj.Load());
-        Assert.Matches("^map 'verdicts'.*BPF_MAP_TYPE_LPM_TRIE", e.Message);
+        Assert.Matches(@"^program 'legacy' \(section 'xdp/legacy'\): map 'verdicts'.*BPF_MAP_TYPE_LPM_TRIE", e.Message);
     }
 
     [Fact]
-    public void A_program_the_loader_refuses_is_named_with_the_C_line_of_the_bad_instruction()
+    public void A_map_type_the_kernel_does_not_know_refuses_the_object()
+    {
+        var patch = new ElfPatch("xdp_legacy.o");
+        patch.U32(patch.SectionData("maps") + 20, 999);
+        var obj = BpfObject.Open(patch.Bytes);
+        var e = Assert.Throws<BpfLoadException>(() => obj.Load());
+        Assert.StartsWith("map 'verdicts': type 999 is not supported", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_program_the_loader_refuses_is_named_with_the_C_line_of_the_bad_instruction_and_its_siblings_load()
     {
         var patch = new ElfPatch("xdp_calls.o");
         patch.U32(patch.SectionData("xdp/loop") + 8 * 12 + 4, 9999);   // bpf_loop's call 181 becomes call 9999
-        var e = Assert.Throws<BpfLoadException>(() => BpfObject.Open(patch.Bytes).Load(verification: VerificationLevel.None));
-        Assert.Matches(@"^program 'looped' \(section 'xdp/loop'\): insn 12 \(xdp_calls\.c:48:\d+\): call 9999: unknown helper id 9999$", e.Message);
+        var obj = BpfObject.Open(patch.Bytes);
+        using var loaded = obj.Load(verification: VerificationLevel.None);
+        Assert.Matches(@"^program 'looped' \(section 'xdp/loop'\): insn 12 \(xdp_calls\.c:48:\d+\): call 9999: unknown helper id 9999$", loaded.Refused["looped"]);
+        Assert.Equal(obj.Programs.Select(p => p.Name).Where(n => n != "looped").Order(), loaded.Programs.Keys.Order());
+        var e = Assert.Throws<BpfLoadException>(() => obj.Load(verification: VerificationLevel.None, program: "looped"));
+        Assert.Equal(loaded.Refused["looped"], e.Message);
     }
 
     [Fact]

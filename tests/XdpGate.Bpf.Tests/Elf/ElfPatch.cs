@@ -54,4 +54,7 @@ internal sealed class ElfPatch
 
     /// <summary>Opening the patched bytes must fail; returns the message.</summary>
     public string Refusal() => Xunit.Assert.Throws<BpfLoadException>(() => BpfObject.Open(Bytes)).Message;
+
+    /// <summary>Opening the patched bytes must succeed and refuse program <paramref name="program"/> alone; returns why.</summary>
+    public string? ProgramRefusal(string program) => BpfObject.Open(Bytes).Programs.Single(p => p.Name == program).Refusal;
 }

@@ -109,17 +109,27 @@ public sealed class SubprogramTests
     }
 
     [Fact]
-    public void A_program_type_XdpGate_does_not_run_is_refused_with_the_names_it_knows()
+    public void A_program_type_XdpGate_does_not_run_opens_with_its_type_and_stays_unloaded()
     {
-        var e = Assert.Throws<BpfLoadException>(() => ElfFixtures.Open("bad_section.o"));
-        Assert.Contains("section 'kprobe/do_unlinkat' (program 'probe'): not a program type XdpGate runs; section names it knows: xdp, xdp.frags", e.Message, StringComparison.Ordinal);
+        var obj = ElfFixtures.Open("bad_section.o");
+        Assert.Equal(bpf_prog_type.BPF_PROG_TYPE_KPROBE, obj.Programs[0].Type);
+        const string why = "a kprobe program (section 'kprobe/do_unlinkat'); XdpGate runs xdp and socket_filter programs";
+        Assert.Equal(why, obj.Programs[0].NotLoadable);
+        using var loaded = obj.Load();
+        Assert.Empty(loaded.Programs);
+        Assert.Equal(why, loaded.Unloaded["probe"]);
+        var e = Assert.Throws<BpfLoadException>(() => obj.Load(program: "probe"));
+        Assert.Equal($"program 'probe': {why}", e.Message);
     }
 
     [Fact]
     public void A_kfunc_call_is_refused_naming_the_extern()
     {
-        var e = Assert.Throws<BpfLoadException>(() => ElfFixtures.Open("bad_extern.o"));
-        Assert.Contains("section 'xdp': relocation #0 at instruction 0 (function 'calls_kfunc') against 'bpf_kernel_only': 'bpf_kernel_only' is an extern", e.Message, StringComparison.Ordinal);
+        var obj = ElfFixtures.Open("bad_extern.o");
+        const string reason = "section 'xdp': relocation #0 at instruction 0 (function 'calls_kfunc') against 'bpf_kernel_only': 'bpf_kernel_only' is an extern";
+        Assert.StartsWith(reason, obj.Programs[0].Refusal, StringComparison.Ordinal);
+        var e = Assert.Throws<BpfLoadException>(() => obj.Load());
+        Assert.StartsWith($"program 'calls_kfunc' (section 'xdp'): {reason}", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

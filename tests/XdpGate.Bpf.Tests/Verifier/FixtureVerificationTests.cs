@@ -48,14 +48,16 @@ public sealed class FixtureVerificationTests
     {
         var obj = BpfObject.Open(TestPrograms.DataFile(file));
         using var unverified = obj.Load(possibleCpus: 2, verification: VerificationLevel.None);
-        var ours = obj.Programs.Select(p => Verdict(p.Name, Refusal(unverified.Programs[p.Name]) is null)).ToList();
+        // The programs XdpGate loads: a tp_btf or tc sibling is not ours to verify.
+        var programs = obj.Programs.Where(p => p.NotLoadable is null).ToList();
+        var ours = programs.Select(p => Verdict(p.Name, Refusal(unverified.Programs[p.Name]) is null)).ToList();
         KernelOracle.Check(Path.Combine("kernel", "fixture-verdicts", file.Replace('/', '-') + ".txt"),
             $"the kernel verifier's verdict on each program of tests/data/{file}, as root", ours, () =>
             {
                 using var kernel = new KernelObject([.. obj.Maps.Select(m => m.Definition)]);
                 ObjectFixture.WriteGlobalData(obj, kernel);
                 var facts = new List<string>();
-                foreach (var program in obj.Programs)
+                foreach (var program in programs)
                 {
                     var refusal = KernelRefusal(kernel, obj, program);
                     facts.Add(Verdict(program.Name, refusal is null));

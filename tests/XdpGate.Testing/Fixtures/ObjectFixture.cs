@@ -34,7 +34,7 @@ public sealed class ObjectFixture
     /// <summary>The frames in order, each with the program that runs it.</summary>
     public IEnumerable<(string Program, byte[] Packet)> Frames()
     {
-        var current = Object.Programs[0].Name;
+        var current = Object.Programs.First(p => p.NotLoadable is null).Name;
         var path = Path.Combine(directory, Name + ".packets");
         var line = 0;
         foreach (var text in File.ReadLines(path))
@@ -57,12 +57,15 @@ public sealed class ObjectFixture
         }
     }
 
-    /// <summary>Global data (.rodata then frozen), programs, initial program-array slots, then NAME.maps.json.</summary>
+    /// <summary>
+    /// Global data (.rodata then frozen), programs, initial program-array slots, then NAME.maps.json. The programs are
+    /// those XdpGate loads (a tp_btf or tc sibling stays unloaded in the kernel too: no frame runs it).
+    /// </summary>
     public void Prepare(IObjectSetup target, int possibleCpus)
     {
         ArgumentNullException.ThrowIfNull(target);
         WriteGlobalData(Object, target);
-        foreach (var program in Object.Programs)
+        foreach (var program in Object.Programs.Where(p => p.NotLoadable is null))
             target.Load(Object, program);
         for (var i = 0; i < Object.Maps.Count; i++)
         {

@@ -882,9 +882,47 @@ def xdp_helper_probe():
     return frames, None
 
 
+def xdp_mixed_sections():
+    S, D = "198.18.9.1", "198.18.9.2"
+    frames = [
+        ("prog", "xdp_classify"),
+        ("IPv4 UDP: slot 0, XDP_PASS", eth(v4_udp(S, D, 1000, 53, b"q"))),
+        ("IPv6 UDP: slot 1, XDP_PASS", eth(v6_udp(A6, B6, 1000, 53, b"q"), ETH_IP6)),
+        ("ARP request: slot 2, XDP_DROP", arp_request()),
+        ("EtherType 0x88b5: slot 3, XDP_DROP", eth(b"local experimental", 0x88B5)),
+        ("second IPv4 frame (TCP): slot 0 counts 2, XDP_PASS", eth(v4_tcp(S, D, 40000, 80, SYN))),
+        ("14-byte frame with EtherType IPv4: slot 0, XDP_PASS", eth(b"", ETH_IP)),
+    ]
+    return frames, {}
+
+
+def xdp_legacy_sections():
+    S, D = "198.18.10.1", "198.18.10.2"
+    frames = [
+        ("prog", "xdp_swap_macs"),
+        ("IPv4 UDP: MACs swapped, XDP_TX", eth(v4_udp(S, D, 1, 2, b"echo"))),
+        ("ARP: MACs swapped, XDP_TX", arp_request()),
+        ("prog", "xdp_prog_count"),
+        ("IPv4 UDP: protocols[17] = 1, XDP_PASS", eth(v4_udp(S, D, 1, 2))),
+        ("IPv4 TCP: protocols[6] = 1, XDP_PASS", eth(v4_tcp(S, D, 40000, 80, SYN))),
+        ("IPv4 ICMP: protocols[1] = 1, XDP_PASS", eth(ipv4(S, D, 1, icmp4(8)))),
+        ("second IPv4 UDP: protocols[17] = 2, XDP_PASS", eth(v4_udp(S, D, 3, 4))),
+        ("IPv6: not counted, XDP_PASS", eth(v6_udp(A6, B6, 1, 2), ETH_IP6)),
+        ("IPv4 header cut to 12 bytes: not counted, XDP_PASS", eth(v4_udp(S, D, 1, 2)[:12])),
+        ("prog", "xdp_sock_filter"),
+        ("IPv4 UDP to 4242: sock_drops 1, XDP_DROP", eth(v4_udp(S, D, 5000, 4242, b"to the socket"))),
+        ("IPv4 UDP to 4243: XDP_PASS", eth(v4_udp(S, D, 5000, 4243, b"x"))),
+        ("IPv4 TCP to 4242: XDP_PASS", eth(v4_tcp(S, D, 5000, 4242, SYN))),
+        ("IPv4 UDP to 4242 with IP options: XDP_PASS", eth(v4_udp(S, D, 5000, 4242, b"x", options=b"\x01\x01\x01\x00"))),
+        ("IPv4 UDP to 4242 cut inside the UDP header: XDP_PASS", eth(v4_udp(S, D, 5000, 4242)[:24])),
+        ("second IPv4 UDP to 4242: sock_drops 2, XDP_DROP", eth(v4_udp(S, D, 5001, 4242, b"again"))),
+    ]
+    return frames, {}
+
+
 CORPUS = [xdp_vlan_count, xdp_ipv4_options, xdp_ipv6_exthdr, xdp_l4_filter, xdp_lpm_acl, xdp_flow_lru,
           xdp_tailcall, xdp_devmap_fwd, xdp_ringbuf_events, xdp_atomics, xdp_ipip_tunnel, xdp_meta_mark,
-          xdp_trim_pad, xdp_router_nat, xdp_payload_hash, xdp_helper_probe]
+          xdp_trim_pad, xdp_router_nat, xdp_payload_hash, xdp_helper_probe, xdp_mixed_sections, xdp_legacy_sections]
 
 HEADER = """\
 # Test frames for {name}.o, written by make_packets.py: edit that, not this.

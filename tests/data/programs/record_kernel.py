@@ -8,6 +8,8 @@ kernel of the same release must give too (tests/data/kernel/README.md).
 Needs root, bpftool and a bpffs at /sys/fs/bpf; it pins itself to CPU 0. For each
 object it:
   1. loads it with `bpftool prog loadall NAME.o DIR/progs pinmaps DIR/maps`
+     (with `type xdp` for the objects in LOAD_TYPE, whose legacy section names
+     libbpf cannot type)
      (DIR under /sys/fs/bpf/xdpgate_corpus_rec); libbpf fills .data/.rodata
      and any __array initial contents of program arrays;
   2. applies NAME.maps.json in order with `bpftool map update`;
@@ -33,6 +35,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 PIN_ROOT = "/sys/fs/bpf/xdpgate_corpus_rec"
 XDP_NAMES = {0: "XDP_ABORTED", 1: "XDP_DROP", 2: "XDP_PASS", 3: "XDP_TX", 4: "XDP_REDIRECT"}
+# Objects whose section names libbpf cannot type: loaded as XDP, as ip link and libxdp load them.
+LOAD_TYPE = {"xdp_legacy_sections": "xdp"}
 
 
 def bpftool(*args, json_out=False):
@@ -169,7 +173,8 @@ def record(name):
     tmp = tempfile.mkdtemp(prefix="xdpgate_rec_")
     out = []
     try:
-        bpftool("prog", "loadall", obj, progdir, "pinmaps", mapdir)
+        load_type = ["type", LOAD_TYPE[name]] if name in LOAD_TYPE else []
+        bpftool("prog", "loadall", obj, progdir, *load_type, "pinmaps", mapdir)
         progs = sorted(os.listdir(progdir))
         prog_ids = {}
         for p in progs:
