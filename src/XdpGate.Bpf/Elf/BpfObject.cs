@@ -58,7 +58,10 @@ public sealed class BpfObject
         }
     }
 
-    public static BpfObject Open(ReadOnlySpan<byte> elf)
+    public static BpfObject Open(ReadOnlySpan<byte> elf) => Open(elf, () => CoRe.CoreTarget.Host);
+
+    /// <summary>Opens an object resolving its CO-RE relocations against <paramref name="coreTarget"/> (asked for only when needed).</summary>
+    internal static BpfObject Open(ReadOnlySpan<byte> elf, Func<CoRe.CoreTarget> coreTarget)
     {
         var file = ElfFile.Parse(elf.ToArray());
         var btfSection = file.FindSection(".BTF");
@@ -66,7 +69,7 @@ public sealed class BpfObject
         var ext = btf is not null && file.FindSection(".BTF.ext") is { } extSection ? BtfExt.Parse(extSection.Data.Span, btf) : null;
 
         var code = CodeSections.Read(file);
-        RefuseCoRe(file, code, ext);
+        var poisons = ext is null ? [] : CoRe.CoreRelocator.Apply(file, code, btf!, ext, coreTarget);
 
         var maps = new MapTable();
         LegacyMaps.Read(file, maps);
@@ -75,7 +78,12 @@ public sealed class BpfObject
         ProgArraySlots.Read(file, code, maps);
         CodeRelocations.Read(file, code, maps);
 
-        var programs = code.Programs.Select(p => ProgramLinker.Link(p, code, ext)).ToArray();
+        var programs = code.Programs.Select(p =>
+        {
+            var program = ProgramLinker.Link(p, code, ext);
+            program.CorePoisons = CoRe.CoreRelocator.PoisonsOf(program, p, poisons);
+            return program;
+        }).ToArray();
         if (btf is not null)
         {
             foreach (var program in programs)
@@ -153,26 +161,5 @@ public sealed class BpfObject
         var bytes = section.Data.Span;
         var end = bytes.IndexOf((byte)0);
         return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
-    }
-
-    /// <summary>
-    /// CO-RE relocations ask the loader to rewrite field offsets for the running kernel's types; there is no kernel
-    /// BTF here to match against, so a program that needs them cannot be loaded faithfully and is refused.
-    /// </summary>
-    private static void RefuseCoRe(ElfFile file, CodeSections code, BtfExt? ext)
-    {
-        if (ext is null)
-            return;
-        foreach (var (section, records) in ext.CoreRelocations)
-        {
-            if (records.Count == 0)
-                continue;
-            var record = records[0];
-            var elfSection = file.FindSection(section);
-            var function = elfSection is null ? null : code.FindContaining(elfSection.Index, record.Instruction);
-            var symbol = function is null ? "" : $" (function '{function.Name}')";
-            throw new BpfLoadException($"section '{section}': instruction {record.Instruction}{symbol}: CO-RE relocation of {record.TypeName}, access \"{record.Access}\": " +
-                $"CO-RE is not supported ({records.Count} relocation(s) in this section); build without BPF_CORE_READ/preserve_access_index");
-        }
     }
 }

@@ -76,6 +76,7 @@ public sealed partial class LoadedObject : IDisposable
                         Maps = maps,
                         LineInfo = program.LineInfo,
                         GlobalFunctions = program.GlobalFunctions,
+                        CorePoisons = program.CorePoisons,
                         Verification = verification,
                     });
                 }

@@ -22,6 +22,12 @@ public sealed record ProgramOptions
     /// </summary>
     public IReadOnlyList<GlobalFunction> GlobalFunctions { get; init; } = [];
 
+    /// <summary>
+    /// Calls of helper 0xbad2310 that stand for CO-RE relocations the loader could not resolve (libbpf's poisoning),
+    /// by instruction, with what could not be resolved: the verifier names it if such a call is reachable.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> CorePoisons { get; init; } = new Dictionary<int, string>();
+
     /// <summary>How the program is verified before it may run: the kernel's privileged rules unless asked otherwise.</summary>
     public VerificationLevel Verification { get; init; } = VerificationLevel.Privileged;
 

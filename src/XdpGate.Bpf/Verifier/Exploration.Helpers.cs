@@ -15,6 +15,9 @@ internal sealed partial class Exploration
 {
     private void HelperCall(int id)
     {
+        // libbpf's fixup of the kernel's log: a reachable poisoned call is the relocation that could not be resolved.
+        if (program.CorePoisons.TryGetValue(At.Pc, out var relocation))
+            throw At.Refuse(VerifierRule.UnknownHelper, $"{relocation} (the instruction was poisoned as libbpf does: invalid func unknown#{id})");
         var call = HelperChecks.Call(At, id, program.Type);
         var proto = call.Prototype;
         var map = call.Map;
