@@ -1,5 +1,5 @@
-using XdpGate.Bpf.Elf;
 using System.Collections.Concurrent;
+using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
