@@ -87,7 +87,7 @@ internal sealed class CoreRelocator
         {
             throw new BpfLoadException($"{where}: {kind.Name()} of {Describe(type)}: {e.Message}", e);
         }
-        var what = $"CO-RE relocation {kind.Name()} of {Describe(type)}{localSpec.Path()}";
+        var what = $"{kind.Name()} of {Describe(type)}{localSpec.Path()}";
         where = $"{where}: {what}";
 
         CoreResult result;
@@ -102,7 +102,7 @@ internal sealed class CoreRelocator
                 throw new BpfLoadException($"{where}: relocations of anonymous types are not supported (libbpf refuses them too)");
             result = Resolve(localSpec, type, where);
         }
-        return Patch(instructions, pc, result, where) ? $"{what}: {result.PoisonReason ?? SizeMismatch}" : null;
+        return Patch(instructions, pc, result, where) ? $"CO-RE relocation {what}: {result.PoisonReason ?? SizeMismatch}" : null;
     }
 
     private CoreResult Resolve(CoreSpec localSpec, BtfType type, string where)
