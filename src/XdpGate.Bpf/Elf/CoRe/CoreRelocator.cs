@@ -155,7 +155,7 @@ internal sealed class CoreRelocator
                 var o = localSpec.Btf.Type(original.TypeId, where);
                 var n = targetSpec!.Btf.Type(result.TypeId, where);
                 failSizeAdjust = !((o.Kind == BTF_KIND_PTR && n.Kind == BTF_KIND_PTR)
-                    || (o.Kind == BTF_KIND_INT && n.Kind == BTF_KIND_INT && CoreTypes.IntEncoding(o) != 1 && CoreTypes.IntEncoding(n) != 1));
+                    || (o.Kind == BTF_KIND_INT && n.Kind == BTF_KIND_INT && CoreTypes.IntEncoding(o) != BTF_INT_SIGNED && CoreTypes.IntEncoding(n) != BTF_INT_SIGNED));
             }
             return new CoreResult
             {
@@ -229,7 +229,7 @@ internal sealed class CoreRelocator
                 : new FieldValue(byteOffset, ElementSize(btf, memberType.Id, where), memberType.Id, true, false),
             bpf_core_relo_kind.BPF_CORE_FIELD_BYTE_SIZE => new FieldValue(byteSize, 0, 0, !bitfield, false),
             bpf_core_relo_kind.BPF_CORE_FIELD_SIGNED => new FieldValue(
-                (CoreTypes.IsEnum(memberType) && memberType.KindFlag) || (memberType.Kind == BTF_KIND_INT && (CoreTypes.IntEncoding(memberType) & 1) != 0) ? 1UL : 0UL,
+                (CoreTypes.IsEnum(memberType) && memberType.KindFlag) || (memberType.Kind == BTF_KIND_INT && (CoreTypes.IntEncoding(memberType) & BTF_INT_SIGNED) != 0) ? 1UL : 0UL,
                 0, 0, true, false),
             bpf_core_relo_kind.BPF_CORE_FIELD_LSHIFT_U64 => new FieldValue(64 - (bitOffset + bitSize - byteOffset * 8), 0, 0, !bitfield, false),
             bpf_core_relo_kind.BPF_CORE_FIELD_RSHIFT_U64 => new FieldValue(64 - bitSize, 0, 0, true, false),

@@ -8,8 +8,6 @@ namespace XdpGate.Bpf.Elf.CoRe;
 /// </summary>
 internal static class CoreTypes
 {
-    private const int BTF_INT_SIGNED = 1;
-
     /// <summary>The name without its flavor: everything from the last "X___Y" separator (X, Y not '_') on is dropped.</summary>
     public static ReadOnlySpan<char> EssentialName(string name)
     {
