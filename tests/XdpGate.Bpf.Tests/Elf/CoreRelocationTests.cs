@@ -155,6 +155,23 @@ public sealed class CoreRelocationTests
         return members;
     }
 
+    [Fact]
+    public void Without_kernel_BTF_the_built_in_BTF_is_the_target_and_damaged_kernel_BTF_is_refused_naming_the_file()
+    {
+        Assert.Same(CoreTarget.Builtin, CoreTarget.FromKernelBtf("/sys/kernel/btf/xdpgate-no-such-file"));
+        var damaged = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(damaged, [0x9f, 0xeb, 1, 0]);
+            var e = Assert.Throws<BpfLoadException>(() => CoreTarget.FromKernelBtf(damaged));
+            Assert.StartsWith($"'{damaged}': 4 bytes, shorter than the 24-byte btf_header", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(damaged);
+        }
+    }
+
     [Theory]
     [InlineData("iphdr___local", "iphdr")]
     [InlineData("sk_buff", "sk_buff")]

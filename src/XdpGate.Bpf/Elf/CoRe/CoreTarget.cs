@@ -10,7 +10,7 @@ internal sealed class CoreTarget
 {
     public const string VmlinuxPath = "/sys/kernel/btf/vmlinux";
 
-    private static readonly Lazy<CoreTarget> HostTarget = new(LoadHost);
+    private static readonly Lazy<CoreTarget> HostTarget = new(() => FromKernelBtf(VmlinuxPath));
     private static readonly Lazy<CoreTarget> BuiltinTarget = new(LoadBuiltin);
     private readonly Dictionary<string, List<uint>> byName = [];
 
@@ -47,18 +47,19 @@ internal sealed class CoreTarget
     private static string Key(int kind, ReadOnlySpan<char> essentialName) =>
         $"{(kind == BtfKinds.BTF_KIND_ENUM64 ? BtfKinds.BTF_KIND_ENUM : kind)}:{essentialName}";
 
-    private static CoreTarget LoadHost()
+    /// <summary>The kernel BTF in file <paramref name="path"/>, or the built-in BTF when the file cannot be read (a kernel without CONFIG_DEBUG_INFO_BTF).</summary>
+    internal static CoreTarget FromKernelBtf(string path)
     {
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(VmlinuxPath);
+            bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return Builtin;
         }
-        return new CoreTarget(Btf.Parse(bytes, VmlinuxPath), $"the kernel's BTF ({VmlinuxPath})");
+        return new CoreTarget(Btf.Parse(bytes, path), $"the kernel's BTF ({path})");
     }
 
     private static CoreTarget LoadBuiltin()
