@@ -102,7 +102,7 @@ internal sealed class CoreRelocator
                 throw new BpfLoadException($"{where}: relocations of anonymous types are not supported (libbpf refuses them too)");
             result = Resolve(localSpec, type, where);
         }
-        return Patch(instructions, pc, result, where) ? $"CO-RE relocation {what}: {result.PoisonReason ?? SizeMismatch}" : null;
+        return CorePatch.Patch(instructions, pc, result, where) ? $"CO-RE relocation {what}: {result.PoisonReason ?? CorePatch.SizeMismatch}" : null;
     }
 
     private CoreResult Resolve(CoreSpec localSpec, BtfType type, string where)
@@ -114,7 +114,7 @@ internal sealed class CoreRelocator
         {
             if (CoreSpec.Match(localSpec, Target.Btf, candidate) is not { } candidateSpec)
                 continue;
-            var result = Calculate(localSpec, candidateSpec, where);
+            var result = CoreCalculation.Calculate(localSpec, candidateSpec, where);
             if (chosen is null)
             {
                 (chosen, chosenBitOffset) = (result, candidateSpec.BitOffset);
@@ -135,212 +135,8 @@ internal sealed class CoreRelocator
             : localSpec.Kind.IsEnumvalBased() ? $"no such enumerator in {Target.Description}"
             : localSpec.Kind.IsFieldBased() ? $"no such field in {Target.Description}"
             : $"no compatible type in {Target.Description}";
-        return Calculate(localSpec, null, where) with { PoisonReason = missing };
+        return CoreCalculation.Calculate(localSpec, null, where) with { PoisonReason = missing };
     }
-
-    /// <summary>libbpf's bpf_core_calc_relo: the value the compiler wrote (local) and the one to write (target, null when none matched).</summary>
-    private static CoreResult Calculate(CoreSpec localSpec, CoreSpec? targetSpec, string where)
-    {
-        var kind = localSpec.Kind;
-        if (kind.IsFieldBased())
-        {
-            var original = Field(kind, localSpec, where);
-            var result = Field(kind, targetSpec, where);
-            if (result.Poison)
-                return new CoreResult { Original = original.Value, Poison = true, Validate = original.Validate };
-            var failSizeAdjust = false;
-            if (original.Size != result.Size)
-            {
-                // Only a pointer or an unsigned integer reads the same through a narrower or wider load.
-                var o = localSpec.Btf.Type(original.TypeId, where);
-                var n = targetSpec!.Btf.Type(result.TypeId, where);
-                failSizeAdjust = !((o.Kind == BTF_KIND_PTR && n.Kind == BTF_KIND_PTR)
-                    || (o.Kind == BTF_KIND_INT && n.Kind == BTF_KIND_INT && CoreTypes.IntEncoding(o) != BTF_INT_SIGNED && CoreTypes.IntEncoding(n) != BTF_INT_SIGNED));
-            }
-            return new CoreResult
-            {
-                Original = original.Value, New = result.Value, Validate = original.Validate, OriginalSize = original.Size, NewSize = result.Size,
-                FailSizeAdjust = failSizeAdjust,
-            };
-        }
-        if (kind.IsTypeBased())
-            return new CoreResult { Original = TypeValue(localSpec, where), New = TypeValue(targetSpec, where), Validate = kind != bpf_core_relo_kind.BPF_CORE_TYPE_ID_TARGET };
-        var enumOriginal = EnumValue(localSpec);
-        return targetSpec is null && kind == bpf_core_relo_kind.BPF_CORE_ENUMVAL_VALUE
-            ? new CoreResult { Original = enumOriginal, Poison = true, Validate = true }
-            : new CoreResult { Original = enumOriginal, New = EnumValue(targetSpec), Validate = true };
-    }
-
-    private readonly record struct FieldValue(ulong Value, uint Size, uint TypeId, bool Validate, bool Poison);
-
-    /// <summary>libbpf's bpf_core_calc_field_relo for one side.</summary>
-    private static FieldValue Field(bpf_core_relo_kind kind, CoreSpec? spec, string where)
-    {
-        if (kind == bpf_core_relo_kind.BPF_CORE_FIELD_EXISTS)
-            return new FieldValue(spec is null ? 0UL : 1UL, 0, 0, true, false);
-        if (spec is null)
-            return new FieldValue(0, 0, 0, false, true);
-
-        var accessor = spec.Accessors[^1];
-        var btf = spec.Btf;
-        if (accessor.Name is null)
-        {
-            // An array element: the element's offset, or its size.
-            return kind switch
-            {
-                bpf_core_relo_kind.BPF_CORE_FIELD_BYTE_OFFSET => new FieldValue((ulong)(spec.BitOffset / 8), ElementSize(btf, accessor.TypeId, where), accessor.TypeId, true, false),
-                bpf_core_relo_kind.BPF_CORE_FIELD_BYTE_SIZE => new FieldValue(btf.ResolveSize(accessor.TypeId, where), 0, 0, true, false),
-                _ => throw new BpfLoadException($"{where}: cannot be applied to an array element"),
-            };
-        }
-
-        var holder = btf.Type(accessor.TypeId, where);
-        var member = holder.Members[accessor.Index];
-        var memberType = btf.SkipModsAndTypedefs(member.Type, where);
-        var bitOffset = (ulong)spec.BitOffset;
-        ulong bitSize = member.BitfieldSize;
-        ulong byteSize, byteOffset;
-        var bitfield = bitSize > 0;
-        if (bitfield)
-        {
-            // The smallest aligned load that holds the whole bitfield.
-            byteSize = memberType.SizeOrType;
-            byteOffset = bitOffset / 8 / byteSize * byteSize;
-            while (bitOffset + bitSize - byteOffset * 8 > byteSize * 8)
-            {
-                if (byteSize >= 8)
-                    throw new BpfLoadException($"{where}: the bitfield cannot be read with one 64-bit load");
-                byteSize *= 2;
-                byteOffset = bitOffset / 8 / byteSize * byteSize;
-            }
-        }
-        else
-        {
-            byteSize = btf.ResolveSize(memberType.Id, where);
-            byteOffset = bitOffset / 8;
-            bitSize = byteSize * 8;
-        }
-
-        return kind switch
-        {
-            // Bitfield offsets and sizes are the compiler's choice and may differ from ours; they are not checked.
-            bpf_core_relo_kind.BPF_CORE_FIELD_BYTE_OFFSET => bitfield
-                ? new FieldValue(byteOffset, 0, 0, false, false)
-                : new FieldValue(byteOffset, ElementSize(btf, memberType.Id, where), memberType.Id, true, false),
-            bpf_core_relo_kind.BPF_CORE_FIELD_BYTE_SIZE => new FieldValue(byteSize, 0, 0, !bitfield, false),
-            bpf_core_relo_kind.BPF_CORE_FIELD_SIGNED => new FieldValue(
-                (CoreTypes.IsEnum(memberType) && memberType.KindFlag) || (memberType.Kind == BTF_KIND_INT && (CoreTypes.IntEncoding(memberType) & BTF_INT_SIGNED) != 0) ? 1UL : 0UL,
-                0, 0, true, false),
-            bpf_core_relo_kind.BPF_CORE_FIELD_LSHIFT_U64 => new FieldValue(64 - (bitOffset + bitSize - byteOffset * 8), 0, 0, !bitfield, false),
-            bpf_core_relo_kind.BPF_CORE_FIELD_RSHIFT_U64 => new FieldValue(64 - bitSize, 0, 0, true, false),
-            _ => throw new BpfLoadException($"{where}: unknown field relocation"),
-        };
-    }
-
-    /// <summary>The size a load of the field reads: an array's element, not the whole array.</summary>
-    private static uint ElementSize(Btf btf, uint typeId, string where)
-    {
-        var type = btf.SkipModsAndTypedefs(typeId, where);
-        while (type.Kind == BTF_KIND_ARRAY)
-            type = btf.SkipModsAndTypedefs(type.Array.Type, where);
-        return btf.ResolveSize(type.Id, where);
-    }
-
-    private static ulong TypeValue(CoreSpec? spec, string where) => spec is null ? 0 : spec.Kind switch
-    {
-        bpf_core_relo_kind.BPF_CORE_TYPE_ID_TARGET => spec.RootTypeId,
-        bpf_core_relo_kind.BPF_CORE_TYPE_EXISTS or bpf_core_relo_kind.BPF_CORE_TYPE_MATCHES => 1,
-        bpf_core_relo_kind.BPF_CORE_TYPE_SIZE => spec.Btf.ResolveSize(spec.RootTypeId, where),
-        _ => throw new BpfLoadException($"{where}: unknown type relocation"),
-    };
-
-    private static ulong EnumValue(CoreSpec? spec)
-    {
-        if (spec?.Kind == bpf_core_relo_kind.BPF_CORE_ENUMVAL_EXISTS)
-            return 1;
-        if (spec is null)
-            return 0;
-        var accessor = spec.Accessors[0];
-        return (ulong)spec.Btf.Type(accessor.TypeId, "CO-RE enumerator").Enumerators[accessor.Index].Value;
-    }
-
-    private const string SizeMismatch = "the target field has another size, and only pointers and unsigned integers may be read with another load size";
-
-    /// <summary>
-    /// libbpf's bpf_core_patch_insn: the immediate of an ALU op, the offset of a load or store, or an lddw's 64-bit
-    /// value; true when the instruction was poisoned instead.
-    /// </summary>
-    private static bool Patch(bpf_insn[] instructions, int pc, CoreResult result, string where)
-    {
-        ref var insn = ref instructions[pc];
-        var isLddw = insn.code == (BPF_LD | BPF_IMM | BPF_DW);
-        if (isLddw && pc + 1 >= instructions.Length)
-            throw new BpfLoadException($"{where}: the lddw's second slot is past the end of the function");
-        if (result.Poison || (result.FailSizeAdjust && Class(insn.code) is BPF_LDX or BPF_ST or BPF_STX))
-        {
-            if (isLddw)
-                Poison(ref instructions[pc + 1]);
-            Poison(ref insn);
-            return true;
-        }
-
-        switch (Class(insn.code))
-        {
-            case BPF_ALU or BPF_ALU64:
-                if (Source(insn.code) != BPF_K)
-                    throw new BpfLoadException($"{where}: the ALU instruction takes a register, not an immediate to patch");
-                if (result.Validate && (ulong)(long)insn.imm != result.Original)
-                    throw new BpfLoadException($"{where}: the instruction's immediate is {insn.imm}, the local BTF says {result.Original}");
-                insn.imm = (int)result.New;
-                break;
-            case BPF_LDX or BPF_ST or BPF_STX:
-                if (result.Validate && (ulong)(long)insn.off != result.Original)
-                    throw new BpfLoadException($"{where}: the instruction's offset is {insn.off}, the local BTF says {result.Original}");
-                if (result.New > (ulong)short.MaxValue)
-                    throw new BpfLoadException($"{where}: offset {result.New} does not fit a load or store");
-                insn.off = (short)result.New;
-                if (result.NewSize != result.OriginalSize)
-                {
-                    var size = SizeBytes(insn.code);
-                    if (size != result.OriginalSize)
-                        throw new BpfLoadException($"{where}: the instruction accesses {size} bytes, the local field has {result.OriginalSize}");
-                    insn.code = (byte)(Mode(insn.code) | SizeCode(result.NewSize, where) | Class(insn.code));
-                }
-                break;
-            case BPF_LD when isLddw:
-                ref var next = ref instructions[pc + 1];
-                if (insn.src_reg != 0 || insn.off != 0 || next.code != 0 || next.dst_reg != 0 || next.src_reg != 0 || next.off != 0)
-                    throw new BpfLoadException($"{where}: the lddw has an unexpected form");
-                var value = (uint)insn.imm | ((ulong)(uint)next.imm << 32);
-                if (result.Validate && value != result.Original)
-                    throw new BpfLoadException($"{where}: the lddw loads {value}, the local BTF says {result.Original}");
-                insn.imm = (int)result.New;
-                next.imm = (int)(result.New >> 32);
-                break;
-            default:
-                throw new BpfLoadException($"{where}: instruction code 0x{insn.code:x2} is not one a CO-RE relocation can patch (ALU immediate, load, store, lddw)");
-        }
-        return false;
-    }
-
-    private static void Poison(ref bpf_insn insn) => insn = new bpf_insn(BPF_JMP | BPF_CALL, 0, 0, 0, ObjectProgram.CorePoisonHelper);
-
-    private static int SizeBytes(byte code) => Size(code) switch
-    {
-        BPF_B => 1,
-        BPF_H => 2,
-        BPF_W => 4,
-        _ => 8,
-    };
-
-    private static byte SizeCode(uint bytes, string where) => bytes switch
-    {
-        1 => BPF_B,
-        2 => BPF_H,
-        4 => BPF_W,
-        8 => BPF_DW,
-        _ => throw new BpfLoadException($"{where}: the target field is {bytes} bytes, which no load or store reads"),
-    };
 
     /// <summary>"struct iphdr", "enum xdp_action", "typedef u32": the type as C names it.</summary>
     private static string Describe(BtfType type, bool essential = false)
@@ -355,17 +151,5 @@ internal sealed class CoreRelocator
             _ => KindName(type.Kind).ToLowerInvariant(),
         };
         return name.Length == 0 ? $"anonymous {keyword} [{type.Id}]" : $"{keyword} {name}";
-    }
-
-    private readonly record struct CoreResult
-    {
-        public ulong Original { get; init; }
-        public ulong New { get; init; }
-        public bool Validate { get; init; }
-        public bool Poison { get; init; }
-        public string? PoisonReason { get; init; }
-        public bool FailSizeAdjust { get; init; }
-        public uint OriginalSize { get; init; }
-        public uint NewSize { get; init; }
     }
 }
