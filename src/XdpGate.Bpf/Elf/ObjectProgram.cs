@@ -70,9 +70,6 @@ public sealed class ObjectProgram
     /// </summary>
     public IReadOnlyList<GlobalFunction> GlobalFunctions { get; internal set; } = [];
 
-    /// <summary>libbpf's poison for a CO-RE relocation it cannot resolve: a call of this helper ("invalid func unknown#195896080").</summary>
-    public const int CorePoisonHelper = 0xbad2310;
-
     /// <summary>
     /// Instructions poisoned because a CO-RE relocation could not be resolved against the target BTF (libbpf's
     /// call of helper 0xbad2310), by program counter, with the relocation and what the target lacks.

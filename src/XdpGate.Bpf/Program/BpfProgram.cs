@@ -170,7 +170,7 @@ public sealed unsafe class BpfProgram
             {
                 if (insn.src_reg == BPF_PSEUDO_CALL)
                     d.Imm = pc + 1 + insn.imm;
-                else if (options.CorePoisons.ContainsKey(pc))
+                else if (insn.imm == ProgramOptions.CorePoisonHelper && options.CorePoisons.ContainsKey(pc))
                     d.Code = 0; // dead code, or the verifier refuses it; unverified, it faults as an lddw's second slot does
                 else if (!HelperTable.IsAvailable(insn.imm, options.Type))
                     unavailable ??= InstructionValidator.Fail(pc, insn, HelperTable.Describe(insn.imm) is { } known

@@ -91,7 +91,7 @@ public sealed class CoreRelocationTests
         switch (relocation.Field)
         {
             case "poison":
-                Assert.Equal((BPF_JMP | BPF_CALL, ObjectProgram.CorePoisonHelper), (insn.code, insn.imm));
+                Assert.Equal((BPF_JMP | BPF_CALL, ProgramOptions.CorePoisonHelper), (insn.code, insn.imm));
                 Assert.Contains(relocation.Instruction, program.CorePoisons.Keys);
                 break;
             case "off":

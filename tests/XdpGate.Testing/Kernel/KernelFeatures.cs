@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using XdpGate.Bpf.Elf;
 using XdpGate.Bpf.Isa;
 using XdpGate.Bpf.Maps;
 using XdpGate.Bpf.Program;
@@ -54,7 +53,7 @@ public static class KernelFeatures
     /// unresolved CO-RE relocation, which the verifier prunes as dead code or refuses).
     /// </summary>
     public static IEnumerable<int> HelpersCalled(IEnumerable<bpf_insn> instructions) =>
-        instructions.Where(i => i.code == (BPF_JMP | BPF_CALL) && i.src_reg == 0 && i.imm != ObjectProgram.CorePoisonHelper).Select(i => i.imm).Distinct().Order();
+        instructions.Where(i => i.code == (BPF_JMP | BPF_CALL) && i.src_reg == 0 && i.imm != ProgramOptions.CorePoisonHelper).Select(i => i.imm).Distinct().Order();
 
     /// <summary>
     /// A program that only calls the helper, loaded with a log: the verifier names a helper it does not know ("invalid

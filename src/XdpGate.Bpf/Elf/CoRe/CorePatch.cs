@@ -1,4 +1,5 @@
 using XdpGate.Bpf.Isa;
+using XdpGate.Bpf.Program;
 using static XdpGate.Bpf.Isa.Opcodes;
 
 namespace XdpGate.Bpf.Elf.CoRe;
@@ -65,7 +66,7 @@ internal static class CorePatch
         return false;
     }
 
-    private static void Poison(ref bpf_insn insn) => insn = new bpf_insn(BPF_JMP | BPF_CALL, 0, 0, 0, ObjectProgram.CorePoisonHelper);
+    private static void Poison(ref bpf_insn insn) => insn = new bpf_insn(BPF_JMP | BPF_CALL, 0, 0, 0, ProgramOptions.CorePoisonHelper);
 
     private static int SizeBytes(byte code) => Size(code) switch
     {
