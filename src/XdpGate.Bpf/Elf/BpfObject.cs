@@ -58,7 +58,10 @@ public sealed class BpfObject
         }
     }
 
-    public static BpfObject Open(ReadOnlySpan<byte> elf)
+    public static BpfObject Open(ReadOnlySpan<byte> elf) => Open(elf, () => CoRe.CoreTarget.Host);
+
+    /// <summary>Opens an object resolving its CO-RE relocations against <paramref name="coreTarget"/> (asked for only when needed).</summary>
+    internal static BpfObject Open(ReadOnlySpan<byte> elf, Func<CoRe.CoreTarget> coreTarget)
     {
         var file = ElfFile.Parse(elf.ToArray());
         var btfSection = file.FindSection(".BTF");
@@ -66,7 +69,7 @@ public sealed class BpfObject
         var ext = btf is not null && file.FindSection(".BTF.ext") is { } extSection ? BtfExt.Parse(extSection.Data.Span, btf) : null;
 
         var code = CodeSections.Read(file);
-        RefuseCoRe(file, code, ext);
+        var poisons = ext is null ? [] : CoRe.CoreRelocator.Apply(file, code, btf!, ext, coreTarget);
 
         var maps = new MapTable();
         LegacyMaps.Read(file, maps);
@@ -75,7 +78,7 @@ public sealed class BpfObject
         ProgArraySlots.Read(file, code, maps);
         CodeRelocations.Read(file, code, maps);
 
-        var programs = code.Programs.Select(p => Link(p, code, ext, btf)).ToArray();
+        var programs = code.Programs.Select(p => Link(p, code, ext, btf, poisons)).ToArray();
         var kernelBtf = btf is null ? null : Elf.KernelBtf.Fix(btfSection!.Data.Span, btf, file);
         return new BpfObject(ReadLicense(file), programs, [.. maps.Maps], [.. GlobalData.Variables(file, btf, maps)], kernelBtf);
     }
@@ -84,11 +87,12 @@ public sealed class BpfObject
     /// Links one program with its func_info. What only this program needs and cannot have (an extern, a bad call)
     /// refuses it alone, as libbpf fails only the programs it loads; its siblings load.
     /// </summary>
-    private static ObjectProgram Link(CodeFunction function, CodeSections code, BtfExt? ext, Btf? btf)
+    private static ObjectProgram Link(CodeFunction function, CodeSections code, BtfExt? ext, Btf? btf, IReadOnlyList<CoRe.CorePoison> poisons)
     {
         try
         {
             var program = ProgramLinker.Link(function, code, ext);
+            program.CorePoisons = CoRe.CoreRelocator.PoisonsOf(program, function, poisons);
             if (btf is not null)
             {
                 program.FuncInfo = Elf.KernelBtf.FuncInfo(btf, program.Functions);
@@ -173,26 +177,5 @@ public sealed class BpfObject
         var bytes = section.Data.Span;
         var end = bytes.IndexOf((byte)0);
         return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
-    }
-
-    /// <summary>
-    /// CO-RE relocations ask the loader to rewrite field offsets for the running kernel's types; there is no kernel
-    /// BTF here to match against, so a program that needs them cannot be loaded faithfully and is refused.
-    /// </summary>
-    private static void RefuseCoRe(ElfFile file, CodeSections code, BtfExt? ext)
-    {
-        if (ext is null)
-            return;
-        foreach (var (section, records) in ext.CoreRelocations)
-        {
-            if (records.Count == 0)
-                continue;
-            var record = records[0];
-            var elfSection = file.FindSection(section);
-            var function = elfSection is null ? null : code.FindContaining(elfSection.Index, record.Instruction);
-            var symbol = function is null ? "" : $" (function '{function.Name}')";
-            throw new BpfLoadException($"section '{section}': instruction {record.Instruction}{symbol}: CO-RE relocation of {record.TypeName}, access \"{record.Access}\": " +
-                $"CO-RE is not supported ({records.Count} relocation(s) in this section); build without BPF_CORE_READ/preserve_access_index");
-        }
     }
 }

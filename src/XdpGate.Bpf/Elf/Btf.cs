@@ -119,6 +119,16 @@ internal sealed class Btf
                     Id = id, Kind = kind, Name = name, Vlen = vlen, KindFlag = (info >> 31) != 0, SizeOrType = sizeOrType,
                     Members = ReadMembers(rest, vlen, id, (info >> 31) != 0),
                 },
+                BTF_KIND_INT => new BtfType
+                {
+                    Id = id, Kind = kind, Name = name, Vlen = vlen, KindFlag = (info >> 31) != 0, SizeOrType = sizeOrType,
+                    IntData = U32(rest, 0),
+                },
+                BTF_KIND_ENUM or BTF_KIND_ENUM64 => new BtfType
+                {
+                    Id = id, Kind = kind, Name = name, Vlen = vlen, KindFlag = (info >> 31) != 0, SizeOrType = sizeOrType,
+                    Enumerators = ReadEnumerators(rest, vlen, id, kind == BTF_KIND_ENUM64),
+                },
                 BTF_KIND_VAR => new BtfType
                 {
                     Id = id, Kind = kind, Name = name, Vlen = vlen, KindFlag = (info >> 31) != 0, SizeOrType = sizeOrType,
@@ -149,9 +159,23 @@ internal sealed class Btf
         {
             var offset = U32(data, 12 * i + 8);
             // With kind_flag set, the offset word packs a bitfield size in its top 8 bits.
-            members[i] = new BtfMember(String(U32(data, 12 * i), $"member {i} of type [{id}]"), U32(data, 12 * i + 4), kindFlag ? offset & 0xffffff : offset);
+            members[i] = new BtfMember(String(U32(data, 12 * i), $"member {i} of type [{id}]"), U32(data, 12 * i + 4),
+                kindFlag ? offset & 0xffffff : offset, kindFlag ? offset >> 24 : 0);
         }
         return members;
+    }
+
+    private BtfEnumerator[] ReadEnumerators(ReadOnlySpan<byte> data, int vlen, uint id, bool is64)
+    {
+        var size = is64 ? 12 : 8;
+        var enumerators = new BtfEnumerator[vlen];
+        for (var i = 0; i < vlen; i++)
+        {
+            var name = String(U32(data, size * i), $"enumerator {i} of type [{id}]");
+            var value = is64 ? (long)((ulong)U32(data, size * i + 8) << 32 | U32(data, size * i + 4)) : (int)U32(data, size * i + 4);
+            enumerators[i] = new BtfEnumerator(name, value);
+        }
+        return enumerators;
     }
 
     private BtfParam[] ReadParams(ReadOnlySpan<byte> data, int vlen, uint id)

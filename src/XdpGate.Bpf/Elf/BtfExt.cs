@@ -8,8 +8,11 @@ internal readonly record struct BtfFuncRecord(int Instruction, string Name);
 /// <summary>A line_info record (<c>struct bpf_line_info</c>) with its strings resolved; the instruction index is section-relative.</summary>
 internal readonly record struct BtfLineRecord(int Instruction, string File, string SourceLine, int Line, int Column);
 
-/// <summary>A CO-RE relocation record (<c>struct bpf_core_relo</c>), kept only to be refused with a precise message.</summary>
-internal readonly record struct BtfCoreRecord(int Instruction, string TypeName, string Access);
+/// <summary>
+/// A CO-RE relocation record (<c>struct bpf_core_relo</c>): the instruction to patch (section-relative index), the
+/// local BTF type it is about, its access string ("0:1:2") and its kind (<c>enum bpf_core_relo_kind</c>).
+/// </summary>
+internal readonly record struct BtfCoreRecord(int Instruction, uint TypeId, string Access, uint Kind);
 
 /// <summary>
 /// The <c>.BTF.ext</c> section: per program section, func_info, line_info and CO-RE relocation records (each
@@ -50,8 +53,8 @@ internal sealed class BtfExt
             foreach (var (sec, insn, record) in ReadGroup(body, U32(section, 24), U32(section, 28), "core_relo", CoreReloSize, btf))
             {
                 var where = $"{name} core_relo of section '{sec}' at instruction {insn}";
-                Add(ext.CoreRelocations, sec, new BtfCoreRecord(insn, btf.Type(U32(record, 4), where).ToString(),
-                    btf.String(U32(record, 8), $"{where}: access string")));
+                var type = btf.Type(U32(record, 4), where);
+                Add(ext.CoreRelocations, sec, new BtfCoreRecord(insn, type.Id, btf.String(U32(record, 8), $"{where}: access string"), U32(record, 12)));
             }
         }
         return ext;

@@ -28,6 +28,9 @@ internal static class BtfKinds
     public const int BTF_KIND_TYPE_TAG = 18;
     public const int BTF_KIND_ENUM64 = 19;
 
+    /// <summary>The INT encoding bit of signed integers (BTF_INT_ENCODING of the word after an INT's header).</summary>
+    public const int BTF_INT_SIGNED = 1 << 0;
+
     public const uint BTF_VAR_STATIC = 0;
     public const uint BTF_VAR_GLOBAL_ALLOCATED = 1;
     public const uint BTF_VAR_GLOBAL_EXTERN = 2;

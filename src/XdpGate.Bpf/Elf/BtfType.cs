@@ -2,8 +2,14 @@ using static XdpGate.Bpf.Elf.BtfKinds;
 
 namespace XdpGate.Bpf.Elf;
 
-/// <summary>A member of a STRUCT or UNION (<c>struct btf_member</c>): name, type id, offset in bits.</summary>
-internal readonly record struct BtfMember(string Name, uint Type, uint BitOffset);
+/// <summary>
+/// A member of a STRUCT or UNION (<c>struct btf_member</c>): name, type id, offset in bits, and the bitfield size
+/// when the type's kind_flag packs one into the offset word (0 otherwise, as libbpf's btf_member_bitfield_size).
+/// </summary>
+internal readonly record struct BtfMember(string Name, uint Type, uint BitOffset, uint BitfieldSize = 0);
+
+/// <summary>An enumerator of an ENUM or ENUM64: its name and value (an ENUM's 32-bit value sign-extended, as libbpf reads it).</summary>
+internal readonly record struct BtfEnumerator(string Name, long Value);
 
 /// <summary>A parameter of a FUNC_PROTO (<c>struct btf_param</c>): its name and type id.</summary>
 internal readonly record struct BtfParam(string Name, uint Type);
@@ -31,6 +37,10 @@ internal sealed class BtfType
     public BtfVarSecinfo[] Vars { get; init; } = [];
     /// <summary>FUNC_PROTO parameters; the return type is <see cref="SizeOrType"/>.</summary>
     public BtfParam[] Params { get; init; } = [];
+    /// <summary>ENUM and ENUM64 enumerators.</summary>
+    public BtfEnumerator[] Enumerators { get; init; } = [];
+    /// <summary>The word after an INT's header: encoding (bits 24..27), offset (16..23) and bits (0..7).</summary>
+    public uint IntData { get; init; }
     /// <summary>VAR linkage (BTF_VAR_STATIC, BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_GLOBAL_EXTERN).</summary>
     public uint Linkage { get; init; }
 

@@ -121,6 +121,7 @@ public sealed partial class LoadedObject : IDisposable
                         Maps = bound,
                         LineInfo = program.LineInfo,
                         GlobalFunctions = program.GlobalFunctions,
+                        CorePoisons = program.CorePoisons,
                         Verification = verification,
                     });
                 }

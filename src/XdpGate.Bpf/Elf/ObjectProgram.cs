@@ -93,5 +93,11 @@ public sealed class ObjectProgram
     /// </summary>
     public IReadOnlyList<GlobalFunction> GlobalFunctions { get; internal set; } = [];
 
+    /// <summary>
+    /// Instructions poisoned because a CO-RE relocation could not be resolved against the target BTF (libbpf's
+    /// call of helper 0xbad2310), by program counter, with the relocation and what the target lacks.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> CorePoisons { get; internal set; } = new Dictionary<int, string>();
+
     public override string ToString() => $"{Name} (section '{Section}', {Type}, {InstructionCount} insns)";
 }

@@ -87,6 +87,9 @@ public sealed unsafe class BpfProgram
         return found;
     }
 
+    /// <summary>Instructions standing for unresolved CO-RE relocations (<see cref="ProgramOptions.CorePoisons"/>).</summary>
+    public IReadOnlyDictionary<int, string> CorePoisons { get; private init; } = new Dictionary<int, string>();
+
     /// <summary>The subprograms the verifier proves on their own, as the kernel does global functions (<see cref="ProgramOptions.GlobalFunctions"/>).</summary>
     public IReadOnlyList<GlobalFunction> GlobalFunctions { get; }
 
@@ -167,6 +170,8 @@ public sealed unsafe class BpfProgram
             {
                 if (insn.src_reg == BPF_PSEUDO_CALL)
                     d.Imm = pc + 1 + insn.imm;
+                else if (insn.imm == ProgramOptions.CorePoisonHelper && options.CorePoisons.ContainsKey(pc))
+                    d.Code = 0; // dead code, or the verifier refuses it; unverified, it faults as an lddw's second slot does
                 else if (!HelperTable.IsAvailable(insn.imm, options.Type))
                     unavailable ??= InstructionValidator.Fail(pc, insn, HelperTable.Describe(insn.imm) is { } known
                         ? $"helper {known} is not available to {options.Type} programs"
@@ -189,7 +194,10 @@ public sealed unsafe class BpfProgram
         var lineInfo = CheckLineInfo(instructions, options.LineInfo);
         var globalFunctions = CheckGlobalFunctions(instructions, options.GlobalFunctions);
         var regions = maps.Select(m => m.ValueRegion).Where(r => r.Length > 0).ToArray();
-        var program = new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions, lineInfo, mapAt, globalFunctions);
+        var program = new BpfProgram(options.Name, options.Type, instructions.ToArray(), [.. maps], decoded, regions, lineInfo, mapAt, globalFunctions)
+        {
+            CorePoisons = options.CorePoisons,
+        };
         // Raw-memory programs run unverified, but not with registers nothing wrote: the kernel refuses those reads.
         if (options.Type == bpf_prog_type.BPF_PROG_TYPE_UNSPEC && options.Verification == VerificationLevel.None)
             WrittenRegisters.Check(instructions);

@@ -22,6 +22,15 @@ public sealed record ProgramOptions
     /// </summary>
     public IReadOnlyList<GlobalFunction> GlobalFunctions { get; init; } = [];
 
+    /// <summary>libbpf's poison for a CO-RE relocation it cannot resolve: a call of this helper ("invalid func unknown#195896080").</summary>
+    public const int CorePoisonHelper = 0xbad2310;
+
+    /// <summary>
+    /// Calls of helper 0xbad2310 that stand for CO-RE relocations the loader could not resolve (libbpf's poisoning),
+    /// by instruction, with what could not be resolved: the verifier names it if such a call is reachable.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> CorePoisons { get; init; } = new Dictionary<int, string>();
+
     /// <summary>How the program is verified before it may run: the kernel's privileged rules unless asked otherwise.</summary>
     public VerificationLevel Verification { get; init; } = VerificationLevel.Privileged;
 

@@ -1,5 +1,6 @@
 using XdpGate.Bpf.Helpers;
 using XdpGate.Bpf.Maps;
+using XdpGate.Bpf.Program;
 using XdpGate.Bpf.Verifier.Checks;
 using XdpGate.Bpf.Verifier.Transfer;
 using XdpGate.Uapi;
@@ -16,6 +17,9 @@ internal sealed partial class Exploration
 {
     private void HelperCall(int id)
     {
+        // libbpf's fixup of the kernel's log: a reachable poisoned call is the relocation that could not be resolved.
+        if (id == ProgramOptions.CorePoisonHelper && program.CorePoisons.TryGetValue(At.Pc, out var relocation))
+            throw At.Refuse(VerifierRule.UnknownHelper, $"{relocation} (the instruction was poisoned as libbpf does: invalid func unknown#{id})");
         var call = HelperChecks.Call(At, id, program.Type);
         var proto = call.Prototype;
         var map = call.Map;

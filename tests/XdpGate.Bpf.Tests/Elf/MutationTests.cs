@@ -19,7 +19,8 @@ public sealed class MutationTests(ITestOutputHelper output)
     private static readonly int Seed = int.Parse(Environment.GetEnvironmentVariable("ELF_MUTATION_SEED") ?? "17", System.Globalization.CultureInfo.InvariantCulture);
     private static readonly uint[] EdgeValues = [0, 1, 2, 3, 4, 7, 8, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffff8, 0xffffffff];
 
-    public static TheoryData<string> Fixtures => new(ElfFixtures.Good);
+    // The CO-RE parser of the corpus too: damage to its .BTF.ext relocations and the BTF they name.
+    public static TheoryData<string> Fixtures => new([.. ElfFixtures.Good, "core_missing_field.o", Path.Combine("..", "programs", "xdp_core_parse.o")]);
 
     [Theory]
     [MemberData(nameof(Fixtures))]

@@ -59,4 +59,16 @@ public sealed class RebuildTests
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"build.sh --check: exit {process.ExitCode}\n{output.Result}\n{error}");
     }
+
+    /// <summary>The built-in CO-RE target (src/XdpGate.Bpf/Elf/CoRe): its embedded object's BTF is what clang makes of builtin_btf.c.</summary>
+    [SkippableFact]
+    public void The_built_in_CO_RE_BTF_is_what_clang_makes_of_its_source()
+    {
+        Skip.If(SkipReason is not null, SkipReason);
+        var rebuilt = ElfFile.Parse(ClangCompiler.Compile(TestPrograms.DataFile("core", "builtin_btf.c")).Object);
+        var fresh = Btf.Parse(rebuilt.FindSection(".BTF")!.Data.Span);
+        var embedded = XdpGate.Bpf.Elf.CoRe.CoreTarget.Builtin.Btf;
+        Assert.Equal(embedded.Types.Select(t => t.ToString()), fresh.Types.Select(t => t.ToString()));
+        Assert.Equal(embedded.Types.Select(t => string.Join(",", t.Members)), fresh.Types.Select(t => string.Join(",", t.Members)));
+    }
 }

@@ -131,11 +131,4 @@ public sealed class SubprogramTests
         var e = Assert.Throws<BpfLoadException>(() => obj.Load());
         Assert.StartsWith($"program 'calls_kfunc' (section 'xdp'): {reason}", e.Message, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void CO_RE_relocations_are_refused_naming_section_instruction_and_function()
-    {
-        var e = Assert.Throws<BpfLoadException>(() => ElfFixtures.Open("bad_core.o"));
-        Assert.Matches(@"^.*bad_core\.o: section 'xdp': instruction \d+ \(function 'core_read'\): CO-RE relocation of \[\d+\] STRUCT 'packet_header', access ""0:1"": CO-RE is not supported", e.Message);
-    }
 }

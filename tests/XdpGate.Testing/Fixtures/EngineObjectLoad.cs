@@ -42,14 +42,18 @@ public sealed class EngineObjectLoad : IObjectSetup, IDisposable
     }
 
     /// <param name="globalFunctions">Functions verified on their own from their prototypes, as the kernel does (none: all inline).</param>
+    /// <param name="corePoisons">Instructions poisoned for unresolved CO-RE relocations (<see cref="ObjectProgram.CorePoisons"/>).</param>
     public void Load(string name, bpf_insn[] instructions, bpf_prog_type type = bpf_prog_type.BPF_PROG_TYPE_XDP,
-        IReadOnlyList<GlobalFunction>? globalFunctions = null) =>
-        programs.Add(name, BpfProgram.Load(instructions, new ProgramOptions { Name = name, Type = type, Maps = maps, GlobalFunctions = globalFunctions ?? [] }));
+        IReadOnlyList<GlobalFunction>? globalFunctions = null, IReadOnlyDictionary<int, string>? corePoisons = null) =>
+        programs.Add(name, BpfProgram.Load(instructions, new ProgramOptions
+        {
+            Name = name, Type = type, Maps = maps, GlobalFunctions = globalFunctions ?? [], CorePoisons = corePoisons ?? new Dictionary<int, string>(),
+        }));
 
     public void Load(BpfObject obj, ObjectProgram program)
     {
         ArgumentNullException.ThrowIfNull(program);
-        Load(program.Name, [.. program.Instructions], program.Type, program.GlobalFunctions);
+        Load(program.Name, [.. program.Instructions], program.Type, program.GlobalFunctions, program.CorePoisons);
     }
 
     public void SetTailCall(int map, uint slot, string program)

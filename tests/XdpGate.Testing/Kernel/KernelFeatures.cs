@@ -49,9 +49,12 @@ public static class KernelFeatures
         return null;
     }
 
-    /// <summary>The helper ids a program calls (plain calls; BPF-to-BPF and kfunc calls are not helpers).</summary>
+    /// <summary>
+    /// The helper ids a program calls (plain calls; BPF-to-BPF and kfunc calls are not helpers, nor is the poison of an
+    /// unresolved CO-RE relocation, which the verifier prunes as dead code or refuses).
+    /// </summary>
     public static IEnumerable<int> HelpersCalled(IEnumerable<bpf_insn> instructions) =>
-        instructions.Where(i => i.code == (BPF_JMP | BPF_CALL) && i.src_reg == 0).Select(i => i.imm).Distinct().Order();
+        instructions.Where(i => i.code == (BPF_JMP | BPF_CALL) && i.src_reg == 0 && i.imm != ProgramOptions.CorePoisonHelper).Select(i => i.imm).Distinct().Order();
 
     /// <summary>
     /// A program that only calls the helper, loaded with a log: the verifier names a helper it does not know ("invalid

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// A CO-RE field access (preserve_access_index): there is no kernel BTF to relocate it against, so it is refused.
+// A CO-RE field access (preserve_access_index) of a struct no kernel has: the read is poisoned and refused where reached.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

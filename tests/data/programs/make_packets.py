@@ -813,6 +813,31 @@ def xdp_payload_hash():
     return frames, None
 
 
+def xdp_core_parse():
+    S, D = "198.18.9.1", "198.18.9.2"
+    frames = [
+        ("IPv4 TCP SYN to port 80: facts recorded, XDP_PASS", eth(v4_tcp(S, D, 40000, 80, SYN))),
+        ("IPv4 TCP to port 23: XDP_DROP", eth(v4_tcp(S, D, 40001, 23, SYN | ACK))),
+        ("IPv4 UDP 5000 -> 53 with TTL 7: ports through the reordered udphdr, XDP_PASS",
+         eth(v4_udp(S, D, 5000, 53, b"query", ttl=7))),
+        ("IPv4 with options (IHL 6), UDP: ports after the options, XDP_PASS",
+         eth(v4_udp(S, D, 6000, 54, b"opt", options=b"\x01\x01\x01\x00"))),
+        ("IPv4 with IHL 4 (the bitfield read by CO-RE): XDP_DROP",
+         eth(ipv4(S, D, UDP, udp(1, 2, b"x"))[:0] + bytes([0x44]) + ipv4(S, D, UDP, udp(1, 2, b"x"))[1:])),
+        ("802.1Q VLAN 42, IPv4 ICMP echo: TCI through the reordered vlan_hdr, XDP_PASS",
+         eth(vlan(42, ETH_IP) + ipv4(S, D, ICMP, icmp4(8)), ETH_8021Q)),
+        ("IPv6 UDP: address word from the in6_addr union's arrays, XDP_PASS",
+         eth(v6_udp(A6, B6, 7000, 8000, b"v6"), ETH_IP6)),
+        ("IPv6 TCP to port 23: XDP_DROP", eth(v6_tcp(A6, B6, 7001, 23, SYN), ETH_IP6)),
+        ("IPv4 TCP cut 10 bytes into the TCP header: the ports are there, XDP_PASS", eth(v4_tcp(S, D, 1, 80, SYN))[:44]),
+        ("IPv4 TCP cut 2 bytes into the TCP header: XDP_ABORTED", eth(v4_tcp(S, D, 1, 80, SYN))[:36]),
+        ("ARP: other, XDP_PASS", arp_request()),
+        ("802.1Q frame cut inside its tag (16 bytes): XDP_ABORTED",
+         eth(vlan(7, ETH_IP), ETH_8021Q)[:16]),
+    ]
+    return frames, None
+
+
 def xdp_helper_probe():
     def probe(params):
         return eth(params, ETH_PROBE)
@@ -922,7 +947,8 @@ def xdp_legacy_sections():
 
 CORPUS = [xdp_vlan_count, xdp_ipv4_options, xdp_ipv6_exthdr, xdp_l4_filter, xdp_lpm_acl, xdp_flow_lru,
           xdp_tailcall, xdp_devmap_fwd, xdp_ringbuf_events, xdp_atomics, xdp_ipip_tunnel, xdp_meta_mark,
-          xdp_trim_pad, xdp_router_nat, xdp_payload_hash, xdp_helper_probe, xdp_mixed_sections, xdp_legacy_sections]
+          xdp_trim_pad, xdp_router_nat, xdp_payload_hash, xdp_helper_probe, xdp_mixed_sections, xdp_legacy_sections,
+          xdp_core_parse]
 
 HEADER = """\
 # Test frames for {name}.o, written by make_packets.py: edit that, not this.

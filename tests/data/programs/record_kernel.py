@@ -18,7 +18,8 @@ object it:
      an xdp_md ctx_in {data 0, data_end = frame length, everything else 0}
      so that ctx_out tells the metadata length;
   4. dumps the maps after the last frame and reads the ring buffers;
-  5. removes everything it pinned.
+  5. removes everything it pinned;
+  6. writes NAME.core.txt, libbpf's CO-RE relocation decisions, when the object has any.
 Nothing is attached to an interface and no traffic is sent.
 """
 import ctypes
@@ -26,6 +27,7 @@ import json
 import mmap
 import os
 import platform
+import re
 import shutil
 import struct
 import subprocess
@@ -174,7 +176,7 @@ def record(name):
     out = []
     try:
         load_type = ["type", LOAD_TYPE[name]] if name in LOAD_TYPE else []
-        bpftool("prog", "loadall", obj, progdir, *load_type, "pinmaps", mapdir)
+        core = core_relocations(bpftool("-d", "prog", "loadall", obj, progdir, *load_type, "pinmaps", mapdir))
         progs = sorted(os.listdir(progdir))
         prog_ids = {}
         for p in progs:
@@ -246,6 +248,34 @@ def record(name):
         shutil.rmtree(tmp, ignore_errors=True)
     with open(os.path.join(HERE, name + ".kernel.txt"), "w") as f:
         f.write("\n".join(out) + "\n")
+    core_path = os.path.join(HERE, name + ".core.txt")
+    if core:
+        with open(core_path, "w") as f:
+            f.write("# libbpf's CO-RE relocations of %s.o against this kernel's BTF, from bpftool -d prog loadall\n" % name)
+            f.write("# (record_kernel.py): per relocation, the value patched into the instruction or 'poison'.\n")
+            f.write("# kernel %s %s\n" % (platform.release(), platform.machine()))
+            f.write("\n".join(core) + "\n")
+    elif os.path.exists(core_path):
+        os.remove(core_path)
+
+
+def core_relocations(log):
+    """libbpf's debug lines -> 'PROG relo N KIND insn I FIELD OLD -> NEW' or 'PROG relo N KIND insn I poison'."""
+    kinds, out, seen = {}, [], set()
+    for line in log.splitlines():
+        m = re.match(r"libbpf: prog '(\w+)': relo #(\d+): (.*)$", line)
+        if not m:
+            continue
+        prog, relo, rest = m.group(1), int(m.group(2)), m.group(3)
+        if rest.startswith("<") and (prog, relo) not in kinds:
+            kinds[(prog, relo)] = rest[1:rest.index(">")]
+        patched = re.match(r"patched insn #(\d+) \([A-Z0-9/]+\) (off|imm|imm64) (\d+) -> (\d+)$", rest)
+        poisoned = re.match(r"substituting insn #(\d+) w/ invalid insn$", rest)
+        if (patched or poisoned) and (prog, relo) not in seen:
+            seen.add((prog, relo))
+            what = "%s %s -> %s" % patched.group(2, 3, 4) if patched else "poison"
+            out.append("%s relo %d %s insn %s %s" % (prog, relo, kinds[(prog, relo)], (patched or poisoned).group(1), what))
+    return out
 
 
 def verifier_reason(text):
