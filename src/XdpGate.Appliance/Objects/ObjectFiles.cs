@@ -19,9 +19,8 @@ public static class ObjectFiles
     }
 
     /// <summary>
-    /// The loaded program called <paramref name="name"/> (else the first loaded one of the section of that name, as ip
-    /// link's <c>sec</c> picks), or the object's first loaded program when no name is given; throws saying why a
-    /// program is not loaded.
+    /// The loaded program <paramref name="name"/> names (<see cref="BpfObject.FindProgram"/>), or the object's first loaded
+    /// program when no name is given; throws saying why a program is not loaded.
     /// </summary>
     public static BpfProgram Select(LoadedObject loaded, string? name)
     {
@@ -33,10 +32,7 @@ public static class ObjectFiles
                     : $"the object has no program XdpGate runs ({string.Join("; ", loaded.Unloaded.Select(u => $"'{u.Key}': {u.Value}"))})");
             return loaded.Programs[first.Name];
         }
-        var named = loaded.Object.Programs.FirstOrDefault(p => p.Name == name)
-            ?? loaded.Object.Programs.FirstOrDefault(p => p.Section == name && loaded.Programs.ContainsKey(p.Name))
-            ?? loaded.Object.Programs.FirstOrDefault(p => p.Section == name)
-            ?? throw new BpfLoadException($"no program or section named '{name}' (programs: {string.Join(", ", loaded.Object.Programs.Select(p => $"{p.Name} in '{p.Section}'"))})");
+        var named = loaded.Object.ProgramNamed(name);
         if (loaded.Programs.TryGetValue(named.Name, out var program))
             return program;
         throw new BpfLoadException(loaded.Refused.TryGetValue(named.Name, out var refusal) ? refusal

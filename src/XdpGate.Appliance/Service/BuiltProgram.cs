@@ -187,7 +187,7 @@ public sealed class BuiltProgram : IDisposable
         configMaps = [];
         if (program.Name is { } name)
         {
-            var named = obj.Programs.FirstOrDefault(p => p.Name == name) ?? obj.Programs.FirstOrDefault(p => p.Section == name);
+            var named = obj.FindProgram(name);
             if (named is null)
                 diagnostics.Error(program.NameAt, $"{program.ObjectText} has no program or section '{name}' (programs: {string.Join(", ", obj.Programs.Select(p => p.Name))})");
             else if (named.NotLoadable is { } why)

@@ -31,6 +31,18 @@ public sealed class BpfObject
     /// <summary>Entry programs of every section libbpf knows (and legacy XDP names), in section order then offset order.</summary>
     public IReadOnlyList<ObjectProgram> Programs { get; }
 
+    /// <summary>
+    /// The program called <paramref name="name"/>, else the first in the section of that name (as ip link's <c>sec</c>
+    /// picks); null when neither.
+    /// </summary>
+    public ObjectProgram? FindProgram(string name) =>
+        Programs.FirstOrDefault(p => p.Name == name) ?? Programs.FirstOrDefault(p => p.Section == name);
+
+    /// <summary><see cref="FindProgram"/>, throwing a refusal that lists the programs when there is none.</summary>
+    public ObjectProgram ProgramNamed(string name) =>
+        FindProgram(name)
+        ?? throw new BpfLoadException($"no program or section named '{name}' (programs: {string.Join(", ", Programs.Select(p => $"{p.Name} in '{p.Section}'"))})");
+
     /// <summary>Maps in load order (legacy, then BTF-defined, then global data); programs index them in this order.</summary>
     public IReadOnlyList<ObjectMap> Maps { get; }
 

@@ -132,7 +132,7 @@ public sealed partial class LoadedObject : IDisposable
             }
             if (programs.Count == 0 && refused.Count > 0)
                 throw new BpfLoadException(string.Join("; ", refused.Values));
-            if (wanted is not null && refused.TryGetValue(NamedProgram(source, wanted).Name, out var namedRefusal))
+            if (wanted is not null && refused.TryGetValue(source.ProgramNamed(wanted).Name, out var namedRefusal))
                 throw new BpfLoadException(namedRefusal);
 
             for (var i = 0; i < source.Maps.Count; i++)
@@ -166,7 +166,7 @@ public sealed partial class LoadedObject : IDisposable
     /// </summary>
     private static (List<ObjectProgram> Selected, Dictionary<string, string> Unloaded) Select(BpfObject source, string? wanted)
     {
-        if (wanted is not null && NamedProgram(source, wanted) is { Runs: false } named)
+        if (wanted is not null && source.ProgramNamed(wanted) is { Runs: false } named)
             throw new BpfLoadException($"program '{named.Name}': {named.NotLoadable}");
         var unloaded = new Dictionary<string, string>();
         var selected = new List<ObjectProgram>();
@@ -179,12 +179,6 @@ public sealed partial class LoadedObject : IDisposable
         }
         return (selected, unloaded);
     }
-
-    /// <summary>The program called <paramref name="name"/>, else the first in the section of that name; throws listing the programs.</summary>
-    internal static ObjectProgram NamedProgram(BpfObject source, string name) =>
-        source.Programs.FirstOrDefault(p => p.Name == name)
-        ?? source.Programs.FirstOrDefault(p => p.Section == name)
-        ?? throw new BpfLoadException($"no program or section named '{name}' (programs: {string.Join(", ", source.Programs.Select(p => $"{p.Name} in '{p.Section}'"))})");
 
     /// <summary>The indexes of the object's maps a linked program refers to.</summary>
     private static IEnumerable<int> MapsUsedBy(ObjectProgram program)
