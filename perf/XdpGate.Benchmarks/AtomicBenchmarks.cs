@@ -96,16 +96,7 @@ public class AtomicBenchmarks
     public uint Kernel() => BpfSyscall.ProgTestRun(kernelProgram, Packet, Packet.Length + 256, repeat: Runs).Retval;
 
     [Benchmark(OperationsPerInvoke = Runs, Description = "JIT (ns/run)")]
-    public uint Jit()
-    {
-        var verdict = xdp_action.XDP_ABORTED;
-        for (var i = 0; i < Runs; i++)
-        {
-            var context = pristine;
-            verdict = entry.RunXdp(ref context);
-        }
-        return (uint)verdict;
-    }
+    public uint Jit() => RepeatedRuns.RunXdp(entry, pristine, Runs);
 
     [GlobalCleanup]
     public void Cleanup()

@@ -74,13 +74,7 @@ public class CorpusBenchmarks
     {
         if (kernel is not null)
             return BpfSyscall.ProgTestRun(kernel.ProgramFd(programName), packet, packet.Length + 256, repeat: Runs).Retval;
-        var verdict = xdp_action.XDP_ABORTED;
-        for (var i = 0; i < Runs; i++)
-        {
-            var context = pristine;
-            verdict = entry.RunXdp(ref context);
-        }
-        return (uint)verdict;
+        return RepeatedRuns.RunXdp(entry, pristine, Runs);
     }
 
     [GlobalCleanup]
