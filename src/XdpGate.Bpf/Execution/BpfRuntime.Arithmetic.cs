@@ -53,4 +53,18 @@ internal static partial class BpfRuntime
             current = seen;
         }
     }
+
+    /// <summary>
+    /// BPF_CMPXCHG on a 32-bit word: r0 becomes the old value, zero-extended. On success x86's 32-bit cmpxchg leaves
+    /// the upper half of rax as it was, and RyuJIT's optimized code takes its result as already zero-extended, so a
+    /// comparand whose register held r0's upper half kept it (r0 = 0x12345678_fffffffe matching 0xfffffffe stayed
+    /// 0x12345678_fffffffe). The kernel's x86 JIT zero-extends explicitly for the same reason; here the success case
+    /// returns the comparand's own zero extension.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong CompareExchange(ref int location, int value, int comparand)
+    {
+        var old = Interlocked.CompareExchange(ref location, value, comparand);
+        return old == comparand ? (uint)comparand : (uint)old;
+    }
 }

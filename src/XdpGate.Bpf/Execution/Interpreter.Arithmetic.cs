@@ -55,7 +55,7 @@ internal static unsafe partial class Interpreter
 
     /// <summary>BPF_CMPXCHG on a 32-bit word: compares with w0; returns the new r0 (the old value, zero-extended).</summary>
     private static ulong CompareExchange32(ulong address, ulong operand, ulong r0) =>
-        (uint)Interlocked.CompareExchange(ref *(int*)address, (int)(uint)operand, (int)(uint)r0);
+        BpfRuntime.CompareExchange(ref *(int*)address, (int)(uint)operand, (int)(uint)r0);
 
     /// <summary>BPF_CMPXCHG on a 64-bit word: compares with r0; returns the new r0 (the old value).</summary>
     private static ulong CompareExchange64(ulong address, ulong operand, ulong r0) =>

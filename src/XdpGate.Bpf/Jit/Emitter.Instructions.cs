@@ -513,8 +513,8 @@ internal sealed unsafe partial class Emitter
         if (op == BPF_CMPXCHG)
         {
             AtomicOperand(0, wide);
+            // The 32-bit form returns r0 zero-extended already (BpfRuntime.CompareExchange says why).
             il.Emit(OpCodes.Call, wide ? CompareExchange64 : CompareExchange32);
-            ZeroExtend(wide);
             St(0);
             return;
         }

@@ -50,7 +50,7 @@ internal sealed unsafe partial class Emitter
     private static readonly MethodInfo And64 = Atomic(nameof(Interlocked.And), typeof(long));
     private static readonly MethodInfo Exchange32 = Atomic(nameof(Interlocked.Exchange), typeof(int));
     private static readonly MethodInfo Exchange64 = Atomic(nameof(Interlocked.Exchange), typeof(long));
-    private static readonly MethodInfo CompareExchange32 = Atomic(nameof(Interlocked.CompareExchange), typeof(int), 2);
+    private static readonly MethodInfo CompareExchange32 = Of((CompareExchangeFunction)BpfRuntime.CompareExchange);
     private static readonly MethodInfo CompareExchange64 = Atomic(nameof(Interlocked.CompareExchange), typeof(long), 2);
     private static readonly MethodInfo Swap16 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ushort)])!;
     private static readonly MethodInfo Swap32 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(uint)])!;
@@ -397,6 +397,7 @@ internal sealed unsafe partial class Emitter
     private delegate bool LoadFunction(BpfVm vm, ulong address, int pc, out ulong value);
     private delegate bool LoadPacketFunction(BpfVm vm, int size, long offset, out ulong value);
     private delegate T XorFunction<T>(ref T location, T operand);
+    private delegate ulong CompareExchangeFunction(ref int location, int value, int comparand);
     private delegate ulong LoopFunction(BpfVm vm, JitProgram code, int pc, ulong count, ulong callback, ulong context, ulong flags, int depth);
 
     /// <summary>The overload of Interlocked.<paramref name="name"/> on a <c>ref</c> <paramref name="type"/> and <paramref name="operands"/> values.</summary>
